@@ -1,0 +1,50 @@
+"""The JSON API blueprint. Routes parse, call one service method, and return JSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from qa.errors import NotFound
+from qa.openapi import openapi_spec
+from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body
+from qa.service import QAService, SourceNotFound
+
+bp = Blueprint("api", __name__)
+
+
+def service() -> QAService:
+    return current_app.extensions["qa"]
+
+
+@bp.post("/api/ask")
+def ask() -> Response:
+    body = parse_json_body(request.get_data(cache=False), request.content_type)
+    query = parse_ask(body, Limits.from_config(current_app.config))
+    answer = service().ask(query.question, query.k, query.history)
+    return jsonify(answer_json(answer))
+
+
+@bp.get("/api/sources")
+def list_sources() -> Response:
+    articles = service().index.articles.values()
+    return jsonify({"sources": [{"source": a.source, "title": a.title} for a in articles]})
+
+
+@bp.get("/api/sources/<path:source>")
+def get_source(source: str) -> Response:
+    try:
+        article = service().article(source)
+    except SourceNotFound:
+        raise NotFound(f"no article named {source!r}", code="unknown_source") from None
+    return jsonify(article_json(article))
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    return jsonify(service().health())
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    config = current_app.config
+    return jsonify(openapi_spec(Limits.from_config(config), int(config["MAX_CONTENT_LENGTH"])))

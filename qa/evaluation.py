@@ -1,0 +1,154 @@
+"""Scoring the service on a question set: hit@1, hit@3, MRR@10 and abstention.
+
+Each line of a question file is ``{"id", "lang", "question", "answers": [str, ...]}``.
+A returned passage is a hit when its text contains one of the answer strings, compared
+after folding apostrophes, spaces and case. An empty ``answers`` list marks a question
+that the articles do not answer. Pure: ``ask`` is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.lexical import APOSTROPHES
+from qa.models import Answer
+
+DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    question: str
+    answers: tuple[str, ...]
+    history: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    question: Question
+    rank: int | None  # 1-based rank of the first hit within DEPTH, or None
+    answered: bool
+    top: str = ""
+
+
+@dataclass
+class LanguageReport:
+    lang: str
+    answerable: int = 0
+    unanswerable: int = 0
+    hit_at_1: float = 0.0
+    hit_at_3: float = 0.0
+    mrr_at_10: float = 0.0
+    kept_answered: float = 0.0
+    abstained_unanswerable: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+
+class QuestionFileError(ValueError):
+    """A question file line is not a valid question."""
+
+
+def fold(text: str) -> str:
+    """Fold apostrophes, non-breaking spaces and case for answer matching."""
+    return " ".join(text.translate(APOSTROPHES).casefold().split())
+
+
+def read_questions(path: Path) -> list[Question]:
+    questions = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                answers = record["answers"]
+                if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+                    raise TypeError("answers must be a list of strings")
+                questions.append(
+                    Question(
+                        id=str(record["id"]),
+                        lang=str(record["lang"]),
+                        question=str(record["question"]),
+                        answers=tuple(answers),
+                        history=tuple(record.get("history", [])),
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise QuestionFileError(f"{path}:{number}: {error}") from error
+    return questions
+
+
+def first_hit_rank(answer: Answer, answers: Iterable[str]) -> int | None:
+    targets = [fold(a) for a in answers]
+    for hit in answer.hits[:DEPTH]:
+        text = fold(hit.passage.text)
+        if any(target in text for target in targets):
+            return hit.rank
+    return None
+
+
+def evaluate(questions: list[Question], ask: Callable[[Question], Answer]) -> list[Outcome]:
+    outcomes = []
+    for question in questions:
+        answer = ask(question)
+        rank = first_hit_rank(answer, question.answers) if question.answers else None
+        top = answer.hits[0].passage.text[:80] if answer.hits else ""
+        outcomes.append(Outcome(question, rank, answer.answered, top))
+    return outcomes
+
+
+def summarise(outcomes: list[Outcome]) -> dict[str, LanguageReport]:
+    """Reports per language, plus ``all``."""
+    groups: dict[str, list[Outcome]] = {"all": list(outcomes)}
+    for outcome in outcomes:
+        groups.setdefault(outcome.question.lang, []).append(outcome)
+    reports = {}
+    for lang, group in groups.items():
+        answerable = [o for o in group if o.question.answers]
+        unanswerable = [o for o in group if not o.question.answers]
+        report = LanguageReport(lang, len(answerable), len(unanswerable))
+        if answerable:
+            report.hit_at_1 = sum(o.rank == 1 for o in answerable) / len(answerable)
+            report.hit_at_3 = sum(o.rank is not None and o.rank <= 3 for o in answerable) / len(answerable)
+            report.mrr_at_10 = sum(1.0 / o.rank for o in answerable if o.rank) / len(answerable)
+            report.kept_answered = sum(o.answered for o in answerable) / len(answerable)
+            report.misses = [o.question.id for o in answerable if o.rank != 1]
+        if unanswerable:
+            report.abstained_unanswerable = sum(not o.answered for o in unanswerable) / len(unanswerable)
+        reports[lang] = report
+    return reports
+
+
+def report_json(reports: dict[str, LanguageReport]) -> dict[str, Any]:
+    return {
+        lang: {
+            "answerable": r.answerable,
+            "unanswerable": r.unanswerable,
+            "hit@1": round(r.hit_at_1, 4),
+            "hit@3": round(r.hit_at_3, 4),
+            "mrr@10": round(r.mrr_at_10, 4),
+            "kept_answered": round(r.kept_answered, 4),
+            "abstained_unanswerable": round(r.abstained_unanswerable, 4),
+            "misses": r.misses,
+        }
+        for lang, r in reports.items()
+    }
+
+
+def report_text(reports: dict[str, LanguageReport]) -> str:
+    header = f"{'lang':<5} {'n':>3} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'answered':>9} {'unans.':>6} {'abstained':>9}"
+    lines = [header]
+    order = sorted((l for l in reports if l != "all")) + ["all"]
+    for lang in order:
+        r = reports[lang]
+        lines.append(
+            f"{lang:<5} {r.answerable:>3} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.mrr_at_10:>7.3f} "
+            f"{r.kept_answered:>9.3f} {r.unanswerable:>6} {r.abstained_unanswerable:>9.3f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""French-aware lexical retrieval: an analyzer and a BM25 index built with ``bm25s``.
+
+The analyzer, in order:
+
+1. folds typographic apostrophes and quotes (’ ‘ ʼ ´ `) into ``'``;
+2. joins digit groups written with spaces (``1 600`` and ``1,600`` become ``1600``);
+3. lower-cases and splits elisions (``l'``, ``d'``, ``qu'``, ``jusqu'``...);
+4. drops French and English stop words (questions come in both languages);
+5. stems with Snowball's French stemmer (PyStemmer), which expects accents;
+6. folds accents after stemming, so that ``Kyiv``/``Kiev`` aside, ``frappé`` and
+   ``frappe`` meet.
+
+The index stores BM25 weights in a sparse matrix (bm25s); scoring a question is a sum
+over its terms' columns, and it also reports the share of the question's term weight
+(IDF) found in each passage, a corpus-independent measure used for abstention.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "\u00a0": " ", "\u202f": " "})
+_DIGIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})(?:[ ,.](\d{3}))+(?![\d])")
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'", re.IGNORECASE)
+
+# Beyond bm25s's French list: frequent words of questions that carry no topic.
+_EXTRA_STOPWORDS = {
+    "quel", "quelle", "quels", "quelles", "qui", "quoi", "que", "quand", "comment", "combien",
+    "pourquoi", "où", "est", "sont", "été", "être", "a", "ont", "avait", "fait", "selon",
+    "cela", "ce", "cet", "cette", "ces", "celle", "celui", "ceux", "dont", "lors", "après",
+    "plus", "très", "aussi", "ainsi", "donc", "déjà", "encore", "il", "elle", "ils", "elles",
+    "what", "which", "who", "whom", "when", "where", "why", "how", "many", "much", "does",
+    "did", "do", "is", "are", "was", "were", "the", "of", "a", "an", "according",
+}
+STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | frozenset(_EXTRA_STOPWORDS)
+
+_stemmer = Stemmer.Stemmer("french")
+
+
+def fold_accents(word: str) -> str:
+    """Remove combining marks: ``é`` -> ``e``, ``ç`` -> ``c``."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def normalize(text: str) -> str:
+    """Unify apostrophes and spaces, and join digit groups, keeping letters intact."""
+    text = text.translate(APOSTROPHES)
+    return _DIGIT_GROUPS.sub(lambda m: m.group(0).replace(" ", "").replace(",", "").replace(".", ""), text)
+
+
+def analyze(text: str) -> list[str]:
+    """Turn text into index terms: elisions split, stop words out, stemmed, accents folded."""
+    text = _ELISION.sub(" ", normalize(text).lower())
+    words = [word for word in _TOKEN.findall(text) if word not in STOPWORDS and fold_accents(word) not in STOPWORDS]
+    stems = _stemmer.stemWords(words)
+    return [fold_accents(stem) for stem in stems]
+
+
+@dataclass
+class LexicalScores:
+    """BM25 score of every passage, and the share of question IDF each one contains.
+
+    ``weights`` maps each question term to its share of the question's IDF weight.
+    """
+
+    bm25: np.ndarray
+    coverage: np.ndarray
+    weights: dict[str, float]
+
+
+def coverage_of(text: str, weights: dict[str, float]) -> float:
+    """The share of the question's IDF weight whose terms occur in ``text``."""
+    return float(sum(weights.get(term, 0.0) for term in set(analyze(text))))
+
+
+class LexicalIndex:
+    """BM25 over analysed passages, with ``bm25s`` keeping the sparse score matrix."""
+
+    FILES = ("bm25",)
+
+    def __init__(self, retriever: bm25s.BM25, doc_count: int):
+        self._retriever = retriever
+        self._doc_count = doc_count
+        vocab = retriever.vocab_dict
+        self._vocab = vocab
+        scores = retriever.scores
+        indptr = np.asarray(scores["indptr"])
+        document_frequency = np.diff(indptr).astype(np.float64)
+        # Lucene's IDF, as bm25s uses: log(1 + (N - df + 0.5) / (df + 0.5)).
+        self._idf = np.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5))
+        self._unknown_idf = float(np.log(1.0 + (doc_count + 0.5) / 0.5))
+
+    @classmethod
+    def build(cls, texts: list[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """Index the given passage texts, in order."""
+        corpus_tokens = [analyze(text) or [""] for text in texts]
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder/bm25``."""
+        target = Path(folder) / "bm25"
+        self._retriever.save(str(target))
+        (target / "qa_lexical.json").write_text(json.dumps({"doc_count": self._doc_count}))
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = True) -> LexicalIndex:
+        """Read an index written by ``save``; the score matrix is memory-mapped by default."""
+        target = Path(folder) / "bm25"
+        meta = json.loads((target / "qa_lexical.json").read_text())
+        retriever = bm25s.BM25.load(str(target), mmap=mmap)
+        return cls(retriever, int(meta["doc_count"]))
+
+    def __len__(self) -> int:
+        return self._doc_count
+
+    def score(self, question: str) -> LexicalScores:
+        """Score every passage for the question."""
+        terms = analyze(question)
+        known = [term for term in terms if term in self._vocab and term != ""]
+        if known:
+            ids = [self._vocab[term] for term in known]
+            bm25 = np.asarray(self._retriever.get_scores_from_ids(ids), dtype=np.float32)
+        else:
+            bm25 = np.zeros(self._doc_count, dtype=np.float32)
+        coverage = np.zeros(self._doc_count, dtype=np.float32)
+        unique_terms = list(dict.fromkeys(terms))
+        shares: dict[str, float] = {}
+        if unique_terms:
+            weights = np.array(
+                [self._idf[self._vocab[t]] if t in self._vocab else self._unknown_idf for t in unique_terms]
+            )
+            total = float(weights.sum())
+            scores = self._retriever.scores
+            indptr, indices = scores["indptr"], scores["indices"]
+            for term, weight in zip(unique_terms, weights):
+                shares[term] = float(weight) / total
+                if term in self._vocab:
+                    column = self._vocab[term]
+                    docs = np.asarray(indices[indptr[column] : indptr[column + 1]])
+                    coverage[docs] += weight / total
+        return LexicalScores(bm25=bm25, coverage=coverage, weights=shares)

@@ -1,0 +1,101 @@
+"""Typed records that cross module borders: articles, passages, citations and hits.
+
+They are plain dataclasses with no behaviour that needs I/O. They become JSON only at
+the web edge (``qa.api``) and in the index files (``qa.indexing``), through ``to_dict``
+and ``from_dict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: its file name in ``seeds/``, its title and its exact text."""
+
+    source: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range ``[start, end)`` of code points in a source text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from.
+
+    ``start`` and ``end`` index the source file's text, decoded as UTF-8 with nothing
+    normalised, so that ``text[start:end]`` is exactly the passage text.
+    ``paragraph`` is the 1-based number of the passage's first paragraph, counting every
+    non-blank line of the file as a paragraph.
+    """
+
+    source: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit of an article, with its citation.
+
+    ``kind`` is ``"lead"`` for the lead bullets and ``"paragraph"`` otherwise.
+    ``heading`` is the nearest sub-heading above the passage (empty when none), kept as
+    context for embedding. ``part`` counts the pieces of a paragraph that had to be cut.
+    """
+
+    id: int
+    text: str
+    citation: Citation
+    kind: str = "paragraph"
+    heading: str = ""
+    part: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        return cls(
+            id=int(data["id"]),
+            text=data["text"],
+            citation=Citation(**data["citation"]),
+            kind=data.get("kind", "paragraph"),
+            heading=data.get("heading", ""),
+            part=int(data.get("part", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked passage with the fused score and the score of each signal.
+
+    ``highlight`` is the span, in source offsets, of the sentence that best answers.
+    """
+
+    passage: Passage
+    score: float
+    dense: float
+    lexical: float
+    rank: int
+    highlight: Span | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of asking a question: hits best first, and whether they answer it."""
+
+    question: str
+    answered: bool
+    hits: list[Hit] = field(default_factory=list)
+    context_used: list[str] = field(default_factory=list)

@@ -1,0 +1,230 @@
+"""The OpenAPI 3.0 description of the JSON API, built from the live limits.
+
+``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
+fuzzes the API from it, so the description stays what the API really does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.indexing import package_version
+from qa.schema import Limits
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
+    """The API description for the given limits."""
+    citation = {
+        "type": "object",
+        "required": ["source", "title", "paragraph", "start", "end"],
+        "properties": {
+            "source": {"type": "string", "description": "File name in seeds/."},
+            "title": {"type": "string"},
+            "paragraph": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Number of the passage's first paragraph; every non-blank line is a paragraph.",
+            },
+            "start": {"type": "integer", "minimum": 0, "description": "Code-point offset into the source text."},
+            "end": {"type": "integer", "minimum": 0, "description": "source_text[start:end] is the passage text."},
+        },
+    }
+    span = {
+        "type": "object",
+        "nullable": True,
+        "required": ["start", "end"],
+        "properties": {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}},
+        "description": "The best-answering sentence, as offsets into the source counted like the citation's.",
+    }
+    passage = {
+        "type": "object",
+        "required": ["id", "rank", "text", "score", "scores", "citation", "highlight", "kind"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 0, "description": "Passage id within the current index build."},
+            "rank": {"type": "integer", "minimum": 1},
+            "text": {"type": "string"},
+            "score": {"type": "number", "description": "Fused score; higher is better."},
+            "scores": {
+                "type": "object",
+                "required": ["fused", "dense", "lexical"],
+                "properties": {
+                    "fused": {"type": "number"},
+                    "dense": {"type": "number", "description": "Cosine similarity of question and passage."},
+                    "lexical": {"type": "number", "description": "BM25 score of the passage for the question."},
+                },
+            },
+            "citation": {"$ref": "#/components/schemas/Citation"},
+            "highlight": {"$ref": "#/components/schemas/Span"},
+            "kind": {"type": "string", "enum": ["lead", "paragraph"]},
+        },
+    }
+    ask_request = {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": limits.max_question_chars,
+                "pattern": "\\S",
+                "description": "The question, in French or English. Must hold a non-space character.",
+            },
+            "k": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": limits.max_k,
+                "default": limits.default_k,
+                "description": "How many passages to return.",
+            },
+            "history": {
+                "type": "array",
+                "maxItems": limits.max_history,
+                "items": {"type": "string", "maxLength": limits.max_question_chars},
+                "default": [],
+                "description": (
+                    "Earlier questions of the conversation, oldest first. When the new question leans on them "
+                    "(it is elliptic, such as 'Et celle des Atacms ?', or starts with a follow-up word such as "
+                    "'et', 'and', 'what about'), the most recent one is added to the search with a lower weight. "
+                    "A self-contained question is searched alone."
+                ),
+            },
+        },
+    }
+    answer = {
+        "type": "object",
+        "required": ["question", "answered", "passages", "history_used"],
+        "properties": {
+            "question": {"type": "string"},
+            "answered": {
+                "type": "boolean",
+                "description": "False when the articles do not answer: the passages are then only the closest ones.",
+            },
+            "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}},
+            "history_used": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    article = {
+        "type": "object",
+        "required": ["source", "title", "text"],
+        "properties": {"source": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}},
+    }
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    }
+    health = {
+        "type": "object",
+        "required": ["status", "passages", "model"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "passages": {"type": "integer", "minimum": 0},
+            "articles": {"type": "integer", "minimum": 0},
+            "model": {"type": "string"},
+            "dimension": {"type": "integer"},
+            "index": {"type": "object"},
+            "version": {"type": "string"},
+        },
+    }
+    source_list = {
+        "type": "object",
+        "required": ["sources"],
+        "properties": {
+            "sources": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["source", "title"],
+                    "properties": {"source": {"type": "string"}, "title": {"type": "string"}},
+                },
+            }
+        },
+    }
+    json_body = lambda ref: {"content": {"application/json": {"schema": {"$ref": ref}}}}  # noqa: E731
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "News QA",
+            "version": package_version(),
+            "description": (
+                "Question answering over news articles: passages that answer, best first, each with a citation "
+                "whose offsets slice the source text exactly. Every error has the shape "
+                "{\"error\": {\"code\", \"message\"}}."
+            ),
+        },
+        "paths": {
+            "/api/ask": {
+                "post": {
+                    "summary": "Ask a question",
+                    "operationId": "ask",
+                    "requestBody": {"required": True, **json_body("#/components/schemas/AskRequest")},
+                    "responses": {
+                        "200": {"description": "Passages, best first.", **json_body("#/components/schemas/Answer")},
+                        "400": _error_response("Invalid JSON, UTF-8 or field."),
+                        "413": _error_response(f"Body larger than {max_body_bytes} bytes."),
+                        "415": _error_response("Body not sent as application/json."),
+                        "429": _error_response("Too many requests from this client; see Retry-After."),
+                    },
+                }
+            },
+            "/api/sources": {
+                "get": {
+                    "summary": "List the indexed articles",
+                    "operationId": "listSources",
+                    "responses": {"200": {"description": "Articles.", **json_body("#/components/schemas/SourceList")}},
+                }
+            },
+            "/api/sources/{source}": {
+                "get": {
+                    "summary": "The full text of one article",
+                    "operationId": "getSource",
+                    "parameters": [
+                        {"name": "source", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {"description": "The article.", **json_body("#/components/schemas/Article")},
+                        "404": _error_response("No article of that name."),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Health and index facts",
+                    "operationId": "health",
+                    "responses": {"200": {"description": "Serving.", **json_body("#/components/schemas/Health")}},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "operationId": "openapi",
+                    "responses": {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {}}}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "AskRequest": ask_request,
+                "Answer": answer,
+                "Passage": passage,
+                "Citation": citation,
+                "Span": span,
+                "Article": article,
+                "SourceList": source_list,
+                "Health": health,
+                "Error": error,
+            }
+        },
+    }

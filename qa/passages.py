@@ -1,0 +1,360 @@
+"""Pure text segmentation: an article's text -> passages with exact citations.
+
+No I/O and no model here. The one thing that depends on the model, counting tokens,
+comes in as a function, so that these rules are tested without torch.
+
+How an article is cut (every offset is a code-point offset into the unmodified text):
+
+* Each non-blank line is a paragraph, numbered from 1.
+* The title is the first line that is not a lead bullet (``- ``, ``• ``, ``* ``).
+* The bullets before the first other line are the *lead*: one passage of kind ``lead``.
+* A *heading* is a short line (at most ``HEADING_MAX_WORDS`` words) with no final
+  punctuation. A heading, or any line of fewer than ``SHORT_LINE_WORDS`` words, is never
+  a passage on its own: it joins the paragraph that follows it. Trailing short lines at
+  the end of an article join the passage before them.
+* A passage whose text would go past the model's window (``window`` tokens, including
+  the title and heading given as context and the model's two special tokens) is cut at
+  sentence boundaries, and a sentence longer than the window is cut between words.
+* ``text[citation.start:citation.end] == passage.text`` always.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.models import Article, Citation, Passage, Span
+
+HEADING_MAX_WORDS = 12
+SHORT_LINE_WORDS = 12
+SPECIAL_TOKENS = 2  # [CLS] and [SEP] in BERT-like models
+
+TokenCounter = Callable[[str], int]
+
+_BULLET = re.compile(r"[-•*–—]\s+\S")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_TERMINAL = ".!?…:;»\"”’)]"
+_SENTENCE_END = ".!?…"
+_CLOSERS = "»\"”’)]"
+_OPENERS = "«\"“(["
+# Words after which a full stop does not end a sentence (compared lower-cased, without the stop).
+_ABBREVIATIONS = frozenset(
+    """
+    m mm mme mmes mlle mlles dr pr me mgr st ste sts etc cf p pp vol vols no n° nos art al
+    av apr env ex fig chap éd ed coll dir trad mr mrs ms jr sr vs inc ltd co corp gen gén
+    col lt cmdt sgt gouv sén dép prés vice adj approx
+    jan janv fév févr avr juil sept oct nov déc
+    """.split()
+)
+
+
+def approximate_token_count(text: str) -> int:
+    """Count words and punctuation marks: a stand-in for a tokenizer in pure tests."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+@dataclass(frozen=True)
+class Line:
+    """A non-blank line: its paragraph number and its span without edge whitespace."""
+
+    number: int
+    start: int
+    end: int
+
+
+def _is_blank(char: str) -> bool:
+    return char.isspace() or char in "\ufeff\u200b"
+
+
+def paragraph_lines(text: str) -> list[Line]:
+    """Return the non-blank lines of ``text`` as spans, trimmed of surrounding whitespace.
+
+    Line ends are ``\\n``, ``\\r\\n`` or ``\\r``; the trimmed span never includes them.
+    """
+    lines: list[Line] = []
+    number = 0
+    for match in re.finditer(r"[^\r\n]+", text):
+        start, end = match.start(), match.end()
+        while start < end and _is_blank(text[start]):
+            start += 1
+        while end > start and _is_blank(text[end - 1]):
+            end -= 1
+        if start < end:
+            number += 1
+            lines.append(Line(number, start, end))
+    return lines
+
+
+def _is_bullet(line_text: str) -> bool:
+    return bool(_BULLET.match(line_text))
+
+
+def _word_count(line_text: str) -> int:
+    return len(_WORD.findall(line_text))
+
+
+def is_heading(line_text: str) -> bool:
+    """A short line with no final punctuation, such as a sub-heading."""
+    stripped = line_text.strip()
+    return (
+        bool(stripped)
+        and not _is_bullet(stripped)
+        and _word_count(stripped) <= HEADING_MAX_WORDS
+        and stripped[-1] not in _TERMINAL
+    )
+
+
+def _is_short(line_text: str) -> bool:
+    return not _is_bullet(line_text) and _word_count(line_text) < SHORT_LINE_WORDS
+
+
+def find_title(text: str, fallback: str = "") -> str:
+    """The article's title: its first non-blank line that is not a lead bullet."""
+    for line in paragraph_lines(text):
+        line_text = text[line.start : line.end]
+        if not _is_bullet(line_text):
+            return line_text
+    return fallback
+
+
+def _is_abbreviation(text: str, dot: int, lower_bound: int) -> bool:
+    """Whether the full stop at ``dot`` closes an abbreviation or an initial."""
+    begin = dot
+    while begin > lower_bound and (text[begin - 1].isalnum() or text[begin - 1] in "°.-"):
+        begin -= 1
+    word = text[begin:dot].lower()
+    if not word:
+        return False
+    last = word.rsplit(".", 1)[-1].rsplit("-", 1)[-1]
+    if word in _ABBREVIATIONS or last in _ABBREVIATIONS:
+        return True
+    # An initial such as "J." in "J. Biden", or "U.S." style dotted capitals.
+    original = text[begin:dot]
+    return len(last) == 1 and original[-1:].isupper()
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Split ``text[start:end]`` into sentence spans, French punctuation included.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (with any closing quotes or brackets)
+    when whitespace and then a capital, a digit, an opening quote or the end follow.
+    It does not end inside « guillemets », after a known abbreviation or an initial.
+    Spans hold no leading or trailing whitespace, and together they cover every
+    non-whitespace character of the range.
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    sentence_start: int | None = None
+    quote_depth = 0
+    i = start
+    while i < end:
+        char = text[i]
+        if sentence_start is None:
+            if char.isspace():
+                i += 1
+                continue
+            sentence_start = i
+        if char in "«“":
+            quote_depth += 1
+        elif char in "»”" and quote_depth > 0:
+            quote_depth -= 1
+        if char in _SENTENCE_END:
+            stop = i + 1
+            while stop < end and text[stop] in _SENTENCE_END:
+                stop += 1
+            while True:
+                # French sets a space before a closing guillemet: "armes. »".
+                probe = stop
+                while probe < end and text[probe] in " \u00a0\u202f":
+                    probe += 1
+                closers = _CLOSERS if probe == stop else "»”"
+                if probe < end and text[probe] in closers:
+                    if text[probe] in "»”" and quote_depth > 0:
+                        quote_depth -= 1
+                    stop = probe + 1
+                else:
+                    break
+            after = stop
+            while after < end and text[after].isspace():
+                after += 1
+            boundary = after == end or (
+                after > stop
+                and (text[after].isupper() or text[after].isdigit() or text[after] in _OPENERS + "-–—•")
+            )
+            if boundary and char == "." and stop == i + 1 and _is_abbreviation(text, i, sentence_start):
+                boundary = False
+            if boundary and quote_depth > 0 and after < end:
+                boundary = False
+            if boundary:
+                spans.append(Span(sentence_start, stop))
+                sentence_start = None
+                quote_depth = 0
+                i = after
+                continue
+            i = stop
+            continue
+        i += 1
+    if sentence_start is not None:
+        stop = end
+        while stop > sentence_start and text[stop - 1].isspace():
+            stop -= 1
+        if stop > sentence_start:
+            spans.append(Span(sentence_start, stop))
+    return spans
+
+
+def _split_words(text: str, span: Span, count_tokens: TokenCounter, budget: int) -> list[Span]:
+    """Cut a span that is too long for the budget between words, greedily."""
+    words = [Span(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
+    words = [Span(span.start + w.start, span.start + w.end) for w in words]
+    pieces: list[Span] = []
+    piece_start: int | None = None
+    piece_end = 0
+    used = 0
+    for word in words:
+        cost = count_tokens(text[word.start : word.end])
+        if piece_start is not None and used + cost > budget:
+            pieces.append(Span(piece_start, piece_end))
+            piece_start, used = None, 0
+        if piece_start is None:
+            piece_start = word.start
+        piece_end = word.end
+        used += cost
+    if piece_start is not None:
+        pieces.append(Span(piece_start, piece_end))
+    return pieces
+
+
+def _units(text: str, line: Line, count_tokens: TokenCounter, budget: int) -> list[tuple[Span, int]]:
+    """The pieces a line can be cut into, each with its token count, never over budget."""
+    whole = Span(line.start, line.end)
+    cost = count_tokens(text[line.start : line.end])
+    if cost <= budget:
+        return [(whole, cost)]
+    units: list[tuple[Span, int]] = []
+    for sentence in split_sentences(text, line.start, line.end):
+        sentence_cost = count_tokens(text[sentence.start : sentence.end])
+        if sentence_cost <= budget:
+            units.append((sentence, sentence_cost))
+        else:
+            for piece in _split_words(text, sentence, count_tokens, budget):
+                units.append((piece, count_tokens(text[piece.start : piece.end])))
+    return units
+
+
+def _pack(text: str, units: Sequence[tuple[Span, int, int]], count_tokens: TokenCounter, budget: int) -> list[tuple[Span, int]]:
+    """Greedily pack consecutive units into spans within the budget.
+
+    Each unit is ``(span, tokens, paragraph number)``; each packed span comes with the
+    paragraph number of its first unit. Token counts add up across whitespace for
+    BERT-style tokenizers; every packed span is then counted exactly and shrunk if not.
+    """
+    packed: list[tuple[Span, int]] = []
+    index = 0
+    while index < len(units):
+        first = units[index]
+        stop = index + 1
+        used = first[1]
+        while stop < len(units) and used + units[stop][1] <= budget:
+            used += units[stop][1]
+            stop += 1
+        while stop - index > 1 and count_tokens(text[first[0].start : units[stop - 1][0].end]) > budget:
+            stop -= 1
+        packed.append((Span(first[0].start, units[stop - 1][0].end), first[2]))
+        index = stop
+    return packed
+
+
+@dataclass
+class _Segment:
+    lines: list[Line]
+    kind: str
+    heading: str
+
+
+def _segments(text: str, lines: list[Line]) -> list[_Segment]:
+    """Group lines: lead bullets, then short lines and headings with the paragraph after."""
+    segments: list[_Segment] = []
+    index = 0
+    lead: list[Line] = []
+    while index < len(lines) and _is_bullet(text[lines[index].start : lines[index].end]):
+        lead.append(lines[index])
+        index += 1
+    if lead:
+        segments.append(_Segment(lead, "lead", ""))
+    pending: list[Line] = []
+    heading = ""
+    title_seen = False
+    while index < len(lines):
+        line = lines[index]
+        line_text = text[line.start : line.end]
+        if _is_bullet(line_text):
+            block = [line]
+            while index + 1 < len(lines) and _is_bullet(text[lines[index + 1].start : lines[index + 1].end]):
+                index += 1
+                block.append(lines[index])
+            segments.append(_Segment(pending + block, "paragraph", heading))
+            pending = []
+        elif is_heading(line_text) or _is_short(line_text):
+            if is_heading(line_text) and title_seen:
+                heading = line_text
+            pending.append(line)
+        else:
+            segments.append(_Segment(pending + [line], "paragraph", heading))
+            pending = []
+        title_seen = True
+        index += 1
+    if pending:
+        if segments:
+            segments[-1].lines.extend(pending)
+        else:
+            segments.append(_Segment(pending, "paragraph", heading))
+    return segments
+
+
+def context_text(title: str, heading: str, passage_text: str) -> str:
+    """The context put before a passage when it is embedded: title, then heading if new."""
+    parts = [title] if title and title not in passage_text else []
+    if heading and heading != title and heading not in passage_text:
+        parts.append(heading)
+    return "\n".join(parts)
+
+
+def embedding_text(passage: Passage) -> str:
+    """The text the model embeds for a passage: its context lines, then the passage."""
+    context = context_text(passage.citation.title, passage.heading, passage.text)
+    return f"{context}\n{passage.text}" if context else passage.text
+
+
+def split_article(
+    article: Article,
+    count_tokens: TokenCounter = approximate_token_count,
+    window: int = 256,
+    first_id: int = 0,
+) -> list[Passage]:
+    """Cut an article into passages that follow its structure and fit the model window."""
+    text = article.text
+    passages: list[Passage] = []
+    for segment in _segments(text, paragraph_lines(text)):
+        context = context_text(article.title, segment.heading, "")
+        context_cost = count_tokens(context) if context else 0
+        budget = max(window - SPECIAL_TOKENS - context_cost, window // 2)
+        units = [
+            (span, cost, line.number)
+            for line in segment.lines
+            for span, cost in _units(text, line, count_tokens, budget)
+        ]
+        packed = _pack(text, units, count_tokens, budget)
+        for part, (span, paragraph) in enumerate(packed, start=1):
+            passages.append(
+                Passage(
+                    id=first_id + len(passages),
+                    text=text[span.start : span.end],
+                    citation=Citation(article.source, article.title, paragraph, span.start, span.end),
+                    kind=segment.kind,
+                    heading=segment.heading,
+                    part=part,
+                )
+            )
+    return passages

@@ -1,0 +1,99 @@
+"""Pure ranking: fuse the dense and lexical signals, decide whether to answer, highlight.
+
+No I/O and no model: everything here works on NumPy arrays and strings, so it is tested
+without torch.
+
+Fusion (``fuse``):
+
+* ``convex`` (the default): ``w · lexical + (1 - w) · dense``, each signal min-max
+  normalised over the candidate passages of this question. BM25 scores have no fixed
+  scale, so they are divided by the question's best; cosine similarities are rescaled
+  between the worst and best candidate so that both signals span [0, 1].
+* ``rrf``: reciprocal rank fusion, ``Σ 1 / (k + rank)``, which ignores score gaps.
+
+The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """Every tunable of ranking, highlighting and abstention, with calibrated defaults."""
+
+    fusion: str = "convex"
+    lexical_weight: float = 0.6
+    rrf_k: int = 60
+    candidates: int = 100
+    lead_weight: float = 1.0
+    min_coverage: float = 0.5
+    min_dense: float = 0.45
+    highlight_lexical_weight: float = 0.5
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Rescale to [0, 1]; a constant array maps to zeros (it says nothing)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-12:
+        return np.zeros_like(values)
+    return (values - low) / (high - low)
+
+
+def ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, best (highest) first; ties share the order of appearance."""
+    order = np.argsort(-np.asarray(values), kind="stable")
+    result = np.empty(len(order), dtype=np.int64)
+    result[order] = np.arange(1, len(order) + 1)
+    return result
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RankingSettings) -> np.ndarray:
+    """Fused score of each candidate from its dense (cosine) and lexical (BM25) scores."""
+    dense = np.asarray(dense, dtype=np.float64)
+    lexical = np.asarray(lexical, dtype=np.float64)
+    if settings.fusion == "rrf":
+        fused = 1.0 / (settings.rrf_k + ranks(dense)) + 1.0 / (settings.rrf_k + ranks(lexical))
+        return fused * (settings.rrf_k + 1) / 2.0  # the best possible score becomes 1
+    if settings.fusion == "dense":
+        return dense
+    if settings.fusion == "lexical":
+        return minmax(lexical)
+    if settings.fusion != "convex":
+        raise ValueError(f"unknown fusion method {settings.fusion!r}")
+    best_lexical = float(lexical.max()) if lexical.size else 0.0
+    lexical_part = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
+    weight = settings.lexical_weight
+    return weight * lexical_part + (1.0 - weight) * minmax(dense)
+
+
+def should_answer(best_coverage: float, best_dense: float, settings: RankingSettings) -> bool:
+    """Answer when the best passages hold enough of the question's words or meaning.
+
+    ``best_coverage`` is the largest share of the question's IDF weight found in one
+    passage; ``best_dense`` the largest cosine similarity. Either clearing its threshold
+    is enough: names and numbers show in the first, paraphrases in the second.
+    """
+    return best_coverage >= settings.min_coverage or best_dense >= settings.min_dense
+
+
+def best_sentence(
+    sentence_coverage: Sequence[float], sentence_dense: Sequence[float] | None, settings: RankingSettings
+) -> int:
+    """Index of the sentence that best answers, from both signals; 0 when there is one."""
+    coverage = np.asarray(sentence_coverage, dtype=np.float64)
+    if coverage.size == 0:
+        return 0
+    if sentence_dense is None:
+        return int(np.argmax(coverage))
+    dense = np.asarray(sentence_dense, dtype=np.float64)
+    weight = settings.highlight_lexical_weight
+    combined = weight * coverage + (1.0 - weight) * dense
+    return int(np.argmax(combined))

@@ -1,0 +1,144 @@
+"""The JSON edge: parse and validate request bodies, and turn answers into JSON.
+
+Dataclasses stay dataclasses everywhere else; this module is where they become dicts.
+Validation errors raise ``BadRequest`` with a code a client can switch on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from qa.errors import BadRequest, UnsupportedMediaType
+from qa.models import Answer, Article, Citation, Hit
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on a question request, from the app config."""
+
+    default_k: int = 5
+    max_k: int = 20
+    max_question_chars: int = 1000
+    max_history: int = 5
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Limits:
+        return cls(
+            default_k=int(config["DEFAULT_K"]),
+            max_k=int(config["MAX_K"]),
+            max_question_chars=int(config["MAX_QUESTION_CHARS"]),
+            max_history=int(config["MAX_HISTORY"]),
+        )
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """A validated question."""
+
+    question: str
+    k: int
+    history: tuple[str, ...] = ()
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_body(data: bytes, content_type: str | None) -> Any:
+    """Decode a request body that must be JSON encoded as UTF-8."""
+    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"the body must be JSON sent with Content-Type: application/json (got {mimetype or 'none'})"
+        )
+    if not data.strip():
+        raise BadRequest("the request body is empty; send a JSON object", code="empty_body")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {error.start})", code="invalid_utf8") from error
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", code="invalid_json") from error
+
+
+def _text_field(value: Any, name: str, limits: Limits) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string", code="invalid_field")
+    if _has_lone_surrogate(value):
+        raise BadRequest(f"'{name}' contains a lone surrogate, which is not valid Unicode text", code="invalid_field")
+    if len(value) > limits.max_question_chars:
+        raise BadRequest(
+            f"'{name}' is {len(value)} characters long; the limit is {limits.max_question_chars}",
+            code="too_long",
+        )
+    return value
+
+
+def parse_ask(body: Any, limits: Limits) -> AskRequest:
+    """Validate a ``POST /api/ask`` body."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="invalid_body")
+    if "question" not in body:
+        raise BadRequest("'question' is required", code="missing_field")
+    question = _text_field(body["question"], "question", limits)
+    if not question.strip():
+        raise BadRequest("'question' is blank", code="blank_question")
+    k = body.get("k", limits.default_k)
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise BadRequest("'k' must be an integer", code="invalid_field")
+    if not 1 <= k <= limits.max_k:
+        raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code="out_of_range")
+    history_value = body.get("history", [])
+    if history_value is None:
+        history_value = []
+    if not isinstance(history_value, list):
+        raise BadRequest("'history' must be a list of earlier questions (strings)", code="invalid_field")
+    if len(history_value) > limits.max_history:
+        raise BadRequest(f"'history' holds at most {limits.max_history} questions", code="too_long")
+    history = tuple(_text_field(item, "history[]", limits) for item in history_value)
+    return AskRequest(question=question.strip(), k=k, history=history)
+
+
+def citation_json(citation: Citation) -> dict[str, Any]:
+    return {
+        "source": citation.source,
+        "title": citation.title,
+        "paragraph": citation.paragraph,
+        "start": citation.start,
+        "end": citation.end,
+    }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    passage = hit.passage
+    return {
+        "id": passage.id,
+        "rank": hit.rank,
+        "text": passage.text,
+        "score": hit.score,
+        "scores": {"fused": hit.score, "dense": hit.dense, "lexical": hit.lexical},
+        "citation": citation_json(passage.citation),
+        "highlight": None if hit.highlight is None else {"start": hit.highlight.start, "end": hit.highlight.end},
+        "kind": passage.kind,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "passages": [hit_json(hit) for hit in answer.hits],
+        "history_used": list(answer.context_used),
+    }
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    return {"source": article.source, "title": article.title, "text": article.text}

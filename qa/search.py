@@ -1,0 +1,111 @@
+"""Answering a question: embed it, score passages both ways, fuse, abstain or highlight.
+
+The data flow reads straight down in ``ask``::
+
+    question (+ history) -> query text -> embedder -> vector store (dense candidates)
+                                       -> lexical index (BM25 of every passage)
+    -> fuse (qa.ranking) -> top k -> abstain? -> highlight the best sentence -> Answer
+
+Follow-up questions: when a question leans on the conversation (it is elliptic, like
+"Et celle des Atacms ?", or starts with a follow-up word) the most recent earlier
+question is added to the query, its words weighted below the new question's. A
+self-contained question is searched alone, so an old topic never drowns a new one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.embedder import Embedder
+from qa.indexing import LoadedIndex
+from qa.lexical import analyze, coverage_of
+from qa.models import Answer, Hit, Span
+from qa.ranking import RankingSettings, best_sentence, fuse, should_answer
+
+FOLLOW_UP_START = re.compile(
+    r"^\s*(et|mais|puis|alors|aussi|and|but|also|what about|how about|same for|idem|pareil)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_MAX_TERMS = 2
+
+
+def leans_on_history(question: str) -> bool:
+    """Whether a question needs the conversation to be understood."""
+    return bool(FOLLOW_UP_START.match(question)) or len(set(analyze(question))) <= FOLLOW_UP_MAX_TERMS
+
+
+def query_with_context(question: str, history: Sequence[str]) -> tuple[str, list[str]]:
+    """The text to search for, and the earlier questions it borrowed from."""
+    earlier = [h for h in history if h.strip()]
+    if not earlier or not leans_on_history(question):
+        return question, []
+    previous = earlier[-1]
+    return f"{question} {previous}", [previous]
+
+
+def ask(
+    index: LoadedIndex,
+    embedder: Embedder,
+    question: str,
+    k: int = 5,
+    history: Sequence[str] = (),
+    settings: RankingSettings = RankingSettings(),
+) -> Answer:
+    """The k best passages for the question, best first, and whether they answer it."""
+    query, context = query_with_context(question, history)
+    total = len(index.passages)
+    if total == 0:
+        return Answer(question=question, answered=False, hits=[], context_used=context)
+
+    lexical = index.lexical.score(query)
+    if context:
+        # The new question's own words weigh double against those borrowed from history.
+        own = index.lexical.score(question)
+        lexical.bm25 = lexical.bm25 + own.bm25
+        lexical.coverage = np.maximum(own.coverage, lexical.coverage)
+    vector = embedder.embed_query(query)
+
+    pool = min(total, max(settings.candidates, k))
+    dense_scores, dense_ids = index.store.search(vector, pool)
+    lexical_ids = np.argsort(-lexical.bm25, kind="stable")[:pool]
+    lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
+    candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
+    dense = index.store.similarities(vector, candidates)
+    fused = fuse(dense, lexical.bm25[candidates], settings)
+    if settings.lead_weight != 1.0:
+        is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
+        fused = np.where(is_lead, fused * settings.lead_weight, fused)
+
+    order = np.argsort(-fused, kind="stable")[:k]
+    answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
+    hits = []
+    for rank, position in enumerate(order, start=1):
+        passage_id = int(candidates[position])
+        hits.append(
+            Hit(
+                passage=index.passages[passage_id],
+                score=round(float(fused[position]), 6),
+                dense=round(float(dense[position]), 6),
+                lexical=round(float(lexical.bm25[passage_id]), 6),
+                rank=rank,
+                highlight=highlight(index, passage_id, vector, lexical.weights, settings),
+            )
+        )
+    return Answer(question=question, answered=answered, hits=hits, context_used=context)
+
+
+def highlight(
+    index: LoadedIndex, passage_id: int, vector: np.ndarray, weights: dict[str, float], settings: RankingSettings
+) -> Span | None:
+    """The span of the passage's sentence that best answers, scored with both signals."""
+    spans, vectors = index.sentences_of(passage_id)
+    if len(spans) == 0:
+        return None
+    text = index.articles[index.passages[passage_id].citation.source].text
+    coverage = [coverage_of(text[start:end], weights) for _, start, end in spans]
+    dense = None if vectors is None else vectors @ vector
+    chosen = spans[best_sentence(coverage, dense, settings)]
+    return Span(int(chosen[1]), int(chosen[2]))

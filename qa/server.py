@@ -1,0 +1,57 @@
+"""Running the app under gunicorn, the production WSGI server, from ``qa serve``.
+
+Each worker creates its own app and loads the model and the index once, right after it
+starts (``post_worker_init``), so the first question is answered as fast as the rest.
+The parent process never loads the model: forking after torch has run is unsafe.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+
+def _warm_up(worker: Any) -> None:
+    worker.wsgi.extensions["qa"].warm_up()
+    worker.log.info("worker %s ready", worker.pid)
+
+
+class QAServer(BaseApplication):
+    """A gunicorn application that builds the Flask app in each worker."""
+
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from qa import create_app
+
+        return create_app()
+
+
+def run_gunicorn(host: str, port: int, workers: int = 1, threads: int = 4, timeout: int = 60) -> None:
+    """Serve until stopped."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": timeout,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "preload_app": False,
+        "post_worker_init": _warm_up,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+    }
+    QAServer(options).run()

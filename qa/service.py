@@ -1,0 +1,122 @@
+"""The service kept on the Flask app: the embedder and the loaded index, both lazy.
+
+One ``QAService`` per app, stored in ``app.extensions["qa"]`` (never a module global).
+The model loads on first use; the index loads on first use too, and is rebuilt then if
+it is missing or stale. When another process publishes a new build (``qa index``), the
+next request sees the changed ``index/current`` link and loads the new build.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.config import build_options, ranking_settings, resolve_path
+from qa.embedder import Embedder, make_embedder
+from qa.indexing import LoadedIndex, build_index, current_build_id, ensure_index
+from qa.models import Answer, Article
+from qa.search import ask
+
+log = logging.getLogger(__name__)
+
+
+class SourceNotFound(LookupError):
+    """No article of that name is in the index."""
+
+
+class QAService:
+    """Answers questions over the articles in the configured seeds folder."""
+
+    def __init__(self, config: dict[str, Any], embedder: Embedder | None = None):
+        self.config = config
+        self.seeds_dir: Path = resolve_path(config["SEEDS_DIR"])
+        self.index_dir: Path = resolve_path(config["INDEX_DIR"])
+        self.ranking = ranking_settings(config)
+        self.build_options = build_options(config)
+        self._embedder = embedder
+        self._index: LoadedIndex | None = None
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._model_lock:
+                if self._embedder is None:
+                    self._embedder = make_embedder(
+                        str(self.config["MODEL"]),
+                        query_prefix=str(self.config["QUERY_PREFIX"]),
+                        passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+                        device=str(self.config["DEVICE"]),
+                        cache_size=int(self.config["QUERY_CACHE_SIZE"]),
+                        threads=int(self.config["TORCH_THREADS"]),
+                    )
+        return self._embedder
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The current build, loaded (and rebuilt if missing or stale) on first use."""
+        loaded = self._index
+        if loaded is not None and current_build_id(self.index_dir) in (loaded.build_id, None):
+            return loaded
+        with self._lock:
+            if self._index is None or current_build_id(self.index_dir) not in (self._index.build_id, None):
+                self._index = ensure_index(
+                    self.seeds_dir,
+                    self.index_dir,
+                    self.embedder,
+                    self.build_options,
+                    passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+                    rebuild=bool(self.config["AUTO_BUILD"]),
+                )
+                log.info("serving index build %s (%d passages)", self._index.build_id, len(self._index.passages))
+            return self._index
+
+    def warm_up(self) -> None:
+        """Load the index and the model now rather than on the first question."""
+        self.index
+        self.embedder.embed_query("warm-up")
+
+    def rebuild(self, progress: bool = False) -> LoadedIndex:
+        """Build a new index from the seeds now and serve it."""
+        build_index(
+            self.seeds_dir,
+            self.index_dir,
+            self.embedder,
+            self.build_options,
+            passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+            progress=progress,
+        )
+        with self._lock:
+            self._index = None
+        return self.index
+
+    def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
+        return ask(self.index, self.embedder, question, k=k, history=history, settings=self.ranking)
+
+    def article(self, source: str) -> Article:
+        """An indexed article by file name; names are looked up, never joined to a path."""
+        article = self.index.articles.get(source)
+        if article is None:
+            raise SourceNotFound(source)
+        return article
+
+    def health(self) -> dict[str, Any]:
+        index = self.index
+        manifest = index.manifest
+        return {
+            "status": "ok",
+            "passages": len(index.passages),
+            "articles": len(index.articles),
+            "model": manifest["model"]["name"],
+            "dimension": manifest["model"]["dimension"],
+            "index": {
+                "build": index.build_id,
+                "built_at": manifest["built_at"],
+                "store": manifest["store"]["kind"],
+            },
+            "version": manifest["package_version"],
+        }

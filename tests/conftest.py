@@ -1,0 +1,74 @@
+"""Shared fixtures: a copy of the seeds, apps on a fast fake embedder or the real model.
+
+* ``app``, ``client``, ``runner``: the app on a tmp copy of ``seeds/`` and a tmp index,
+  with the deterministic ``hashing`` embedder: fast, no torch.
+* ``real_app``, ``real_client``: the same with the real bundled all-MiniLM-L6-v2,
+  session-scoped because loading it takes seconds. Tests using them are marked slow.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa import create_app
+from qa.citations import verify_citation
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def copy_seeds(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def make_config(tmp: Path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SEEDS_DIR": str(copy_seeds(tmp / "seeds")),
+        "INDEX_DIR": str(tmp / "index"),
+        "MODEL": "hashing",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(make_config(tmp_path))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def real_app(tmp_path_factory):
+    """The app on the real bundled model, with its index built once for the session."""
+    application = create_app(make_config(tmp_path_factory.mktemp("real"), MODEL="bundled"))
+    application.extensions["qa"].warm_up()
+    return application
+
+
+@pytest.fixture
+def real_client(real_app):
+    return real_app.test_client()
+
+
+def assert_citations_slice(body: dict, articles: dict[str, str]) -> None:
+    """Every passage of an /api/ask body slices its source exactly."""
+    for passage in body["passages"]:
+        citation = passage["citation"]
+        assert verify_citation(articles[citation["source"]], citation["start"], citation["end"], passage["text"])

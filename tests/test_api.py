@@ -1,0 +1,133 @@
+"""The JSON API: answers, sources, health, and one error shape for every bad request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import assert_citations_slice
+
+
+def articles_of(client) -> dict[str, str]:
+    listing = client.get("/api/sources").get_json()["sources"]
+    return {s["source"]: client.get(f"/api/sources/{s['source']}").get_json()["text"] for s in listing}
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code
+    return body
+
+
+def test_ask_returns_k_passages_with_citations_that_slice(client):
+    response = client.post("/api/ask", json={"question": "Quelle est la portée des missiles Tomahawk ?", "k": 3})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["question"] == "Quelle est la portée des missiles Tomahawk ?"
+    assert isinstance(body["answered"], bool)
+    assert len(body["passages"]) == 3
+    for passage in body["passages"]:
+        assert set(passage["citation"]) == {"source", "title", "paragraph", "start", "end"}
+        assert set(passage["scores"]) == {"fused", "dense", "lexical"}
+        assert passage["score"] == passage["scores"]["fused"]
+        highlight = passage["highlight"]
+        assert passage["citation"]["start"] <= highlight["start"] < highlight["end"] <= passage["citation"]["end"]
+    scores = [p["score"] for p in body["passages"]]
+    assert scores == sorted(scores, reverse=True)
+    assert_citations_slice(body, articles_of(client))
+
+
+def test_k_defaults_to_five(client):
+    body = client.post("/api/ask", json={"question": "Tomahawk"}).get_json()
+    assert len(body["passages"]) == 5
+
+
+def test_sources_list_and_text(client):
+    listing = client.get("/api/sources").get_json()["sources"]
+    assert [s["source"] for s in listing] == ["000_49f69a7d4a642e90.txt", "001_3b9574d560628014.txt"]
+    article = client.get("/api/sources/000_49f69a7d4a642e90.txt").get_json()
+    assert article["title"] == "Trump encourage Zelensky à frapper la Russie"
+    assert article["text"].startswith("- Donald Trump")
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["nope.txt", "../pyproject.toml", "..%2Fpyproject.toml", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd", "seeds/../../x"],
+)
+def test_unknown_or_escaping_sources_are_json_404(client, source):
+    assert_error(client.get(f"/api/sources/{source}"), 404)
+
+
+def test_healthz(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["passages"] > 10 and body["model"] == "hashing"
+
+
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({}, "missing_field"),
+        ({"question": ""}, "blank_question"),
+        ({"question": "   \n"}, "blank_question"),
+        ({"question": 42}, "invalid_field"),
+        ({"question": None}, "invalid_field"),
+        ({"question": "x" * 1001}, "too_long"),
+        ({"question": "Tomahawk", "k": 0}, "out_of_range"),
+        ({"question": "Tomahawk", "k": 21}, "out_of_range"),
+        ({"question": "Tomahawk", "k": "3"}, "invalid_field"),
+        ({"question": "Tomahawk", "k": 2.5}, "invalid_field"),
+        ({"question": "Tomahawk", "k": True}, "invalid_field"),
+        ({"question": "Tomahawk", "history": "Et celle des Atacms ?"}, "invalid_field"),
+        ({"question": "Tomahawk", "history": [1, 2]}, "invalid_field"),
+        ({"question": "Tomahawk", "history": ["a"] * 6}, "too_long"),
+        ([], "invalid_body"),
+        ("question", "invalid_body"),
+    ],
+)
+def test_invalid_bodies_get_400_with_a_code(client, payload, code):
+    assert_error(client.post("/api/ask", json=payload), 400, code)
+
+
+def test_malformed_json_empty_body_and_wrong_content_type(client):
+    assert_error(client.post("/api/ask", data="{not json", content_type="application/json"), 400, "invalid_json")
+    assert_error(client.post("/api/ask", data="", content_type="application/json"), 400, "empty_body")
+    assert_error(client.post("/api/ask", data='{"question": "x"}', content_type="text/plain"), 415)
+    assert_error(client.post("/api/ask", data=b'{"question": "\xff"}', content_type="application/json"), 400, "invalid_utf8")
+    assert_error(client.post("/api/ask", data='{"question": "\\ud800"}', content_type="application/json"), 400)
+    assert_error(client.post("/api/ask", data='{"question": NaN}', content_type="application/json"), 400)
+
+
+def test_oversized_body_is_413(client):
+    big = json.dumps({"question": "a", "pad": "x" * 40_000})
+    assert_error(client.post("/api/ask", data=big, content_type="application/json"), 413)
+
+
+def test_routing_errors_share_the_shape(client):
+    assert_error(client.get("/api/ask"), 405, "method_not_allowed")
+    assert_error(client.get("/api/nothing-here"), 404, "not_found")
+    assert_error(client.delete("/healthz"), 405)
+
+
+def test_odd_but_valid_questions_are_answered(client):
+    for question in ["🚀 missiles ?", "ما هو مدى صواريخ توماهوك؟", "Tomahawk\u0000range", "'; DROP TABLE passages; --", "<b>Tomahawk</b>"]:
+        response = client.post("/api/ask", json={"question": question})
+        assert response.status_code == 200, question
+        assert response.get_json()["question"] == question.strip()
+
+
+def test_follow_up_question_uses_history_only_when_it_leans_on_it(client):
+    body = client.post(
+        "/api/ask", json={"question": "Et celle des Atacms ?", "history": ["Quelle est la portée des missiles Tomahawk ?"]}
+    ).get_json()
+    assert body["history_used"] == ["Quelle est la portée des missiles Tomahawk ?"]
+    body = client.post(
+        "/api/ask",
+        json={"question": "Qui dirige le Conseil de sécurité russe ?", "history": ["Quelle est la portée des missiles Tomahawk ?"]},
+    ).get_json()
+    assert body["history_used"] == []

@@ -1,0 +1,127 @@
+"""The index: round trip, stale detection, atomic publication, damage detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.corpus import read_corpus
+from qa.embedder import HashingEmbedder
+from qa.indexing import (
+    IndexProblem,
+    build_index,
+    current_build,
+    ensure_index,
+    index_status,
+    load_index,
+    model_record,
+)
+from qa.passages import embedding_text, split_article
+
+from conftest import copy_seeds
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    return copy_seeds(tmp_path / "seeds")
+
+
+def test_round_trip_keeps_passages_vectors_and_manifest(seeds, tmp_path):
+    embedder = HashingEmbedder()
+    build = build_index(seeds, tmp_path / "index", embedder)
+    index = load_index(tmp_path / "index")
+    expected = [p for a in read_corpus(seeds).articles for p in split_article(a, embedder.count_tokens, embedder.window, 0)]
+    assert [p.text for p in index.passages] == [p.text for p in expected]
+    assert len(index.store) == len(index.passages) == index.manifest["passages"]
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["model"]["name"] == "hashing" and manifest["model"]["dimension"] == 64
+    assert set(manifest["sources"]) == {p.name for p in seeds.glob("*.txt")}
+    for key in ("package_version", "built_at", "files", "versions"):
+        assert key in manifest
+    vector = embedder.embed_query(embedding_text(index.passages[3]))
+    scores, ids = index.store.search(vector, 1)
+    assert ids[0] == 3 and scores[0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_changed_added_or_removed_article_makes_the_index_stale(seeds, tmp_path):
+    embedder = HashingEmbedder()
+    build_index(seeds, tmp_path / "index", embedder)
+    model = model_record(embedder)
+    assert index_status(tmp_path / "index", seeds, model) == []
+    (seeds / "new.txt").write_text("Titre\nUn nouvel article assez long pour faire un passage entier ici.\n")
+    assert any("added" in r for r in index_status(tmp_path / "index", seeds, model))
+    (seeds / "new.txt").unlink()
+    first = sorted(seeds.glob("*.txt"))[0]
+    first.write_text(first.read_text() + "\nUne phrase ajoutée à la fin de l'article pour le changer.\n")
+    assert any("changed" in r for r in index_status(tmp_path / "index", seeds, model))
+    first.unlink()
+    assert any("removed" in r for r in index_status(tmp_path / "index", seeds, model))
+
+
+def test_another_model_makes_the_index_stale(seeds, tmp_path):
+    build_index(seeds, tmp_path / "index", HashingEmbedder())
+    other = {"name": "some/other-model", "fingerprint": "x", "passage_prefix": ""}
+    assert any("model" in r for r in index_status(tmp_path / "index", seeds, other))
+
+
+def test_ensure_index_rebuilds_a_stale_index_and_says_why(seeds, tmp_path, caplog):
+    embedder = HashingEmbedder()
+    first = ensure_index(seeds, tmp_path / "index", embedder)
+    (seeds / "extra.txt").write_text("Un autre titre\nUn paragraphe nouveau, assez long pour être un passage à lui seul.\n")
+    with caplog.at_level("WARNING"):
+        second = ensure_index(seeds, tmp_path / "index", embedder)
+    assert second.build_id != first.build_id
+    assert "extra.txt" in second.articles
+    assert "rebuilding the index" in caplog.text and "extra.txt" in caplog.text
+
+
+def test_without_auto_build_a_stale_index_is_refused(seeds, tmp_path):
+    with pytest.raises(IndexProblem, match="no index"):
+        ensure_index(seeds, tmp_path / "index", HashingEmbedder(), rebuild=False)
+
+
+class ExplodingEmbedder(HashingEmbedder):
+    def embed_passages(self, texts, progress=False):
+        raise RuntimeError("power cut in the middle of the build")
+
+
+def test_a_failed_build_leaves_the_previous_index_in_place(seeds, tmp_path):
+    good = build_index(seeds, tmp_path / "index", HashingEmbedder())
+    (seeds / "extra.txt").write_text("Titre\nUn paragraphe nouveau, assez long pour être un passage à lui seul.\n")
+    with pytest.raises(RuntimeError, match="power cut"):
+        build_index(seeds, tmp_path / "index", ExplodingEmbedder())
+    assert current_build(tmp_path / "index") == good
+    assert load_index(tmp_path / "index").build_id == good.name
+    assert not list((tmp_path / "index" / "builds").glob(".tmp-*"))
+
+
+def test_a_damaged_vector_file_is_detected_and_rebuilt(seeds, tmp_path):
+    embedder = HashingEmbedder()
+    build = build_index(seeds, tmp_path / "index", embedder)
+    vectors = build / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
+    with pytest.raises(IndexProblem, match="vectors.faiss"):
+        load_index(tmp_path / "index")
+    rebuilt = ensure_index(seeds, tmp_path / "index", embedder)
+    assert rebuilt.build_id != build.name
+
+
+def test_old_builds_are_pruned(seeds, tmp_path):
+    for _ in range(4):
+        build_index(seeds, tmp_path / "index", HashingEmbedder())
+    builds = [p for p in (tmp_path / "index" / "builds").iterdir() if not p.name.startswith(".")]
+    assert len(builds) == 2
+    assert current_build(tmp_path / "index") in builds
+
+
+def test_sentence_table_covers_each_passage(seeds, tmp_path):
+    build_index(seeds, tmp_path / "index", HashingEmbedder())
+    index = load_index(tmp_path / "index")
+    for passage in index.passages:
+        spans, vectors = index.sentences_of(passage.id)
+        assert len(spans) >= 1 and vectors is not None and len(vectors) == len(spans)
+        for _, start, end in spans:
+            assert passage.citation.start <= start < end <= passage.citation.end

@@ -1,0 +1,70 @@
+"""The OpenAPI description matches what the API really answers."""
+
+from __future__ import annotations
+
+import copy
+
+import jsonschema
+import pytest
+
+
+def resolve(schema, components):
+    """Inline $refs and turn OpenAPI 3.0 ``nullable`` into JSON Schema."""
+    if isinstance(schema, list):
+        return [resolve(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return resolve(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    result = {key: resolve(value, components) for key, value in schema.items()}
+    if result.pop("nullable", False):
+        result = {"anyOf": [result, {"type": "null"}]}
+    return result
+
+
+@pytest.fixture
+def spec(client):
+    return client.get("/api/openapi.json").get_json()
+
+
+def response_schema(spec, path, method, status):
+    content = spec["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+    return resolve(copy.deepcopy(content["schema"]), spec["components"]["schemas"])
+
+
+def test_spec_lists_every_route(spec, app):
+    documented = set(spec["paths"])
+    routed = {
+        rule.rule.replace("<path:source>", "{source}")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") or rule.rule == "/healthz"
+    }
+    assert routed == documented
+
+
+def test_real_responses_match_the_schemas(spec, client):
+    cases = [
+        ("/api/ask", "post", 200, client.post("/api/ask", json={"question": "Tomahawk", "k": 2})),
+        ("/api/ask", "post", 400, client.post("/api/ask", json={"question": ""})),
+        ("/api/ask", "post", 415, client.post("/api/ask", data="x", content_type="text/plain")),
+        ("/api/sources", "get", 200, client.get("/api/sources")),
+        ("/api/sources/{source}", "get", 200, client.get("/api/sources/000_49f69a7d4a642e90.txt")),
+        ("/api/sources/{source}", "get", 404, client.get("/api/sources/none.txt")),
+        ("/healthz", "get", 200, client.get("/healthz")),
+    ]
+    for path, method, status, response in cases:
+        assert response.status_code == status, (path, response.get_json())
+        jsonschema.validate(response.get_json(), response_schema(spec, path, method, status))
+
+
+def test_documented_limits_are_the_enforced_ones(spec, client):
+    request = resolve(spec["components"]["schemas"]["AskRequest"], spec["components"]["schemas"])
+    k = request["properties"]["k"]
+    assert client.post("/api/ask", json={"question": "a", "k": k["maximum"]}).status_code == 200
+    assert client.post("/api/ask", json={"question": "a", "k": k["maximum"] + 1}).status_code == 400
+    limit = request["properties"]["question"]["maxLength"]
+    assert client.post("/api/ask", json={"question": "a" * limit}).status_code == 200
+    assert client.post("/api/ask", json={"question": "a" * (limit + 1)}).status_code == 400
+    history = request["properties"]["history"]["maxItems"]
+    assert client.post("/api/ask", json={"question": "a", "history": ["b"] * history}).status_code == 200
+    assert client.post("/api/ask", json={"question": "a", "history": ["b"] * (history + 1)}).status_code == 400

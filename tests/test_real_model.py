@@ -1,0 +1,35 @@
+"""A few tests on the real bundled all-MiniLM-L6-v2, loaded offline from its package."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.passages import embedding_text
+
+from conftest import assert_citations_slice
+
+pytestmark = pytest.mark.slow
+
+
+def test_bundled_model_loads_offline_with_its_window(real_app):
+    embedder = real_app.extensions["qa"].embedder
+    assert embedder.dimension == 384 and embedder.window == 256
+    vector = embedder.embed_query("Quelle est la portée des missiles Tomahawk ?")
+    assert vector.shape == (384,) and abs(float((vector**2).sum()) - 1.0) < 1e-4
+
+
+def test_no_passage_goes_past_the_model_window(real_app):
+    service = real_app.extensions["qa"]
+    for passage in service.index.passages:
+        assert service.embedder.count_tokens(embedding_text(passage)) + 2 <= 256
+
+
+def test_tomahawk_range_is_in_the_top_three(real_client):
+    body = real_client.post("/api/ask", json={"question": "Quelle est la portée des missiles Tomahawk ?"}).get_json()
+    assert body["answered"] is True
+    assert any("1 600" in p["text"] for p in body["passages"][:3])
+    articles = {
+        s["source"]: real_client.get(f"/api/sources/{s['source']}").get_json()["text"]
+        for s in real_client.get("/api/sources").get_json()["sources"]
+    }
+    assert_citations_slice(body, articles)
