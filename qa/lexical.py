@@ -17,7 +17,9 @@ over its terms' columns, and it also reports the share of the question's term we
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,6 +48,11 @@ STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | frozenset(_E
 
 _stemmer = Stemmer.Stemmer("french")
 
+COGNATE_MIN_PREFIX = 5
+COGNATE_SHARE = 0.7
+COGNATE_WEIGHT = 0.5
+COGNATE_LIMIT = 3
+
 
 def fold_accents(word: str) -> str:
     """Remove combining marks: ``é`` -> ``e``, ``ç`` -> ``c``."""
@@ -71,7 +78,8 @@ def analyze(text: str) -> list[str]:
 class LexicalScores:
     """BM25 score of every passage, and the share of question IDF each one contains.
 
-    ``weights`` maps each question term to its share of the question's IDF weight.
+    ``weights`` maps each index term the question matched to the share of the question's
+    IDF weight it stands for (a cognate match stands for part of its question term).
     """
 
     bm25: np.ndarray
@@ -100,6 +108,8 @@ class LexicalIndex:
         # Lucene's IDF, as bm25s uses: log(1 + (N - df + 0.5) / (df + 0.5)).
         self._idf = np.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5))
         self._unknown_idf = float(np.log(1.0 + (doc_count + 0.5) / 0.5))
+        self._sorted_vocab: list[str] | None = None
+        self._terms_by_column: dict[int, str] | None = None
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -126,29 +136,70 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._doc_count
 
+    def matches(self, term: str) -> list[tuple[int, float]]:
+        """Index columns a question term matches, each with a weight factor.
+
+        An exact term matches itself with factor 1. A term absent from the vocabulary
+        matches up to ``COGNATE_LIMIT`` vocabulary terms that share a long prefix with
+        it (at least ``COGNATE_MIN_PREFIX`` characters and ``COGNATE_SHARE`` of the
+        shorter word), with factor ``COGNATE_WEIGHT``. That bridges cognates across
+        languages and derivations: English "congress" meets French "congrès", "Moscow"
+        meets "Moscou", without any word list.
+        """
+        column = self._vocab.get(term)
+        if column is not None:
+            return [(column, 1.0)]
+        if len(term) < COGNATE_MIN_PREFIX:
+            return []
+        if self._sorted_vocab is None:
+            self._sorted_vocab = sorted(t for t in self._vocab if t)
+        vocabulary = self._sorted_vocab
+        stem = term[:COGNATE_MIN_PREFIX]
+        found = []
+        position = bisect.bisect_left(vocabulary, stem)
+        while position < len(vocabulary) and vocabulary[position].startswith(stem):
+            candidate = vocabulary[position]
+            shared = len(os.path.commonprefix([term, candidate]))
+            if shared >= COGNATE_SHARE * min(len(term), len(candidate)):
+                found.append((shared, candidate))
+            position += 1
+        found.sort(key=lambda item: (-item[0], item[1]))
+        return [(self._vocab[candidate], COGNATE_WEIGHT) for _, candidate in found[:COGNATE_LIMIT]]
+
     def score(self, question: str) -> LexicalScores:
-        """Score every passage for the question."""
-        terms = analyze(question)
-        known = [term for term in terms if term in self._vocab and term != ""]
-        if known:
-            ids = [self._vocab[term] for term in known]
-            bm25 = np.asarray(self._retriever.get_scores_from_ids(ids), dtype=np.float32)
-        else:
-            bm25 = np.zeros(self._doc_count, dtype=np.float32)
+        """Score every passage for the question: BM25, and the share of question IDF held.
+
+        Only the postings of the matched terms are touched, so the cost follows the
+        question's terms, not the corpus size (beyond allocating the score arrays).
+        """
+        terms = [term for term in dict.fromkeys(analyze(question)) if term]
+        bm25 = np.zeros(self._doc_count, dtype=np.float32)
         coverage = np.zeros(self._doc_count, dtype=np.float32)
-        unique_terms = list(dict.fromkeys(terms))
-        shares: dict[str, float] = {}
-        if unique_terms:
-            weights = np.array(
-                [self._idf[self._vocab[t]] if t in self._vocab else self._unknown_idf for t in unique_terms]
-            )
-            total = float(weights.sum())
-            scores = self._retriever.scores
-            indptr, indices = scores["indptr"], scores["indices"]
-            for term, weight in zip(unique_terms, weights):
-                shares[term] = float(weight) / total
-                if term in self._vocab:
-                    column = self._vocab[term]
-                    docs = np.asarray(indices[indptr[column] : indptr[column + 1]])
-                    coverage[docs] += weight / total
-        return LexicalScores(bm25=bm25, coverage=coverage, weights=shares)
+        if not terms:
+            return LexicalScores(bm25=bm25, coverage=coverage, weights={})
+        scores = self._retriever.scores
+        data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+        matched = {term: self.matches(term) for term in terms}
+        idf = {
+            term: max((float(self._idf[column]) for column, _ in found), default=self._unknown_idf)
+            for term, found in matched.items()
+        }
+        total = sum(idf.values())
+        shares = {term: idf[term] / total for term in terms}
+        held_terms: dict[str, float] = {}
+        for term, found in matched.items():
+            held = np.zeros(self._doc_count, dtype=np.float32)
+            for column, factor in found:
+                vocab_term = self._term_of(column)
+                held_terms[vocab_term] = max(held_terms.get(vocab_term, 0.0), shares[term] * factor)
+                lo, hi = int(indptr[column]), int(indptr[column + 1])
+                docs = np.asarray(indices[lo:hi])
+                bm25[docs] += factor * np.asarray(data[lo:hi], dtype=np.float32)
+                held[docs] = np.maximum(held[docs], factor)
+            coverage += held * shares[term]
+        return LexicalScores(bm25=bm25, coverage=coverage, weights=held_terms)
+
+    def _term_of(self, column: int) -> str:
+        if self._terms_by_column is None:
+            self._terms_by_column = {column: term for term, column in self._vocab.items()}
+        return self._terms_by_column[column]
