@@ -30,11 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from qa import api, cli, errors, web
+    from qa import api, cli, errors, security, web
     from qa.service import QAService
 
     app.extensions["qa"] = QAService(app.config, embedder=app.config.get("EMBEDDER"))
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)

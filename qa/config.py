@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUESTION_CHARS": 1000,
     "MAX_HISTORY": 5,
     "MAX_CONTENT_LENGTH": 32 * 1024,
+    # Per-client rate limit on /api/ routes, Flask-Limiter syntax ("60/minute", or several
+    # joined by ";"); empty means off. Counted in memory, per worker (see qa/security.py).
+    "RATELIMIT": "",
     # Ranking and abstention (see qa/ranking.py and docs/quality.md).
     "FUSION": _RANKING.fusion,
     "LEXICAL_WEIGHT": _RANKING.lexical_weight,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,11 @@ def init_app(app: Flask) -> None:
         allowed = getattr(error, "valid_methods", None)
         if status == 405 and allowed:
             message = f"method {request.method} is not allowed here; use {', '.join(sorted(allowed))}"
+        if status == 413:
+            message = f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+        if status == 429:
+            # Flask-Limiter's description is the limit ("60 per 1 minute"); it adds Retry-After.
+            message = f"too many requests from this client (limit: {error.description}); retry after Retry-After seconds"
         response = error_response(status, code, message)
         for name, value in error.get_headers():
             if name.lower() != "content-type":
