@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "LEAD_WEIGHT": _RANKING.lead_weight,
     "MIN_COVERAGE": _RANKING.min_coverage,
     "MIN_DENSE": _RANKING.min_dense,
+    "MIN_DENSE_WITH_MATCH": _RANKING.min_dense_with_match,
+    "DUPLICATE_OVERLAP": _RANKING.duplicate_overlap,
     "HIGHLIGHT_LEXICAL_WEIGHT": _RANKING.highlight_lexical_weight,
     # Serving (qa serve).
     "WORKERS": 1,
@@ -71,6 +73,8 @@ def ranking_settings(config: dict[str, Any]) -> RankingSettings:
         lead_weight=float(config["LEAD_WEIGHT"]),
         min_coverage=float(config["MIN_COVERAGE"]),
         min_dense=float(config["MIN_DENSE"]),
+        min_dense_with_match=float(config["MIN_DENSE_WITH_MATCH"]),
+        duplicate_overlap=float(config["DUPLICATE_OVERLAP"]),
         highlight_lexical_weight=float(config["HIGHLIGHT_LEXICAL_WEIGHT"]),
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.lexical import APOSTROPHES
-from qa.models import Answer
+from qa.models import Answer, Hit
 
 DEPTH = 10
 
@@ -35,6 +35,7 @@ class Outcome:
     rank: int | None  # 1-based rank of the first hit within DEPTH, or None
     answered: bool
     top: str = ""
+    highlight_hit: bool = False  # the first hit's highlighted sentence holds an answer
 
 
 @dataclass
@@ -47,6 +48,7 @@ class LanguageReport:
     mrr_at_10: float = 0.0
     kept_answered: float = 0.0
     abstained_unanswerable: float = 0.0
+    highlight_hit: float = 0.0
     misses: list[str] = field(default_factory=list)
 
 
@@ -84,22 +86,38 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
-def first_hit_rank(answer: Answer, answers: Iterable[str]) -> int | None:
+def first_hit(answer: Answer, answers: Iterable[str]) -> Hit | None:
+    """The best-ranked passage within DEPTH that contains an answer string."""
     targets = [fold(a) for a in answers]
     for hit in answer.hits[:DEPTH]:
         text = fold(hit.passage.text)
         if any(target in text for target in targets):
-            return hit.rank
+            return hit
     return None
+
+
+def first_hit_rank(answer: Answer, answers: Iterable[str]) -> int | None:
+    hit = first_hit(answer, answers)
+    return None if hit is None else hit.rank
+
+
+def highlight_holds_answer(hit: Hit, answers: Iterable[str]) -> bool:
+    """Whether the hit's highlighted sentence contains an answer string."""
+    if hit.highlight is None:
+        return False
+    offset = hit.passage.citation.start
+    sentence = fold(hit.passage.text[hit.highlight.start - offset : hit.highlight.end - offset])
+    return any(fold(a) in sentence for a in answers)
 
 
 def evaluate(questions: list[Question], ask: Callable[[Question], Answer]) -> list[Outcome]:
     outcomes = []
     for question in questions:
         answer = ask(question)
-        rank = first_hit_rank(answer, question.answers) if question.answers else None
+        hit = first_hit(answer, question.answers) if question.answers else None
         top = answer.hits[0].passage.text[:80] if answer.hits else ""
-        outcomes.append(Outcome(question, rank, answer.answered, top))
+        highlighted = hit is not None and highlight_holds_answer(hit, question.answers)
+        outcomes.append(Outcome(question, None if hit is None else hit.rank, answer.answered, top, highlighted))
     return outcomes
 
 
@@ -118,6 +136,8 @@ def summarise(outcomes: list[Outcome]) -> dict[str, LanguageReport]:
             report.hit_at_3 = sum(o.rank is not None and o.rank <= 3 for o in answerable) / len(answerable)
             report.mrr_at_10 = sum(1.0 / o.rank for o in answerable if o.rank) / len(answerable)
             report.kept_answered = sum(o.answered for o in answerable) / len(answerable)
+            found = [o for o in answerable if o.rank is not None]
+            report.highlight_hit = sum(o.highlight_hit for o in found) / len(found) if found else 0.0
             report.misses = [o.question.id for o in answerable if o.rank != 1]
         if unanswerable:
             report.abstained_unanswerable = sum(not o.answered for o in unanswerable) / len(unanswerable)
@@ -135,6 +155,7 @@ def report_json(reports: dict[str, LanguageReport]) -> dict[str, Any]:
             "mrr@10": round(r.mrr_at_10, 4),
             "kept_answered": round(r.kept_answered, 4),
             "abstained_unanswerable": round(r.abstained_unanswerable, 4),
+            "highlight_hit": round(r.highlight_hit, 4),
             "misses": r.misses,
         }
         for lang, r in reports.items()
@@ -142,13 +163,16 @@ def report_json(reports: dict[str, LanguageReport]) -> dict[str, Any]:
 
 
 def report_text(reports: dict[str, LanguageReport]) -> str:
-    header = f"{'lang':<5} {'n':>3} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'answered':>9} {'unans.':>6} {'abstained':>9}"
+    header = (
+        f"{'lang':<5} {'n':>3} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'answered':>9} "
+        f"{'highlight':>9} {'unans.':>6} {'abstained':>9}"
+    )
     lines = [header]
     order = sorted((l for l in reports if l != "all")) + ["all"]
     for lang in order:
         r = reports[lang]
         lines.append(
             f"{lang:<5} {r.answerable:>3} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.mrr_at_10:>7.3f} "
-            f"{r.kept_answered:>9.3f} {r.unanswerable:>6} {r.abstained_unanswerable:>9.3f}"
+            f"{r.kept_answered:>9.3f} {r.highlight_hit:>9.3f} {r.unanswerable:>6} {r.abstained_unanswerable:>9.3f}"
         )
     return "\n".join(lines)

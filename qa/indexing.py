@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +39,7 @@ import numpy as np
 
 from qa.corpus import Corpus, read_corpus, source_hashes
 from qa.embedder import Embedder
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, analyze
 from qa.models import Article, Passage, Span
 from qa.passages import embedding_text, split_article, split_sentences
 from qa.store import StoreError, VectorStore
@@ -81,6 +81,16 @@ class LoadedIndex:
     sentence_spans: np.ndarray  # (n, 3) int64: passage id, start, end
     sentence_vectors: np.ndarray | None  # (n, d) float32, or None when not built
     sentence_offsets: np.ndarray  # (passages + 1,) row ranges of each passage's sentences
+
+    _terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def passage_terms(self, passage_id: int) -> frozenset[str]:
+        """The analysed terms of a passage, computed once per process and kept."""
+        terms = self._terms.get(passage_id)
+        if terms is None:
+            terms = frozenset(analyze(self.passages[passage_id].text))
+            self._terms[passage_id] = terms
+        return terms
 
     def sentences_of(self, passage_id: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Spans (and vectors, if built) of one passage's sentences."""

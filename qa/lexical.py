@@ -28,7 +28,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "\u00a0": " ", "\u202f": " "})
 _DIGIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})(?:[ ,.](\d{3}))+(?![\d])")
@@ -42,9 +42,10 @@ _EXTRA_STOPWORDS = {
     "cela", "ce", "cet", "cette", "ces", "celle", "celui", "ceux", "dont", "lors", "après",
     "plus", "très", "aussi", "ainsi", "donc", "déjà", "encore", "il", "elle", "ils", "elles",
     "what", "which", "who", "whom", "when", "where", "why", "how", "many", "much", "does",
-    "did", "do", "is", "are", "was", "were", "the", "of", "a", "an", "according",
+    "did", "do", "is", "are", "was", "were", "the", "of", "a", "an", "according", "could", "would",
+    "should", "might",
 }
-STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | frozenset(_EXTRA_STOPWORDS)
+STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN_PLUS) | frozenset(_EXTRA_STOPWORDS)
 
 _stemmer = Stemmer.Stemmer("french")
 

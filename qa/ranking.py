@@ -33,7 +33,9 @@ class RankingSettings:
     lead_weight: float = 1.0
     min_coverage: float = 0.5
     min_dense: float = 0.45
+    min_dense_with_match: float = 0.22
     highlight_lexical_weight: float = 0.5
+    duplicate_overlap: float = 0.8
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -78,10 +80,45 @@ def should_answer(best_coverage: float, best_dense: float, settings: RankingSett
     """Answer when the best passages hold enough of the question's words or meaning.
 
     ``best_coverage`` is the largest share of the question's IDF weight found in one
-    passage; ``best_dense`` the largest cosine similarity. Either clearing its threshold
-    is enough: names and numbers show in the first, paraphrases in the second.
+    passage (a word the articles never use weighs as much as the rarest word they do);
+    ``best_dense`` the largest cosine similarity between question and passage.
+
+    * Enough of the question's words in one passage (``min_coverage``) answers: names
+      and numbers show there.
+    * A strong cosine (``min_dense``) answers on its own: a paraphrase.
+    * Otherwise at least one of the question's words (or a cognate) must occur, with a
+      cosine over ``min_dense_with_match``. A question none of whose words the articles
+      use, with only the background similarity every news question has, is abstained on.
     """
-    return best_coverage >= settings.min_coverage or best_dense >= settings.min_dense
+    if best_coverage >= settings.min_coverage or best_dense >= settings.min_dense:
+        return True
+    return best_coverage > 0.0 and best_dense >= settings.min_dense_with_match
+
+
+def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: float) -> bool:
+    """Whether one passage's terms are mostly (``overlap``) inside the other's."""
+    smaller = min(len(terms_a), len(terms_b))
+    return smaller > 0 and len(terms_a & terms_b) / smaller >= overlap
+
+
+def diversify(
+    ranked: Sequence[int], sources: Sequence[str], terms: Sequence[frozenset[str]], overlap: float
+) -> list[int]:
+    """Reorder ranked positions so that near-duplicates from one source come last.
+
+    A passage that nearly repeats a better passage of the same source is moved after
+    the passages that don't, keeping the order within each group. The same fact from two
+    sources is not a duplicate: corroboration is worth showing.
+    """
+    kept: list[int] = []
+    deferred: list[int] = []
+    for position in ranked:
+        repeats = any(
+            sources[other] == sources[position] and near_duplicate(terms[other], terms[position], overlap)
+            for other in kept
+        )
+        (deferred if repeats else kept).append(position)
+    return kept + deferred
 
 
 def best_sentence(

@@ -23,7 +23,7 @@ from qa.embedder import Embedder
 from qa.indexing import LoadedIndex
 from qa.lexical import analyze, coverage_of
 from qa.models import Answer, Hit, Span
-from qa.ranking import RankingSettings, best_sentence, fuse, should_answer
+from qa.ranking import RankingSettings, best_sentence, diversify, fuse, should_answer
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(et|mais|puis|alors|aussi|and|but|also|what about|how about|same for|idem|pareil)\b",
@@ -79,7 +79,15 @@ def ask(
         is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
         fused = np.where(is_lead, fused * settings.lead_weight, fused)
 
-    order = np.argsort(-fused, kind="stable")[:k]
+    ranked = np.argsort(-fused, kind="stable")[: max(k * 3, k + 5)]
+    ids = [int(candidates[position]) for position in ranked]
+    order = diversify(
+        range(len(ids)),
+        [index.passages[i].citation.source for i in ids],
+        [index.passage_terms(i) for i in ids],
+        settings.duplicate_overlap,
+    )
+    order = [int(ranked[position]) for position in order[:k]]
     answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
     hits = []
     for rank, position in enumerate(order, start=1):
