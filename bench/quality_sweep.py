@@ -30,8 +30,8 @@ from qa.indexing import LoadedIndex, build_index, load_index, sentence_table  # 
 from qa.lexical import LexicalIndex  # noqa: E402
 from qa.models import Citation, Passage  # noqa: E402
 from qa.passages import embedding_text, paragraph_lines  # noqa: E402
-from qa.ranking import RankingSettings  # noqa: E402
-from qa.search import ask  # noqa: E402
+from qa.ranking import RankingSettings, should_answer  # noqa: E402
+from qa.search import ask, query_with_context  # noqa: E402
 from qa.store import VectorStore  # noqa: E402
 
 
@@ -85,23 +85,48 @@ HEADER = (
 )
 
 
-def abstention_grid(index: LoadedIndex, embedder, questions, settings: RankingSettings) -> str:
-    """Best (coverage, dense) thresholds: max abstention with >= 95% answerable kept."""
+def abstention_grid(index: LoadedIndex, embedder, questions, base: RankingSettings) -> str:
+    """Abstention thresholds that keep >= 95% of answerable questions, best abstention first."""
     signals = []
     for q in questions:
-        lexical = index.lexical.score(q.question)
-        vector = embedder.embed_query(q.question)
-        scores, _ = index.store.search(vector, 1)
-        signals.append((bool(q.answers), float(lexical.coverage.max()), float(scores[0])))
-    lines = ["| min coverage | min dense | answerable kept | unanswerable abstained |", "| --- | --- | --- | --- |"]
+        answer = ask(index, embedder, q.question, 10, q.history, base)
+        query, _ = query_with_context(q.question, q.history)
+        coverage = float(index.lexical.score(query).coverage.max())
+        dense = max(hit.dense for hit in answer.hits)
+        signals.append((bool(q.answers), coverage, dense))
     results = []
-    for coverage, dense in itertools.product(np.arange(0.2, 0.75, 0.05), np.arange(0.2, 0.6, 0.02)):
-        kept = [c >= coverage or d >= dense for answerable, c, d in signals if answerable]
-        abstained = [not (c >= coverage or d >= dense) for answerable, c, d in signals if not answerable]
-        results.append((sum(kept) / len(kept), sum(abstained) / len(abstained), coverage, dense))
-    feasible = sorted((r for r in results if r[0] >= 0.95), key=lambda r: (-r[1], -r[0], r[2], -r[3]))
-    for kept, abstained, coverage, dense in feasible[:8]:
-        lines.append(f"| {coverage:.2f} | {dense:.2f} | {kept:.3f} | {abstained:.3f} |")
+    grid = itertools.product(np.arange(0.3, 0.75, 0.05), np.arange(0.3, 0.6, 0.03), np.arange(0.1, 0.4, 0.02))
+    for min_coverage, min_dense, with_match in grid:
+        settings = dataclasses.replace(
+            base, min_coverage=min_coverage, min_dense=min_dense, min_dense_with_match=with_match
+        )
+        decide = [should_answer(c, d, settings) for _, c, d in signals]
+        kept = [a for (answerable, _, _), a in zip(signals, decide) if answerable]
+        abstained = [not a for (answerable, _, _), a in zip(signals, decide) if not answerable]
+        results.append((sum(kept) / len(kept), sum(abstained) / len(abstained), min_coverage, min_dense, with_match))
+    feasible = [r for r in results if r[0] >= 0.95]
+    best = max(r[1] for r in feasible)
+    lines = [
+        f"{len([r for r in feasible if r[1] == best])} of {len(results)} threshold triples reach the best "
+        f"abstention ({best:.3f}) while keeping >= 95% of answerable questions. Their ranges:\n",
+        "| threshold | lowest | highest | default |",
+        "| --- | --- | --- | --- |",
+    ]
+    top = [r for r in feasible if r[1] == best]
+    for position, name, default in (
+        (2, "min coverage", base.min_coverage),
+        (3, "min dense", base.min_dense),
+        (4, "min dense with a match", base.min_dense_with_match),
+    ):
+        values = [r[position] for r in top]
+        lines.append(f"| {name} | {min(values):.2f} | {max(values):.2f} | {default:.2f} |")
+    lines.append("\nPer-question signals (answerable: A, unanswerable: U), sorted by coverage:\n")
+    lines.append("| kind | best coverage | best cosine | answered by default |")
+    lines.append("| --- | --- | --- | --- |")
+    for answerable, coverage, dense in sorted(signals, key=lambda s: (s[1], s[2])):
+        lines.append(
+            f"| {'A' if answerable else 'U'} | {coverage:.2f} | {dense:.2f} | {should_answer(coverage, dense, base)} |"
+        )
     return "\n".join(lines)
 
 
@@ -151,11 +176,11 @@ def main() -> None:
         print(row(f"lead weight {lead}", run(structured, embedder, questions, dataclasses.replace(base, lead_weight=lead))))
 
     print("\n## Highlight weights\n\n" + HEADER)
-    for weight in (0.0, 0.3, 0.5, 0.7, 1.0):
-        settings = dataclasses.replace(base, highlight_lexical_weight=weight)
-        print(row(f"highlight lexical weight {weight}", run(structured, embedder, questions, settings)))
+    for weight, bonus in itertools.product((0.0, 0.3, 0.5, 1.0), (0.0, 0.15, 0.3)):
+        settings = dataclasses.replace(base, highlight_lexical_weight=weight, answer_type_bonus=bonus)
+        print(row(f"highlight lexical weight {weight}, answer-type bonus {bonus}", run(structured, embedder, questions, settings)))
 
-    print("\n## Abstention thresholds (feasible: >= 95% of answerable questions kept)\n")
+    print("\n## Abstention thresholds\n")
     print(abstention_grid(structured, embedder, questions, base))
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

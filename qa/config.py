@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "MIN_DENSE_WITH_MATCH": _RANKING.min_dense_with_match,
     "DUPLICATE_OVERLAP": _RANKING.duplicate_overlap,
     "HIGHLIGHT_LEXICAL_WEIGHT": _RANKING.highlight_lexical_weight,
+    "ANSWER_TYPE_BONUS": _RANKING.answer_type_bonus,
     # Serving (qa serve).
     "WORKERS": 1,
     "THREADS": 4,
@@ -76,6 +77,7 @@ def ranking_settings(config: dict[str, Any]) -> RankingSettings:
         min_dense_with_match=float(config["MIN_DENSE_WITH_MATCH"]),
         duplicate_overlap=float(config["DUPLICATE_OVERLAP"]),
         highlight_lexical_weight=float(config["HIGHLIGHT_LEXICAL_WEIGHT"]),
+        answer_type_bonus=float(config["ANSWER_TYPE_BONUS"]),
     )
 
 

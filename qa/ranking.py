@@ -16,6 +16,7 @@ The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,8 +34,9 @@ class RankingSettings:
     lead_weight: float = 1.0
     min_coverage: float = 0.5
     min_dense: float = 0.45
-    min_dense_with_match: float = 0.22
-    highlight_lexical_weight: float = 0.5
+    min_dense_with_match: float = 0.23
+    highlight_lexical_weight: float = 0.3
+    answer_type_bonus: float = 0.3
     duplicate_overlap: float = 0.8
 
 
@@ -121,16 +123,65 @@ def diversify(
     return kept + deferred
 
 
+# What a question asks for, from its interrogative words (French and English), and how a
+# sentence that holds such an answer looks. Used to pick the sentence to highlight.
+_ANSWER_TYPES = {
+    "number": re.compile(
+        r"\b(combien|how (many|much|far|long)|quel(le)? (nombre|distance|portée|quantité)|"
+        r"jusqu'?à quelle|what (number|range|distance))\b",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        r"\b(quand|when|(quelle|what|which) (date|year|day|année|jour|mois)|en quelle année|depuis quand)\b",
+        re.IGNORECASE,
+    ),
+    "name": re.compile(
+        r"\b(qui|who|whom|comment s'appel\w*|quel(le)? (est le )?nom|what was the name|name of|"
+        r"(quelle|which|what) (ville|city|pays|country|journal|newspaper|service|missile|opération|operation)|où|where)\b",
+        re.IGNORECASE,
+    ),
+}
+_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_SENTENCE_HAS = {
+    "number": re.compile(r"\d|\b(un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|cent|mille)\b", re.IGNORECASE),
+    "date": re.compile(rf"\b(\d{{1,2}} ({_MONTHS})|({_MONTHS})|(19|20)\d\d|hier|veille|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b", re.IGNORECASE),
+    "name": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+|«"),
+}
+
+
+def answer_types(question: str) -> frozenset[str]:
+    """The kinds of answer a question asks for: ``number``, ``date``, ``name``."""
+    folded = question.replace("’", "'")
+    return frozenset(kind for kind, pattern in _ANSWER_TYPES.items() if pattern.search(folded))
+
+
+def carries_answer_type(sentence: str, kinds: frozenset[str]) -> bool:
+    """Whether a sentence holds something of the kind the question asks for."""
+    return any(_SENTENCE_HAS[kind].search(sentence) for kind in kinds)
+
+
 def best_sentence(
-    sentence_coverage: Sequence[float], sentence_dense: Sequence[float] | None, settings: RankingSettings
+    sentence_coverage: Sequence[float],
+    sentence_dense: Sequence[float] | None,
+    settings: RankingSettings,
+    typed: Sequence[bool] | None = None,
 ) -> int:
-    """Index of the sentence that best answers, from both signals; 0 when there is one."""
+    """Index of the sentence that best answers, from both signals; 0 when there is one.
+
+    ``typed`` marks the sentences that carry the kind of answer the question asks for
+    (a number for "combien", a date for "quand"...): they get ``answer_type_bonus``.
+    """
     coverage = np.asarray(sentence_coverage, dtype=np.float64)
     if coverage.size == 0:
         return 0
-    if sentence_dense is None:
-        return int(np.argmax(coverage))
-    dense = np.asarray(sentence_dense, dtype=np.float64)
     weight = settings.highlight_lexical_weight
-    combined = weight * coverage + (1.0 - weight) * dense
+    if sentence_dense is None:
+        combined = coverage.copy()
+    else:
+        combined = weight * coverage + (1.0 - weight) * np.asarray(sentence_dense, dtype=np.float64)
+    if typed is not None:
+        combined += settings.answer_type_bonus * np.asarray(typed, dtype=np.float64)
     return int(np.argmax(combined))

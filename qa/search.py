@@ -6,8 +6,9 @@ The data flow reads straight down in ``ask``::
                                        -> lexical index (BM25 of every passage)
     -> fuse (qa.ranking) -> top k -> abstain? -> highlight the best sentence -> Answer
 
-Follow-up questions: when a question leans on the conversation (it is elliptic, like
-"Et celle des Atacms ?", or starts with a follow-up word) the most recent earlier
+Follow-up questions: when a question leans on the conversation (it starts with a
+follow-up word like "Et celle des Atacms ?", has one content word, or is short and
+points back with a pronoun, like "Quand a-t-il été lancé ?") the most recent earlier
 question is added to the query, its words weighted below the new question's. A
 self-contained question is searched alone, so an old topic never drowns a new one.
 """
@@ -23,18 +24,39 @@ from qa.embedder import Embedder
 from qa.indexing import LoadedIndex
 from qa.lexical import analyze, coverage_of
 from qa.models import Answer, Hit, Span
-from qa.ranking import RankingSettings, best_sentence, diversify, fuse, should_answer
+from qa.ranking import (
+    RankingSettings,
+    answer_types,
+    best_sentence,
+    carries_answer_type,
+    diversify,
+    fuse,
+    should_answer,
+)
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(et|mais|puis|alors|aussi|and|but|also|what about|how about|same for|idem|pareil)\b",
     re.IGNORECASE,
 )
-FOLLOW_UP_MAX_TERMS = 2
+ANAPHORA = re.compile(
+    r"(?:\b|-)(il|elle|ils|elles|celle|celui|ceux|celles|cela|ça|lui|leur|leurs|"
+    r"it|its|they|them|their|he|she|his|her|him|those|these|this one|that one)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_MAX_TERMS = 3
 
 
 def leans_on_history(question: str) -> bool:
-    """Whether a question needs the conversation to be understood."""
-    return bool(FOLLOW_UP_START.match(question)) or len(set(analyze(question))) <= FOLLOW_UP_MAX_TERMS
+    """Whether a question needs the conversation to be understood.
+
+    It does when it starts with a follow-up word ("Et…", "And…", "What about…"), when it
+    has at most one content word, or when it is short and points back with a pronoun
+    ("Quand a-t-il été lancé ?", "How far can they fly?").
+    """
+    if FOLLOW_UP_START.match(question):
+        return True
+    terms = set(analyze(question))
+    return len(terms) <= 1 or (len(terms) <= FOLLOW_UP_MAX_TERMS and bool(ANAPHORA.search(question)))
 
 
 def query_with_context(question: str, history: Sequence[str]) -> tuple[str, list[str]]:
@@ -89,6 +111,7 @@ def ask(
     )
     order = [int(ranked[position]) for position in order[:k]]
     answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
+    kinds = answer_types(question)
     hits = []
     for rank, position in enumerate(order, start=1):
         passage_id = int(candidates[position])
@@ -99,21 +122,28 @@ def ask(
                 dense=round(float(dense[position]), 6),
                 lexical=round(float(lexical.bm25[passage_id]), 6),
                 rank=rank,
-                highlight=highlight(index, passage_id, vector, lexical.weights, settings),
+                highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
             )
         )
     return Answer(question=question, answered=answered, hits=hits, context_used=context)
 
 
 def highlight(
-    index: LoadedIndex, passage_id: int, vector: np.ndarray, weights: dict[str, float], settings: RankingSettings
+    index: LoadedIndex,
+    passage_id: int,
+    vector: np.ndarray,
+    weights: dict[str, float],
+    settings: RankingSettings,
+    kinds: frozenset[str] = frozenset(),
 ) -> Span | None:
     """The span of the passage's sentence that best answers, scored with both signals."""
     spans, vectors = index.sentences_of(passage_id)
     if len(spans) == 0:
         return None
     text = index.articles[index.passages[passage_id].citation.source].text
-    coverage = [coverage_of(text[start:end], weights) for _, start, end in spans]
+    sentences = [text[start:end] for _, start, end in spans]
+    coverage = [coverage_of(sentence, weights) for sentence in sentences]
     dense = None if vectors is None else vectors @ vector
-    chosen = spans[best_sentence(coverage, dense, settings)]
+    typed = [carries_answer_type(sentence, kinds) for sentence in sentences] if kinds else None
+    chosen = spans[best_sentence(coverage, dense, settings, typed)]
     return Span(int(chosen[1]), int(chosen[2]))

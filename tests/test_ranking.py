@@ -1,0 +1,103 @@
+"""Pure ranking: fusion, abstention, near-duplicates, answer types, follow-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from qa.ranking import (
+    RankingSettings,
+    answer_types,
+    best_sentence,
+    carries_answer_type,
+    diversify,
+    fuse,
+    minmax,
+    ranks,
+    should_answer,
+)
+from qa.search import leans_on_history, query_with_context
+
+SETTINGS = RankingSettings()
+
+
+def test_minmax_and_ranks():
+    assert list(minmax(np.array([2.0, 4.0, 3.0]))) == [0.0, 1.0, 0.5]
+    assert list(minmax(np.array([3.0, 3.0]))) == [0.0, 0.0]
+    assert list(ranks(np.array([0.1, 0.9, 0.5]))) == [3, 1, 2]
+
+
+def test_convex_fusion_weighs_both_signals():
+    dense = np.array([0.9, 0.1, 0.5])
+    lexical = np.array([0.0, 10.0, 5.0])
+    lexical_heavy = fuse(dense, lexical, dataclasses.replace(SETTINGS, lexical_weight=0.9))
+    dense_heavy = fuse(dense, lexical, dataclasses.replace(SETTINGS, lexical_weight=0.1))
+    assert int(np.argmax(lexical_heavy)) == 1 and int(np.argmax(dense_heavy)) == 0
+
+
+def test_rrf_best_in_both_scores_one():
+    fused = fuse(np.array([0.9, 0.1]), np.array([3.0, 1.0]), dataclasses.replace(SETTINGS, fusion="rrf"))
+    assert fused[0] == pytest.approx(1.0) and fused[1] < 1.0
+
+
+def test_unknown_fusion_is_an_error():
+    with pytest.raises(ValueError):
+        fuse(np.array([1.0]), np.array([1.0]), dataclasses.replace(SETTINGS, fusion="magic"))
+
+
+def test_abstention_rules():
+    s = RankingSettings(min_coverage=0.5, min_dense=0.45, min_dense_with_match=0.23)
+    assert should_answer(0.6, 0.1, s)  # most of the question's words in one passage
+    assert should_answer(0.0, 0.5, s)  # a strong paraphrase
+    assert should_answer(0.1, 0.3, s)  # a word matches and the meaning is close enough
+    assert not should_answer(0.0, 0.4, s)  # no word of the question anywhere
+    assert not should_answer(0.3, 0.2, s)  # a word matches but the meaning is far
+
+
+def test_near_duplicates_of_one_source_go_last_but_other_sources_stay():
+    a = frozenset({"missil", "tomahawk", "portee", "1600"})
+    sources = ["x.txt", "x.txt", "y.txt", "x.txt"]
+    terms = [a, a | {"km"}, a, frozenset({"drone", "spiderweb"})]
+    assert diversify([0, 1, 2, 3], sources, terms, overlap=0.8) == [0, 2, 3, 1]
+
+
+def test_answer_types_from_interrogatives():
+    assert answer_types("Combien de bombardiers ?") == {"number"}
+    assert "date" in answer_types("Quand l'appel a-t-il eu lieu ?")
+    assert "date" in answer_types("On what date did they talk?")
+    assert "name" in answer_types("Comment s’appelait l’opération ?")
+    assert "name" in answer_types("Which newspaper asked?")
+    assert answer_types("Pourquoi Washington hésite-t-il ?") == frozenset()
+
+
+def test_sentences_carry_answer_types():
+    assert carries_answer_type("Au moins douze avions ont été détruits.", frozenset({"number"}))
+    assert carries_answer_type("L'appel a eu lieu le 4 juillet.", frozenset({"date"}))
+    assert carries_answer_type("Nom de l'opération : Spiderweb.", frozenset({"name"}))
+    assert not carries_answer_type("il a été détruit.", frozenset({"number", "date", "name"}))
+
+
+def test_best_sentence_uses_both_signals_and_the_type_bonus():
+    settings = RankingSettings(highlight_lexical_weight=0.5, answer_type_bonus=0.3)
+    assert best_sentence([0.9, 0.1], [0.1, 0.2], settings) == 0
+    assert best_sentence([0.2, 0.1], [0.2, 0.9], settings) == 1
+    assert best_sentence([0.5, 0.4], [0.5, 0.4], settings, typed=[False, True]) == 1
+    assert best_sentence([], None, settings) == 0
+
+
+def test_follow_ups_lean_on_history_and_self_contained_questions_do_not():
+    assert leans_on_history("Et celle des Atacms ?")
+    assert leans_on_history("And the Atacms?")
+    assert leans_on_history("what about Kyiv")
+    assert leans_on_history("Quand a-t-il été lancé ?")
+    assert leans_on_history("How far can they fly?")
+    assert leans_on_history("Pourquoi ?")
+    assert not leans_on_history("Quelle est la portée des Atacms ?")
+    assert not leans_on_history("Qui est le secrétaire général de l'OTAN cité par l'article ?")
+    history = ["Quelle est la portée des missiles Tomahawk ?", "Qui est Mark Rutte ?"]
+    query, used = query_with_context("Et celle des Atacms ?", history)
+    assert used == ["Qui est Mark Rutte ?"] and query.startswith("Et celle des Atacms ?")
+    assert query_with_context("Quelle est la portée des Atacms ?", history) == ("Quelle est la portée des Atacms ?", [])
+    assert query_with_context("Et celle des Atacms ?", []) == ("Et celle des Atacms ?", [])
