@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.citations import verify_citation
 from qa.corpus import Corpus, read_corpus, source_hashes
 from qa.embedder import Embedder
 from qa.lexical import LexicalIndex, analyze
@@ -387,7 +388,7 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
         article = articles.get(passage.citation.source)
         if passage.id != position or article is None:
             raise IndexProblem(f"passage {position} has no article or a wrong id")
-        if article.text[passage.citation.start : passage.citation.end] != passage.text:
+        if not verify_citation(article.text, passage.citation.start, passage.citation.end, passage.text):
             raise IndexProblem(f"passage {position} does not slice its source exactly")
     return LoadedIndex(
         build_id=build.name,
