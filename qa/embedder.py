@@ -19,6 +19,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -116,6 +117,12 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._lock = threading.Lock()
         self._cache = QueryCache(cache_size)
+        # Questions are encoded on one dedicated thread. Torch's OpenMP pool belongs to the
+        # thread that calls it: encoding from each of gunicorn's request threads in turn
+        # made every thread keep its own pool, and a question cost ~1.5x the bare encode
+        # (bench/latency.py, docs/benchmarks.md). The model uses every core for one
+        # question anyway, so one encoding thread loses nothing.
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-encode")
 
     @property
     def location(self) -> str:
@@ -190,15 +197,18 @@ class SentenceTransformerEmbedder:
         )
         return _normalise(vectors)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
+    def _encode_query(self, text: str) -> np.ndarray:
         model = self._load()
         vector = model.encode(
             [self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
         )
-        vector = _normalise(vector)[0]
+        return _normalise(vector)[0]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        vector = self._encoder.submit(self._encode_query, text).result()
         vector.setflags(write=False)
         self._cache.put(text, vector)
         return vector

@@ -18,6 +18,7 @@ over its terms' columns, and it also reports the share of the question's term we
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import os
 import re
@@ -55,8 +56,13 @@ COGNATE_WEIGHT = 0.5
 COGNATE_LIMIT = 3
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_accents(word: str) -> str:
-    """Remove combining marks: ``é`` -> ``e``, ``ç`` -> ``c``."""
+    """Remove combining marks: ``é`` -> ``e``, ``ç`` -> ``c``.
+
+    Cached per word (bounded): it runs twice per word of every analysed text, and a
+    vocabulary is small next to the words seen (bench/latency.py profile).
+    """
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -88,9 +94,16 @@ class LexicalScores:
     weights: dict[str, float]
 
 
+@functools.lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a text; cached, because the same passages' sentences are
+    analysed again for every question whose answer they are (highlighting)."""
+    return frozenset(analyze(text))
+
+
 def coverage_of(text: str, weights: dict[str, float]) -> float:
     """The share of the question's IDF weight whose terms occur in ``text``."""
-    return float(sum(weights.get(term, 0.0) for term in set(analyze(text))))
+    return float(sum(weights.get(term, 0.0) for term in term_set(text)))
 
 
 class LexicalIndex:
