@@ -8,7 +8,8 @@ Layout of ``index/``::
     index/builds/<build id>/bm25/            the lexical index (qa.lexical)
     index/builds/<build id>/passages.jsonl   passages with their citations
     index/builds/<build id>/articles.jsonl   the articles' exact text, for the source viewer
-    index/builds/<build id>/sentences.npz    sentence spans and vectors, for highlighting
+    index/builds/<build id>/sentences.npz    sentence spans, for highlighting
+    index/builds/<build id>/sentence_vectors.npy  their vectors (float16), memory-mapped
 
 A build is written in a temporary folder under ``builds/``, renamed into place when
 complete, and published by replacing the ``current`` link with ``os.replace``, which is
@@ -47,10 +48,11 @@ from qa.store import StoreError, VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
+SENTENCE_VECTORS = "sentence_vectors.npy"
 KEEP_BUILDS = 2
 
 
@@ -62,7 +64,9 @@ class IndexProblem(RuntimeError):
 class BuildOptions:
     """What a build depends on besides the articles and the model."""
 
-    hnsw_threshold: int = 200_000
+    # Exact search below, HNSW from here: flat search costs ~3 ms at 50k passages and
+    # ~7 ms at 100k on 2 cores, HNSW ~0.2 ms with recall@10 >= 0.99 (docs/benchmarks.md).
+    hnsw_threshold: int = 50_000
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     sentence_vectors: bool = True
@@ -80,7 +84,7 @@ class LoadedIndex:
     store: VectorStore
     lexical: LexicalIndex
     sentence_spans: np.ndarray  # (n, 3) int64: passage id, start, end
-    sentence_vectors: np.ndarray | None  # (n, d) float32, or None when not built
+    sentence_vectors: np.ndarray | None  # (n, d) float16, memory-mapped; None when not built
     sentence_offsets: np.ndarray  # (passages + 1,) row ranges of each passage's sentences
 
     _terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -270,10 +274,10 @@ def _build_locked(
             staging / "articles.jsonl",
             [{"source": a.source, "title": a.title, "text": a.text} for a in corpus.articles],
         )
-        arrays = {"spans": spans, "offsets": offsets}
+        np.savez(staging / "sentences.npz", spans=spans, offsets=offsets)
         if sentence_vectors is not None:
-            arrays["vectors"] = sentence_vectors
-        np.savez(staging / "sentences.npz", **arrays)
+            # A plain .npy so that workers memory-map it and share its pages.
+            np.save(staging / SENTENCE_VECTORS, sentence_vectors)
         info = store.info
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -375,7 +379,10 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
         with np.load(build / "sentences.npz") as arrays:
             spans = np.asarray(arrays["spans"])
             offsets = np.asarray(arrays["offsets"])
-            sentence_vectors = np.asarray(arrays["vectors"], dtype=np.float32) if "vectors" in arrays else None
+        vectors_path = build / SENTENCE_VECTORS
+        # float16 as stored, memory-mapped: at 100k passages (~300k sentences) a float32
+        # copy per worker was 450 MB of private memory (bench/scale.py).
+        sentence_vectors = np.load(vectors_path, mmap_mode="r" if mmap else None) if vectors_path.is_file() else None
     except (OSError, ValueError, KeyError, TypeError, StoreError) as error:
         raise IndexProblem(f"cannot read index build {build.name}: {error}") from error
     count = manifest.get("passages")

@@ -92,7 +92,8 @@ def ask(
 
     pool = min(total, max(settings.candidates, k))
     dense_scores, dense_ids = index.store.search(vector, pool)
-    lexical_ids = np.argsort(-lexical.bm25, kind="stable")[:pool]
+    # argpartition, not a full sort: O(n) over 100k passages instead of ~3 ms (bench/scale.py).
+    lexical_ids = np.argpartition(-lexical.bm25, pool - 1)[:pool] if pool < total else np.arange(total)
     lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
     candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
     dense = index.store.similarities(vector, candidates)

@@ -41,7 +41,7 @@ class VectorStore:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, hnsw_threshold: int = 200_000, hnsw_m: int = 32) -> VectorStore:
+    def build(cls, vectors: np.ndarray, hnsw_threshold: int = 50_000, hnsw_m: int = 32) -> VectorStore:
         """Index the vectors in order: row ``i`` is passage ``i``."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
