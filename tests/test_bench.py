@@ -1,0 +1,90 @@
+"""Smoke tests of the benchmark scripts in bench/: each runs on a tiny size with the
+hashing embedder (no torch), so that the scripts cannot rot. They check that a script
+runs, prints its command and its table, and saves figures that make sense; they time
+nothing (the figures themselves are in docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, copy_seeds
+
+pytestmark = pytest.mark.slow
+
+
+def run_bench(tmp_path: Path, script: str, *args: str, timeout: float = 300) -> tuple[str, dict]:
+    """Run a bench script with MODEL=hashing and its output folder in tmp; return stdout and its JSON."""
+    out = tmp_path / "out"
+    env = {**os.environ, "MODEL": "hashing", "BENCH_OUT": str(out), "QA_SEEDS_DIR": str(copy_seeds(tmp_path / "seeds"))}
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "command: " in result.stdout and f"bench/{script}" in result.stdout
+    assert '"cores": ' in result.stdout
+    saved = [line.split("saved ", 1)[1] for line in result.stdout.splitlines() if line.startswith("saved ")]
+    assert saved and Path(saved[-1]).parent == out
+    return result.stdout, json.loads(Path(saved[-1]).read_text())
+
+
+def test_synth_is_deterministic(tmp_path):
+    from bench.synth import write_corpus
+
+    first = write_corpus(25, tmp_path / "a")
+    second = write_corpus(25, tmp_path / "b")
+    names = sorted(p.name for p in first.glob("*.txt"))
+    assert len(names) == 3
+    assert all((first / n).read_text() == (second / n).read_text() for n in names)
+    assert (first / names[0]).read_text() != (first / names[1]).read_text()
+
+
+def test_latency_script(tmp_path):
+    stdout, result = run_bench(tmp_path, "latency.py", "--questions", "5", "--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "index"))
+    assert "p50 / floor" in stdout
+    assert result["errors"] == 0
+    assert result["http_uncached_ms"]["n"] == result["http_cached_ms"]["n"] == 5
+    assert result["floor_ms"]["p50"] > 0 and result["ratio_p50_to_floor"] > 0
+
+
+def test_throughput_script(tmp_path):
+    stdout, result = run_bench(
+        tmp_path, "throughput.py", "--configs", "1x2x0", "--clients", "2", "--seconds", "1",
+        "--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "index"),
+    )
+    (row,) = result["rows"]
+    assert row["errors"] == 0 and row["requests"] > 0 and row["req_per_s"] > 0
+    assert len(row["workers_memory"]) == 1 and row["workers_memory"][0]["rss_mb"] > 0
+    assert "| 1x2x0 | 2 |" in stdout
+
+
+def test_coldstart_script(tmp_path):
+    _, result = run_bench(tmp_path, "coldstart.py", "--runs", "1", "--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "index"))
+    assert len(result["seconds"]) == 1 and 0 < result["seconds"][0] < 120
+    assert "load and check the index" in result["breakdown"]
+
+
+def test_recall_script(tmp_path):
+    _, result = run_bench(tmp_path, "recall.py", "--sizes", "300", "--queries", "5")
+    (row,) = result["rows"]
+    assert row["vectors"] == 300 and 0.0 <= row["recall_at_10"] <= 1.0
+    assert row["flat_search_ms"]["n"] == row["hnsw_search_ms"]["n"] == 5
+
+
+def test_scale_script(tmp_path):
+    _, result = run_bench(tmp_path, "scale.py", "--sizes", "30", "--questions", "3", "--work", str(tmp_path / "work"))
+    seeds, synthetic = result["rows"]
+    assert seeds["corpus"] == "seeds" and synthetic["corpus"] == "30"
+    assert synthetic["passages"] >= 30 and synthetic["disk_mb"] > 0 and synthetic["peak_rss_mb"] > 0
+    assert synthetic["query_ask_ms"]["n"] == 3
+
+
+def test_run_all_lists_every_script():
+    result = subprocess.run([sys.executable, "bench/run_all.py", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in ("latency.py", "coldstart.py", "throughput.py", "recall.py", "scale.py"):
+        assert f"bench/{name}" in result.stdout
