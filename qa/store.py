@@ -95,7 +95,10 @@ class VectorStore:
         if not path.is_file():
             raise StoreError(f"missing vector file {path}")
         try:
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+            # IO_FLAG_MMAP_IFC maps the vectors of IndexFlat and of IndexHNSWFlat's storage
+            # (IndexFlatCodes); plain IO_FLAG_MMAP reads a flat index whole into each
+            # worker (measured with bench/scale.py: the file was not in the process's maps).
+            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
             try:
                 index = faiss.read_index(str(path), flags)
             except RuntimeError:
