@@ -97,8 +97,6 @@ def parse_ask(body: Any, limits: Limits) -> AskRequest:
     if not 1 <= k <= limits.max_k:
         raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code="out_of_range")
     history_value = body.get("history", [])
-    if history_value is None:
-        history_value = []
     if not isinstance(history_value, list):
         raise BadRequest("'history' must be a list of earlier questions (strings)", code="invalid_field")
     if len(history_value) > limits.max_history:

@@ -107,6 +107,7 @@ BAD_FIELDS = [
     ({"question": "Tomahawk", "history": 3}, "invalid_field"),
     ({"question": "Tomahawk", "history": [["nested"]]}, "invalid_field"),
     ({"question": "Tomahawk", "history": [None]}, "invalid_field"),
+    ({"question": "Tomahawk", "history": None}, "invalid_field"),
     ({"question": "Tomahawk", "history": ["x" * 1001]}, "too_long"),
 ]
 
