@@ -76,6 +76,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
     431: "headers_too_large",
+    503: "unavailable",
 }
 
 
@@ -104,6 +105,17 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
+
+    from qa.embedder import ModelUnavailable
+    from qa.indexing import IndexProblem
+
+    @app.errorhandler(IndexProblem)
+    @app.errorhandler(ModelUnavailable)
+    def handle_unavailable(error: Exception) -> Response:
+        # No index or no model (and QA_AUTO_BUILD off, or the model gone): say so, never guess.
+        log.error("cannot answer %s %s: %s", request.method, request.path, error)
+        code = "model_unavailable" if isinstance(error, ModelUnavailable) else "index_unavailable"
+        return error_response(503, code, f"the service cannot answer now: {error}")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:

@@ -411,8 +411,25 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
     )
 
 
-def index_status(index_dir: Path, seeds_dir: Path, model: dict[str, Any]) -> list[str]:
-    """Reasons to rebuild, cheaply (manifest and hashes only); empty when up to date."""
+def file_problems(build: Path, manifest: dict[str, Any]) -> list[str]:
+    """Index files of a build that are missing or differ from the manifest's checksums."""
+    problems = []
+    for name, digest in manifest.get("files", {}).items():
+        path = build / name
+        if not path.is_file():
+            problems.append(f"index file missing: {name}")
+        elif _sha256(path) != digest:
+            problems.append(f"index file damaged (checksum mismatch): {name}")
+    return problems
+
+
+def index_status(index_dir: Path, seeds_dir: Path, model: dict[str, Any], verify_files: bool = True) -> list[str]:
+    """Reasons to rebuild, from the manifest, the articles' hashes and (``verify_files``)
+    the index files' checksums, without loading anything; empty when up to date.
+
+    ``qa serve`` calls this before it starts workers, so a truncated or damaged build is
+    rebuilt (or refused, with ``QA_AUTO_BUILD=false``) with a one-line reason.
+    """
     build = current_build(index_dir)
     if build is None:
         return ["no index has been built"]
@@ -420,7 +437,10 @@ def index_status(index_dir: Path, seeds_dir: Path, model: dict[str, Any]) -> lis
         manifest = read_manifest(build)
     except IndexProblem as problem:
         return [str(problem)]
-    return staleness(manifest, source_hashes(seeds_dir), model)
+    reasons = staleness(manifest, source_hashes(seeds_dir), model)
+    if verify_files and not reasons:
+        reasons = file_problems(build, manifest)
+    return reasons
 
 
 def ensure_index(
@@ -437,7 +457,7 @@ def ensure_index(
     With ``rebuild=False`` a stale or damaged index raises ``IndexProblem`` instead.
     """
     model = model_record(embedder, passage_prefix)
-    reasons = index_status(index_dir, seeds_dir, model)
+    reasons = index_status(index_dir, seeds_dir, model, verify_files=False)  # load_index checks the files
     if not reasons:
         try:
             return load_index(index_dir)
@@ -447,7 +467,7 @@ def ensure_index(
         raise IndexProblem("; ".join(reasons))
     with build_lock(index_dir):
         # Another process may have rebuilt while this one waited for the lock.
-        reasons_now = index_status(index_dir, seeds_dir, model)
+        reasons_now = index_status(index_dir, seeds_dir, model, verify_files=False)
         if not reasons_now:
             try:
                 return load_index(index_dir)
