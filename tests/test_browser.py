@@ -447,6 +447,14 @@ def test_the_page_is_usable_360_pixels_wide(phone):
     assert inside_viewport(phone, close)
     assert no_horizontal_scroll(phone)
     screenshot(phone, "phone-source")
+    # The panel covers the screen: Tab reaches its controls, never the conversation under it.
+    reached = []
+    for _ in range(4):
+        phone.keyboard.press("Tab")
+        assert phone.evaluate("!document.querySelector('.chat-column').contains(document.activeElement)")
+        reached.append(phone.evaluate("document.activeElement.id"))
+    assert "source-close" in reached
     close.click()
     expect(viewer).to_be_hidden()
     expect(phone.get_by_test_id("answer")).to_have_count(2)
+    expect(phone.get_by_test_id("question")).to_be_editable()

@@ -21,6 +21,10 @@ const panelMeta = document.getElementById("source-meta");
 const panelText = document.getElementById("source-text");
 const panelPageLink = document.getElementById("source-page-link");
 const panelClose = document.getElementById("source-close");
+const chatColumn = document.querySelector(".chat-column");
+// Below this width the panel covers the whole screen (see app.css): the conversation
+// under it is made inert, so Tab and screen readers stay in the panel.
+const panelCoversScreen = window.matchMedia("(max-width: 959px)");
 
 /** The conversation: {question, response} for each answered exchange, oldest first. */
 let exchanges = [];
@@ -313,6 +317,7 @@ async function openSource(target, opener = null, pushHistory = true) {
   if (opener) opener.classList.add("active");
   panel.hidden = false;
   document.body.classList.add("source-open");
+  updateInert();
   panelTitle.textContent = "Loading the article…";
   panelMeta.textContent = "";
   panelText.replaceChildren();
@@ -353,10 +358,15 @@ function closeSource(restoreFocus = true) {
   panelRequest++;
   panel.hidden = true;
   document.body.classList.remove("source-open");
+  updateInert();
   for (const link of document.querySelectorAll(".citation.active")) link.classList.remove("active");
   if (restoreFocus && panelOpener && document.contains(panelOpener)) {
     panelOpener.focus({ preventScroll: false });
   }
+}
+
+function updateInert() {
+  chatColumn.inert = !panel.hidden && panelCoversScreen.matches;
 }
 
 function requestClose() {
@@ -427,6 +437,7 @@ document.addEventListener("keydown", (event) => {
     requestClose();
   }
 });
+panelCoversScreen.addEventListener("change", updateInert);
 window.addEventListener("popstate", (event) => {
   const target = event.state && event.state.sourceView;
   if (target) openSource(target, null, false);
