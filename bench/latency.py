@@ -70,13 +70,13 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
     parser.add_argument("--threads", type=int, default=None, help="gunicorn threads (default QA_THREADS)")
-    parser.add_argument("--torch-threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS", "0")))
+    from qa.config import DEFAULTS
+
+    parser.add_argument("--torch-threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS", DEFAULTS["TORCH_THREADS"])))
     parser.add_argument("--seeds", type=Path, default=None, help="articles folder (default seeds/)")
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
     args = parser.parse_args()
     header("latency: sequential POST /api/ask over loopback vs the bare model encode")
-
-    from qa.config import DEFAULTS
 
     threads = args.threads or int(os.environ.get("QA_THREADS", DEFAULTS["THREADS"]))
     questions = distinct_questions(args.questions)
@@ -111,7 +111,7 @@ def main() -> None:
         row = result[key]
         print(f"| {label} | {row['n']} | {row['p50']} | {row['p95']} | {row['p99']} |")
     print(f"\np50 / floor = {result['ratio_p50_to_floor']} (target <= 1.3); errors = {result['errors']}")
-    print(f"saved {write_result('latency', result)}")
+    print(f"saved {write_result(f'latency-threads{threads}-torch{args.torch_threads}', result)}")
 
 
 if __name__ == "__main__":

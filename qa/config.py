@@ -27,7 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_PREFIX": "",
     "PASSAGE_PREFIX": "",
     "DEVICE": "cpu",
-    "TORCH_THREADS": 0,
+    # One intra-op thread per worker: with torch's default (one per core) the model's
+    # parallel regions stall whenever another process holds a core, and concurrent
+    # throughput on 2 cores fell from 82 to 10 req/s (bench/throughput.py, docs/benchmarks.md).
+    "TORCH_THREADS": 1,
     "QUERY_CACHE_SIZE": 1024,
     # Build or rebuild the index at start when it is missing or stale.
     "AUTO_BUILD": True,
@@ -57,8 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "HIGHLIGHT_LEXICAL_WEIGHT": _RANKING.highlight_lexical_weight,
     "ANSWER_TYPE_BONUS": _RANKING.answer_type_bonus,
     # Serving (qa serve).
-    "WORKERS": 1,
-    "THREADS": 4,
+    # Chosen by measurement on 2 cores (docs/benchmarks.md): 2 workers x 2 threads.
+    "WORKERS": 2,
+    "THREADS": 2,
     "TIMEOUT": 60,
     "JSON_AS_ASCII": False,
 }
