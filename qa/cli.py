@@ -149,7 +149,12 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
     if dev:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         service.warm_up()
-        app.run(host=host, port=port, debug=False, use_reloader=False, use_debugger=False, threaded=True)
+        # Werkzeug's server directly: app.run() silently does nothing under a Flask CLI
+        # (FLASK_RUN_FROM_CLI), and FLASK_DEBUG must never turn on the debugger here.
+        from werkzeug.serving import run_simple
+
+        app.debug = False
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, use_evalex=False, threaded=True)
         return
     from qa.server import run_gunicorn
 

@@ -120,6 +120,8 @@ def _not_api() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the security headers and, if configured, the rate limiter."""
+    # FLASK_DEBUG=1 in the environment would turn debug on; the service never runs in debug.
+    app.debug = False
     app.after_request(add_security_headers)
     app.before_request(read_body_within_limit)
     limits = rate_limits(app.config)
