@@ -458,3 +458,12 @@ def test_the_page_is_usable_360_pixels_wide(phone):
     expect(viewer).to_be_hidden()
     expect(phone.get_by_test_id("answer")).to_have_count(2)
     expect(phone.get_by_test_id("question")).to_be_editable()
+
+
+def test_an_example_question_is_asked_in_one_click(desktop):
+    example = desktop.locator("button.example").first
+    text = example.text_content()
+    example.click()
+    expect(desktop.get_by_test_id("answer")).to_have_count(1)
+    expect(desktop.get_by_test_id("asked")).to_have_text([text])
+    expect(desktop.locator("#welcome")).to_be_hidden()
