@@ -18,7 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
 from qa.indexing import IndexProblem, index_status, model_record
-from qa.models import Answer
+from qa.models import Answer, Hit
 from qa.schema import Limits, answer_json, parse_ask
 from qa.errors import APIError
 from qa.service import QAService
@@ -77,8 +77,24 @@ def format_answer(answer: Answer) -> str:
             b = hit.highlight.end - citation.start
             text = f"{text[:a]}>>{text[a:b]}<<{text[b:]}"
         lines.extend("   " + line for line in text.splitlines())
+        lines.extend(format_corroboration(hit))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def format_corroboration(hit: Hit) -> list[str]:
+    """Lines saying which other articles report the passage's fact, and where they differ."""
+    lines = []
+    for other in hit.also_in:
+        c = other.citation
+        lines.append(f"   also reported by: [{c.title} ¶{c.paragraph}] {c.source}:{c.start}-{c.end}")
+    for difference in hit.differences:
+        here, there = difference.here_citation, difference.there_citation
+        lines.append(f"   differs ({difference.kind}): here [¶{here.paragraph}] {' '.join(difference.here.split())!r}")
+        lines.append(
+            f"{' ' * (len(difference.kind) + 13)}there [{there.title} ¶{there.paragraph}] {' '.join(difference.there.split())!r}"
+        )
+    return lines
 
 
 @click.command("ask")

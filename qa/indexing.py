@@ -10,6 +10,8 @@ Layout of ``index/``::
     index/builds/<build id>/articles.jsonl   the articles' exact text, for the source viewer
     index/builds/<build id>/sentences.npz    sentence spans, for highlighting
     index/builds/<build id>/sentence_vectors.npy  their vectors (float16), memory-mapped
+    index/builds/<build id>/alignment.json   passages of other articles reporting the same fact,
+                                             and the differences found (qa.corroboration)
 
 A build is written in a temporary folder under ``builds/``, renamed into place when
 complete, and published by replacing the ``current`` link with ``os.replace``, which is
@@ -40,6 +42,7 @@ import numpy as np
 
 from qa.citations import verify_citation
 from qa.corpus import Corpus, read_corpus, source_hashes
+from qa.corroboration import Alignment, align_corpus, alignment_problem
 from qa.embedder import Embedder
 from qa.lexical import LexicalIndex, analyze
 from qa.models import Article, Passage, Span
@@ -48,11 +51,12 @@ from qa.store import StoreError, VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
 SENTENCE_VECTORS = "sentence_vectors.npy"
+ALIGNMENT = "alignment.json"
 KEEP_BUILDS = 2
 
 
@@ -86,6 +90,7 @@ class LoadedIndex:
     sentence_spans: np.ndarray  # (n, 3) int64: passage id, start, end
     sentence_vectors: np.ndarray | None  # (n, d) float16, memory-mapped; None when not built
     sentence_offsets: np.ndarray  # (passages + 1,) row ranges of each passage's sentences
+    alignment: Alignment = field(default_factory=Alignment)  # computed at build time
 
     _terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -260,6 +265,11 @@ def _build_locked(
     if options.sentence_vectors and len(spans):
         texts = [articles[passages[pid].citation.source].text[start:end] for pid, start, end in spans]
         sentence_vectors = embedder.embed_passages(texts, progress=progress).astype(np.float16)
+    alignment_started = time.perf_counter()
+    alignment = align_corpus(
+        passages, {a.source: a.text for a in corpus.articles}, vectors, spans, offsets, sentence_vectors
+    )
+    alignment_seconds = time.perf_counter() - alignment_started
 
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -278,6 +288,7 @@ def _build_locked(
         if sentence_vectors is not None:
             # A plain .npy so that workers memory-map it and share its pages.
             np.save(staging / SENTENCE_VECTORS, sentence_vectors)
+        (staging / ALIGNMENT).write_text(json.dumps(alignment.to_dict(), ensure_ascii=False), encoding="utf-8")
         info = store.info
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -293,6 +304,7 @@ def _build_locked(
             "store": {"kind": info.kind, "dimension": info.dimension, "count": info.count},
             "lexical": {"library": "bm25s", "method": "lucene", "k1": options.bm25_k1, "b": options.bm25_b},
             "sentence_vectors": sentence_vectors is not None,
+            "alignment": {"pairs": len(alignment.pairs()), "seconds": round(alignment_seconds, 3)},
             "versions": _versions(),
             "files": {str(p.relative_to(staging)): _sha256(p) for p in _tree_files(staging)},
         }
@@ -383,6 +395,7 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
         # float16 as stored, memory-mapped: at 100k passages (~300k sentences) a float32
         # copy per worker was 450 MB of private memory (bench/scale.py).
         sentence_vectors = np.load(vectors_path, mmap_mode="r" if mmap else None) if vectors_path.is_file() else None
+        alignment = Alignment.from_dict(json.loads((build / ALIGNMENT).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, StoreError) as error:
         raise IndexProblem(f"cannot read index build {build.name}: {error}") from error
     count = manifest.get("passages")
@@ -397,6 +410,9 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
             raise IndexProblem(f"passage {position} has no article or a wrong id")
         if not verify_citation(article.text, passage.citation.start, passage.citation.end, passage.text):
             raise IndexProblem(f"passage {position} does not slice its source exactly")
+    problem = alignment_problem(alignment, passages, {source: a.text for source, a in articles.items()})
+    if problem:
+        raise IndexProblem(f"alignment does not fit the passages: {problem}")
     return LoadedIndex(
         build_id=build.name,
         path=build,
@@ -408,6 +424,7 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
         sentence_spans=spans,
         sentence_vectors=sentence_vectors,
         sentence_offsets=offsets,
+        alignment=alignment,
     )
 
 

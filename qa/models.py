@@ -77,6 +77,31 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class AlsoIn:
+    """A passage of another article that reports the same fact (``qa.corroboration``)."""
+
+    text: str
+    citation: Citation
+    score: float
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A detail on which two aligned passages differ.
+
+    ``kind`` is ``quote``, ``number``, ``date``, ``name`` or ``hedge``; ``here`` and
+    ``there`` are exact slices of the two sources, at ``here_citation`` and
+    ``there_citation``.
+    """
+
+    kind: str
+    here: str
+    there: str
+    here_citation: Citation
+    there_citation: Citation
+
+
+@dataclass(frozen=True)
 class Hit:
     """A ranked passage with the fused score and the score of each signal.
 
@@ -89,6 +114,8 @@ class Hit:
     lexical: float
     rank: int
     highlight: Span | None = None
+    also_in: tuple[AlsoIn, ...] = ()
+    differences: tuple[Difference, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
     }
     passage = {
         "type": "object",
-        "required": ["id", "rank", "text", "score", "scores", "citation", "highlight", "kind"],
+        "required": ["id", "rank", "text", "score", "scores", "citation", "highlight", "kind", "also_in", "differences"],
         "properties": {
             "id": {"type": "integer", "minimum": 0, "description": "Passage id within the current index build."},
             "rank": {"type": "integer", "minimum": 1},
@@ -62,6 +62,19 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
             "citation": {"$ref": "#/components/schemas/Citation"},
             "highlight": {"$ref": "#/components/schemas/Span"},
             "kind": {"type": "string", "enum": ["lead", "paragraph"]},
+            "also_in": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/AlsoIn"},
+                "description": (
+                    "Passages of other articles that report the same fact, best aligned first; aligned at "
+                    "index time from dense similarity, shared terms, numbers and names."
+                ),
+            },
+            "differences": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Difference"},
+                "description": "Details of substance on which this passage and an also_in passage differ.",
+            },
         },
     }
     ask_request = {
@@ -221,6 +234,39 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                 "Passage": passage,
                 "Citation": citation,
                 "Span": span,
+                "AlsoIn": {
+                    "type": "object",
+                    "required": ["text", "citation"],
+                    "properties": {
+                        "text": {"type": "string", "description": "source_text[citation.start:citation.end]."},
+                        "citation": {"$ref": "#/components/schemas/Citation"},
+                    },
+                },
+                "Difference": {
+                    "type": "object",
+                    "required": ["kind", "here", "there", "here_citation", "there_citation"],
+                    "properties": {
+                        "kind": {
+                            "type": "string",
+                            "enum": ["quote", "number", "date", "name", "hedge"],
+                            "description": (
+                                "quote: the same statement quoted in different words; number, date, name: a "
+                                "different value after normalising number words, units and dates; hedge: one "
+                                "source hedges (conditional, 'peut-être'...) what the other states plainly."
+                            ),
+                        },
+                        "here": {"type": "string", "description": "The detail as this passage words it."},
+                        "there": {"type": "string", "description": "The detail as the other article words it."},
+                        "here_citation": {
+                            "$ref": "#/components/schemas/Citation",
+                            "description": "Slices 'here' exactly out of this passage's source.",
+                        },
+                        "there_citation": {
+                            "$ref": "#/components/schemas/Citation",
+                            "description": "Slices 'there' exactly out of the other article.",
+                        },
+                    },
+                },
                 "Article": article,
                 "SourceList": source_list,
                 "Health": health,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.errors import BadRequest, UnsupportedMediaType
-from qa.models import Answer, Article, Citation, Hit
+from qa.models import AlsoIn, Answer, Article, Citation, Difference, Hit
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,24 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "citation": citation_json(passage.citation),
         "highlight": None if hit.highlight is None else {"start": hit.highlight.start, "end": hit.highlight.end},
         "kind": passage.kind,
+        "also_in": [also_in_json(item) for item in hit.also_in],
+        "differences": [difference_json(item) for item in hit.differences],
+    }
+
+
+def also_in_json(also_in: AlsoIn) -> dict[str, Any]:
+    """An aligned passage of another article: its text and a citation like a passage's."""
+    return {"text": also_in.text, "citation": citation_json(also_in.citation)}
+
+
+def difference_json(difference: Difference) -> dict[str, Any]:
+    """A difference between aligned passages; ``here``/``there`` slice their citations exactly."""
+    return {
+        "kind": difference.kind,
+        "here": difference.here,
+        "there": difference.there,
+        "here_citation": citation_json(difference.here_citation),
+        "there_citation": citation_json(difference.there_citation),
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.config import build_options, ranking_settings, resolve_path
+from qa.corroboration import with_corroboration
 from qa.embedder import Embedder, make_embedder
 from qa.indexing import LoadedIndex, build_index, current_build_id, ensure_index
 from qa.models import Answer, Article
@@ -95,7 +96,10 @@ class QAService:
         return self.index
 
     def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
-        return ask(self.index, self.embedder, question, k=k, history=history, settings=self.ranking)
+        index = self.index
+        answer = ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
+        # Corroboration was computed at index time: attaching it is a lookup.
+        return with_corroboration(answer, index.alignment, index.passages, index.articles)
 
     def article(self, source: str) -> Article:
         """An indexed article by file name; names are looked up, never joined to a path."""
