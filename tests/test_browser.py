@@ -54,8 +54,10 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for this module. Module scope: only one Playwright sync instance can run in
+    a process, and other test modules start their own."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make browser)")
     with playwright_api.sync_playwright() as playwright:
