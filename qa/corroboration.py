@@ -505,7 +505,7 @@ def number_overlap(a: Sequence[Quantity], b: Sequence[Quantity]) -> float:
 
 
 def name_overlap(a: Sequence[str], b: Sequence[str], idf: Mapping[str, float]) -> float:
-    """IDF-weighted Dice overlap of two sets of names (spelling variants count as shared)."""
+    """IDF-weighted Dice overlap of two sets of name keys (canonicalised by ``NameCanon``)."""
     set_a, set_b = set(a), set(b)
     if not set_a or not set_b:
         return 0.0
@@ -513,10 +513,35 @@ def name_overlap(a: Sequence[str], b: Sequence[str], idf: Mapping[str, float]) -
     def weight(key: str) -> float:
         return idf.get(key, 1.0)
 
-    shared_a = sum(weight(k) for k in set_a if any(same_name(k, other) for other in set_b))
-    shared_b = sum(weight(k) for k in set_b if any(same_name(k, other) for other in set_a))
+    shared = set_a & set_b
     total = sum(map(weight, set_a)) + sum(map(weight, set_b))
-    return (shared_a + shared_b) / total if total else 0.0
+    return 2 * sum(map(weight, shared)) / total if total else 0.0
+
+
+class NameCanon:
+    """Maps spelling variants of a name to one key (Volodymyr/Volodymir), in linear time.
+
+    Symmetric deletion: two keys of five letters or more within one edit share a key
+    with one letter deleted (or are equal), so variants are found through a dictionary
+    of deletions rather than by comparing every pair of names.
+    """
+
+    def __init__(self) -> None:
+        self._by_variant: dict[str, str] = {}
+        self._canon: dict[str, str] = {}
+
+    def __call__(self, key: str) -> str:
+        known = self._canon.get(key)
+        if known is not None:
+            return known
+        canonical = key
+        if len(key) >= 5:
+            variants = [key] + [key[:i] + key[i + 1 :] for i in range(len(key))]
+            canonical = next((self._by_variant[v] for v in variants if v in self._by_variant), key)
+            for variant in variants:
+                self._by_variant.setdefault(variant, canonical)
+        self._canon[key] = canonical
+        return canonical
 
 
 # Attribution words ("selon deux sources proches du dossier", "a déclaré un responsable"):
@@ -686,7 +711,8 @@ class _Corpus:
         self.sentence_offsets = sentence_offsets
         terms = [alignment_terms(p.text) for p in passages]
         self.tfidf = _TfIdf(terms)
-        name_lists = [[n.key for n in names(p.text)] for p in passages]
+        self.canon = NameCanon()
+        name_lists = [[self.canon(n.key) for n in names(p.text)] for p in passages]
         frequency: Counter[str] = Counter()
         for keys in name_lists:
             frequency.update(set(keys))
@@ -723,7 +749,7 @@ class _Corpus:
                     span=Span(start, end),
                     terms=self.tfidf.vector(alignment_terms(sentence)),
                     quantities=quantities(sentence, start),
-                    names=[n.key for n in names(sentence)],
+                    names=[self.canon(n.key) for n in names(sentence)],
                     vector=None if self.sentence_vectors is None else self.sentence_vectors[row],
                 )
             )
