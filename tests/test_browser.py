@@ -469,3 +469,53 @@ def test_an_example_question_is_asked_in_one_click(desktop):
     expect(desktop.get_by_test_id("answer")).to_have_count(1)
     expect(desktop.get_by_test_id("asked")).to_have_text([text])
     expect(desktop.locator("#welcome")).to_be_hidden()
+
+
+# ---- corroboration across sources (issue 7) ----
+
+ZELENSKY_ANSWER = "Qu'a répondu Zelensky à Trump ?"
+
+
+def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(desktop, server):
+    expected = api_ask(server, ZELENSKY_ANSWER)
+    position, passage = next(
+        (i, p) for i, p in enumerate(expected["passages"]) if p["also_in"] and p["differences"]
+    )
+    answer = ask(desktop, ZELENSKY_ANSWER)
+    shown = answer.get_by_test_id("passage").nth(position)
+
+    # "Also reported by <other title>", one link per aligned passage, into the source viewer.
+    titles = {other["citation"]["title"] for other in passage["also_in"]}
+    block = shown.get_by_test_id("corroboration")
+    for title in titles:
+        expect(block.locator(".also-in-label")).to_contain_text(title)
+    expect(shown.get_by_test_id("also-in")).to_have_text(
+        [f"{o['citation']['title']} ¶{o['citation']['paragraph']}" for o in passage["also_in"]]
+    )
+
+    # Each difference: its kind, both wordings, both citations.
+    rows = shown.get_by_test_id("difference")
+    expect(rows).to_have_count(len(passage["differences"]))
+    for index, difference in enumerate(passage["differences"]):
+        row = rows.nth(index)
+        assert row.get_attribute("data-kind") == difference["kind"]
+        assert row.locator("q").all_text_contents() == [difference["here"], difference["there"]]
+        for test_id, key in (("difference-here", "here_citation"), ("difference-there", "there_citation")):
+            link = row.get_by_test_id(test_id)
+            assert int(link.get_attribute("data-start")) == difference[key]["start"]
+            assert int(link.get_attribute("data-end")) == difference[key]["end"]
+    # Side by side on a desktop: the two wordings sit on one line.
+    here_box, there_box = (side.bounding_box() for side in rows.first.locator(".difference-side").all())
+    assert abs(here_box["y"] - there_box["y"]) < 2 and there_box["x"] > here_box["x"] + here_box["width"] - 1
+    screenshot(desktop, "corroboration-desktop")
+
+    # The other article's wording opens in the source viewer, marked.
+    first = passage["differences"][0]
+    rows.first.get_by_test_id("difference-there").click()
+    viewer = desktop.get_by_test_id("source-view")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("mark")).to_have_text(first["there"])
+    assert api_source_text(server, first["there_citation"]["source"])[
+        first["there_citation"]["start"] : first["there_citation"]["end"]
+    ] == first["there"]
+    expect(viewer.locator("#source-title")).to_have_text(first["there_citation"]["title"])

@@ -100,13 +100,13 @@ function passageText(passage) {
   return paragraph;
 }
 
-function citationLink(citation) {
+function citationLink(citation, testId = "citation") {
   const label = `${citation.title} ¶${citation.paragraph}`;
   return el(
     "a",
     {
       class: "citation",
-      "data-testid": "citation",
+      "data-testid": testId,
       href: sourcePageUrl(citation.source, citation.start, citation.end),
       "data-source": citation.source,
       "data-start": citation.start,
@@ -135,7 +135,50 @@ function passageItem(passage) {
       scoreBar(passage.score),
     ),
     passageText(passage),
+    corroboration(passage),
   );
+}
+
+const DIFFERENCE_KINDS = { quote: "Quote", number: "Number", date: "Date", name: "Name", hedge: "Certainty" };
+
+/** "Also reported by" links to the other articles' passages, and the differences side by side. */
+function corroboration(passage) {
+  const alsoIn = passage.also_in || [];
+  const differences = passage.differences || [];
+  if (!alsoIn.length) return null;
+  const block = el("div", { class: "corroboration", "data-testid": "corroboration" });
+  const seen = new Set();
+  const links = [];
+  for (const other of alsoIn) {
+    links.push(el("li", {}, citationLink(other.citation, "also-in")));
+    seen.add(other.citation.title);
+  }
+  block.append(
+    el("p", { class: "also-in-label" }, `Also reported by ${[...seen].join(", ")}:`),
+    el("ul", { class: "also-in" }, ...links),
+  );
+  if (differences.length) {
+    const rows = differences.map((difference) =>
+      el(
+        "div",
+        { class: "difference", "data-testid": "difference", "data-kind": difference.kind },
+        el("span", { class: "difference-kind" }, DIFFERENCE_KINDS[difference.kind] || difference.kind),
+        el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.here), " ",
+          citationLink(difference.here_citation, "difference-here")),
+        el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.there), " ",
+          citationLink(difference.there_citation, "difference-there")),
+      ),
+    );
+    block.append(
+      el(
+        "details",
+        { class: "differences", open: true },
+        el("summary", {}, differences.length === 1 ? "1 difference between the sources" : `${differences.length} differences between the sources`),
+        ...rows,
+      ),
+    );
+  }
+  return block;
 }
 
 function passageList(passages) {
