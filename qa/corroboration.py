@@ -4,26 +4,27 @@ Pure logic: no I/O, no model. ``qa.indexing`` calls ``align_corpus`` at build ti
 the vectors it has just computed and stores the result (``alignment.json``); a question
 only looks the stored result up, so corroboration costs nothing at question time.
 
-Alignment. Every pair of passages from *different* articles gets a score that combines
-four signals, because the bundled model is English and its similarity between French
-passages is weak on its own:
+Alignment. Each passage is compared with its candidates from *other* articles (nearest
+by vector and by shared terms), with a score that combines four signals, because the
+bundled model is English and its similarity between French passages is weak alone:
 
-* ``dense``: cosine of the passage vectors (vectors are normalised, so a dot product);
-* ``lexical``: cosine of TF-IDF vectors of ``qa.lexical.analyze`` terms (stemmed, folded);
+* ``lexical``: cosine of TF-IDF vectors of ``qa.lexical.analyze`` terms (stemmed,
+  folded), attribution words ("selon des sources", "a déclaré") left out;
+* ``dense``: cosine of the passage vectors (normalised, so a dot product), counted only
+  above the corpus's mean similarity between passages of different articles;
 * ``numbers``: share of normalised quantities found on both sides (``douze`` = ``12``,
   ``1 600 km`` = ``1 600 kilomètres`` = ``994 miles``);
-* ``names``: IDF-weighted share of named entities (capitalised words and acronyms, with
-  spelling variants such as Kyiv/Kiev or Volodymyr/Volodymir folded together);
+* ``names``: IDF-weighted overlap of named entities (capitalised words and acronyms, with
+  spelling variants such as Kyiv/Kiev or Volodymyr/Volodymir folded together).
 
-plus the best-matching sentence pair of the two passages scored the same way, since a
-passage often carries several facts and only one of them is shared. A pair is aligned
-when the combined score reaches ``AlignmentSettings.threshold``, calibrated on
-``tests/data/alignment_gold.jsonl``.
+A pair is aligned when the score reaches ``AlignmentSettings.threshold``, calibrated on
+``tests/data/alignment_gold.jsonl`` (docs/quality.md).
 
-Differences. Within an aligned pair, sentences are matched one to one; on matched
-sentences the module compares quotes (« … », "…", or a direct question introduced by a
-colon), quantities, dates, names in the same slot, and hedges (conditional mood,
-*peut-être*, *semble*…) kept by one side and dropped by the other. Normalisation first:
+Differences. Within an aligned pair, each sentence is paired with its best match on the
+other side (above a threshold); on paired sentences the module compares quotes (« … »,
+"…", or a direct question introduced by a colon), quantities, dates, names in the same
+role, and hedges (conditional mood, *peut-être*, *semble*…) kept by one side and
+dropped by the other. Normalisation first:
 number words, units (km/kilomètres/miles, heures/jours), dates (``4 juillet 2025`` agrees
 with ``le 4 juillet``), so that only differences of substance remain. Each difference
 is a pair of exact spans of the two sources.
@@ -33,7 +34,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +43,7 @@ import numpy as np
 
 from qa.lexical import analyze, fold_accents
 from qa.models import AlsoIn, Answer, Article, Citation, Difference, Passage, Span
+from qa.passages import split_sentences
 
 DIFFERENCE_KINDS = ("quote", "number", "date", "name", "hedge")
 
@@ -221,8 +222,8 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
                 end = match.end("unit")
             noun = ""
         else:
-            if raw.lower() in _ONE_WORDS or (is_word and raw.lower() in ("neuf",) and not unit_word):
-                continue
+            if raw.lower() in _ONE_WORDS or (raw.lower() == "neuf" and not unit_word):
+                continue  # an article, or "neuf" meaning "new"
             if not is_word and value.is_integer() and 1900 <= value <= 2100:
                 continue  # a year: handled by dates()
             if unit_word.lower() in _MONTHS or _fold(unit_word) in _MONTHS:
@@ -273,8 +274,6 @@ def dates(text: str, offset: int = 0) -> list[DateMention]:
             found.append(DateMention(0, 0, int(match.group("lone_year")), "", Span(offset + match.start("lone_year"), offset + match.end())))
             continue
         month_word = match.group("month")
-        if month_word.lower() == "mai" and not match.group("day") and not match.group("year"):
-            pass  # "mai" alone is still the month of May
         day_text = match.group("day")
         day = 0 if not day_text else (1 if day_text.lower() in ("1er", "premier") else int(day_text))
         year = int(match.group("year")) if match.group("year") else 0
@@ -483,12 +482,6 @@ _WORD = re.compile(r"[\w'’-]+")
 def words_of(text: str) -> list[str]:
     """Lower-cased, accent-folded words with apostrophes unified; no stop-word removal."""
     return [_fold(w).replace("’", "'") for w in _WORD.findall(text)]
-
-
-def _set_overlap(a: set[str], b: set[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
 
 
 def _quantity_keys(found: Sequence[Quantity]) -> list[tuple[str, float]]:
@@ -850,21 +843,6 @@ def align_corpus(
     return Alignment(links=kept, settings=settings)
 
 
-def pair_scores(
-    passages: Sequence[Passage],
-    articles: Mapping[str, str],
-    passage_vectors: np.ndarray | None,
-    sentence_spans: np.ndarray,
-    sentence_offsets: np.ndarray,
-    sentence_vectors: np.ndarray | None,
-    pairs: Sequence[tuple[int, int]],
-    settings: AlignmentSettings = AlignmentSettings(),
-) -> list[float]:
-    """The alignment score of given passage pairs (for calibration and the gold-set test)."""
-    corpus = _Corpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
-    return [corpus.pair_score(a, b, settings) for a, b in pairs]
-
-
 # --------------------------------------------------------------------------- differences
 
 
@@ -1182,8 +1160,6 @@ def compare_texts(here: str, there: str, settings: AlignmentSettings = Alignment
     Without vectors: sentences are matched on terms, numbers and names only. For tests
     and for trying the rules on a pair of sentences.
     """
-    from qa.passages import split_sentences
-
     articles = {"here": here, "there": there}
     passages = [
         Passage(i, text, Citation(source, source, 1, 0, len(text)))
