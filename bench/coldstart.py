@@ -45,6 +45,7 @@ print(json.dumps({k: round(v, 3) for k, v in marks.items()}))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (QA_WORKERS default: 2)")
     parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
     parser.add_argument("--seeds", type=Path, default=None)
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
@@ -56,7 +57,7 @@ def main() -> None:
     subprocess.run([str(Path(PYTHON).with_name("qa")), "index", "--if-stale", "--quiet"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
     seconds = []
     for _ in range(args.runs):
-        server = start_server(env, workers=1, threads=4, log_path=OUT / "coldstart-server.log")
+        server = start_server(env, workers=args.workers, threads=2, log_path=OUT / "coldstart-server.log")
         try:
             seconds.append(round(wait_answered(server), 3))
         finally:

