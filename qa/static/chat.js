@@ -100,13 +100,13 @@ function passageText(passage) {
   return paragraph;
 }
 
-function citationLink(citation, testId = "citation") {
+function citationLink(citation) {
   const label = `${citation.title} ¶${citation.paragraph}`;
   return el(
     "a",
     {
       class: "citation",
-      "data-testid": testId,
+      "data-testid": "citation",
       href: sourcePageUrl(citation.source, citation.start, citation.end),
       "data-source": citation.source,
       "data-start": citation.start,
@@ -139,6 +139,13 @@ function passageItem(passage) {
   );
 }
 
+/** A citation link with its own test hook, for the links inside a passage's corroboration. */
+function corroborationLink(citation, testId) {
+  const link = citationLink(citation);
+  link.dataset.testid = testId;
+  return link;
+}
+
 const DIFFERENCE_KINDS = { quote: "Quote", number: "Number", date: "Date", name: "Name", hedge: "Certainty" };
 
 /** "Also reported by" links to the other articles' passages, and the differences side by side. */
@@ -150,7 +157,7 @@ function corroboration(passage) {
   const seen = new Set();
   const links = [];
   for (const other of alsoIn) {
-    links.push(el("li", {}, citationLink(other.citation, "also-in")));
+    links.push(el("li", {}, corroborationLink(other.citation, "also-in")));
     seen.add(other.citation.title);
   }
   block.append(
@@ -164,9 +171,9 @@ function corroboration(passage) {
         { class: "difference", "data-testid": "difference", "data-kind": difference.kind },
         el("span", { class: "difference-kind" }, DIFFERENCE_KINDS[difference.kind] || difference.kind),
         el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.here), " ",
-          citationLink(difference.here_citation, "difference-here")),
+          corroborationLink(difference.here_citation, "difference-here")),
         el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.there), " ",
-          citationLink(difference.there_citation, "difference-there")),
+          corroborationLink(difference.there_citation, "difference-there")),
       ),
     );
     block.append(
