@@ -88,8 +88,8 @@ def main() -> None:
     sentence_vectors = embedder.embed_passages(sorted(set(seed_sentences(ROOT / "seeds"))))
     queries = np.stack([embedder.embed_query(q) for q in distinct_questions(args.queries)])
     rows = []
-    cases = [("recombined", None)] + ([("gaussian", None)] if args.gaussian else [])
-    for case, _ in cases:
+    cases = ["recombined"] + (["gaussian"] if args.gaussian else [])
+    for case in cases:
         for size in args.sizes:
             if case == "gaussian":
                 rng = np.random.default_rng(size)
