@@ -67,6 +67,25 @@ def real_client(real_app):
     return real_app.test_client()
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module: only one Playwright
+    sync instance can run at a time in a process, and each browser module starts its own."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def assert_citations_slice(body: dict, articles: dict[str, str]) -> None:
     """Every passage of an /api/ask body slices its source exactly."""
     for passage in body["passages"]:

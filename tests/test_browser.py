@@ -26,8 +26,6 @@ expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 TOMAHAWK = "Quelle est la portée des missiles Tomahawk ?"
@@ -52,20 +50,6 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
     )
     with live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Chromium for this module. Module scope: only one Playwright sync instance can run in
-    a process, and other test modules start their own."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make browser)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class PageProblems:

@@ -29,8 +29,6 @@ expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 HOSTILE = "999_hostile.txt"
 PAYLOADS = [
@@ -57,18 +55,6 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
     (seeds / HOSTILE).write_text(HOSTILE_TEXT, encoding="utf-8")
     with LiveServer(tmp / "server.log", MODEL="hashing", SEEDS_DIR=str(seeds), INDEX_DIR=str(tmp / "index")) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make browser)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
