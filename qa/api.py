@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from qa.errors import NotFound
 from qa.openapi import openapi_spec
 from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body
-from qa.service import QAService, SourceNotFound
+from qa.service import QAService
 
 bp = Blueprint("api", __name__)
 
@@ -32,11 +31,7 @@ def list_sources() -> Response:
 
 @bp.get("/api/sources/<path:source>")
 def get_source(source: str) -> Response:
-    try:
-        article = service().article(source)
-    except SourceNotFound:
-        raise NotFound(f"no article named {source!r}", code="unknown_source") from None
-    return jsonify(article_json(article))
+    return jsonify(article_json(service().article(source)))
 
 
 @bp.get("/healthz")

@@ -108,6 +108,12 @@ def init_app(app: Flask) -> None:
 
     from qa.embedder import ModelUnavailable
     from qa.indexing import IndexProblem
+    from qa.service import SourceNotFound
+
+    @app.errorhandler(SourceNotFound)
+    def handle_unknown_source(error: SourceNotFound) -> Response:
+        # Names are looked up among the indexed articles; a miss never touches the disk.
+        return error_response(404, "unknown_source", f"no article named {error.args[0]!r}")
 
     @app.errorhandler(IndexProblem)
     @app.errorhandler(ModelUnavailable)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from qa.errors import NotFound
-from qa.service import QAService, SourceNotFound
+from qa.service import QAService
 
 bp = Blueprint("web", __name__)
 
@@ -33,8 +32,5 @@ def chat() -> str:
 @bp.get("/sources/<path:source>")
 def source_page(source: str) -> str:
     """One article on a page of its own; ``#start-end`` marks the cited passage."""
-    try:
-        article = _service().article(source)
-    except SourceNotFound:
-        raise NotFound(f"no article named {source!r}", code="unknown_source") from None
+    article = _service().article(source)
     return render_template("source.html", source=article.source, title=article.title)
