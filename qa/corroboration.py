@@ -796,12 +796,15 @@ def _candidates(corpus: _Corpus, settings: AlignmentSettings) -> dict[int, set[i
     for pid, unit in enumerate(corpus.units):
         for term in unit.terms:
             postings[term].append(pid)
+    # A term in more passages than this is too common to be evidence of the same fact; a
+    # fixed cap keeps this loop linear in the corpus size.
+    common = min(max(50, len(passages) // 10), 100)
     for pid, unit in enumerate(corpus.units):
         overlap: Counter[int] = Counter()
         for term, weight in unit.terms.items():
             others = postings[term]
-            if len(others) > max(50, len(passages) // 10):
-                continue  # too common to be evidence of the same fact
+            if len(others) > common:
+                continue
             for other in others:
                 if passages[other].citation.source != passages[pid].citation.source:
                     overlap[other] += weight * corpus.units[other].terms[term]
@@ -832,14 +835,26 @@ def align_corpus(
             key = (min(pid, other), max(pid, other))
             if key not in scores:
                 scores[key] = corpus.pair_score(key[0], key[1], settings)
-    links: dict[int, list[Link]] = defaultdict(list)
+    # Keep each passage's best links first, then extract differences once per kept pair:
+    # differences cost about a millisecond a pair, scores a few microseconds.
+    ranked: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for (a, b), score in scores.items():
-        if score < settings.threshold:
-            continue
-        found = differences_between(corpus, a, b, settings)
-        links[a].append(Link(b, round(score, 4), tuple(found)))
-        links[b].append(Link(a, round(score, 4), tuple(FoundDifference(d.kind, d.there, d.here) for d in found)))
-    kept = {pid: sorted(items, key=lambda l: (-l.score, l.passage))[: settings.max_aligned] for pid, items in links.items()}
+        if score >= settings.threshold:
+            ranked[a].append((round(score, 4), b))
+            ranked[b].append((round(score, 4), a))
+    best = {pid: sorted(items, key=lambda item: (-item[0], item[1]))[: settings.max_aligned] for pid, items in ranked.items()}
+    found: dict[tuple[int, int], list[FoundDifference]] = {}
+    kept: dict[int, list[Link]] = {}
+    for pid, items in best.items():
+        kept[pid] = []
+        for score, other in items:
+            key = (min(pid, other), max(pid, other))
+            if key not in found:
+                found[key] = differences_between(corpus, key[0], key[1], settings)
+            differences = found[key]
+            if pid != key[0]:
+                differences = [FoundDifference(d.kind, d.there, d.here) for d in differences]
+            kept[pid].append(Link(other, score, tuple(differences)))
     return Alignment(links=kept, settings=settings)
 
 
