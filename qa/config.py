@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 32 * 1024,
     # Per-client rate limit on /api/ routes, Flask-Limiter syntax ("60/minute", or several
     # joined by ";"); empty means off. Counted in memory, per worker (see qa/security.py).
-    "RATELIMIT": "",
+    "RATELIMIT": "120/minute;2000/hour",
     # Ranking and abstention (see qa/ranking.py and docs/quality.md).
     "FUSION": _RANKING.fusion,
     "LEXICAL_WEIGHT": _RANKING.lexical_weight,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from qa.indexing import package_version
-from qa.schema import Limits
+from qa.schema import BLANK_FREE_PATTERN, Limits
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -85,7 +85,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                 "type": "string",
                 "minLength": 1,
                 "maxLength": limits.max_question_chars,
-                "pattern": "\\S",
+                "pattern": BLANK_FREE_PATTERN,
                 "description": "The question, in French or English. Must hold a non-space character.",
             },
             "k": {

@@ -42,6 +42,17 @@ class AskRequest:
     history: tuple[str, ...] = ()
 
 
+# A question must hold a character that is not white space in either Python's sense
+# (which counts the separators \x1c-\x1f and \x85) or ECMAScript's (which counts the BOM),
+# so that the server and the OpenAPI pattern, read by either regex engine, agree.
+BLANK_FREE_PATTERN = "[^\\s\\x1c-\\x1f\\x85\\ufeff]"
+
+
+def is_blank(text: str) -> bool:
+    """Whether the text holds nothing but white space (see ``BLANK_FREE_PATTERN``)."""
+    return all(char.isspace() or char == "\ufeff" for char in text)
+
+
 def _has_lone_surrogate(text: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in text)
 
@@ -89,7 +100,7 @@ def parse_ask(body: Any, limits: Limits) -> AskRequest:
     if "question" not in body:
         raise BadRequest("'question' is required", code="missing_field")
     question = _text_field(body["question"], "question", limits)
-    if not question.strip():
+    if is_blank(question):
         raise BadRequest("'question' is blank", code="blank_question")
     k = body.get("k", limits.default_k)
     if isinstance(k, bool) or not isinstance(k, int):

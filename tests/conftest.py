@@ -34,6 +34,7 @@ def make_config(tmp: Path, **overrides) -> dict:
         "SEEDS_DIR": str(copy_seeds(tmp / "seeds")),
         "INDEX_DIR": str(tmp / "index"),
         "MODEL": "hashing",
+        "RATELIMIT": "",  # off in tests unless a test turns it on
     }
     config.update(overrides)
     return config

@@ -32,7 +32,7 @@ def free_port() -> int:
 def qa_env(**settings: object) -> dict[str, str]:
     """The environment for a ``qa`` process: this one's, plus ``QA_*`` settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QA_")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "QA_RATELIMIT": ""})
     for key, value in settings.items():
         env[f"QA_{key}"] = value if isinstance(value, str) else json.dumps(value)
     return env

@@ -131,3 +131,8 @@ def test_follow_up_question_uses_history_only_when_it_leans_on_it(client):
         json={"question": "Qui dirige le Conseil de sécurité russe ?", "history": ["Quelle est la portée des missiles Tomahawk ?"]},
     ).get_json()
     assert body["history_used"] == []
+
+
+@pytest.mark.parametrize("question", ["\x1f", "\x85", "\ufeff", "\u3000 \t"])
+def test_white_space_of_either_regex_engine_is_blank(client, question):
+    assert_error(client.post("/api/ask", json={"question": question}), 400, "blank_question")

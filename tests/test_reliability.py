@@ -317,10 +317,20 @@ def test_static_files_and_server_errors_send_the_security_headers(tmp_path):
 # --- rate limit -----------------------------------------------------------------------------
 
 
-def test_rate_limit_is_off_by_default(client):
+def test_rate_limit_is_off_in_tests_unless_a_test_turns_it_on(client):
     assert client.application.config["RATELIMIT"] == ""
-    statuses = {client.post("/api/ask", json={"question": "Tomahawk"}).status_code for _ in range(80)}
+    statuses = {client.post("/api/ask", json={"question": "Tomahawk"}).status_code for _ in range(130)}
     assert statuses == {200}
+
+
+def test_rate_limit_is_on_by_default_in_the_service(tmp_path, monkeypatch):
+    monkeypatch.delenv("QA_RATELIMIT", raising=False)
+    config = make_config(tmp_path)
+    del config["RATELIMIT"]
+    client = create_app(config).test_client()
+    assert client.application.config["RATELIMIT"] == "120/minute;2000/hour"
+    statuses = [client.post("/api/ask", json={"question": "Tomahawk"}).status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120 and statuses[120] == 429
 
 
 def test_rate_limit_answers_429_with_retry_after_per_client(tmp_path):
