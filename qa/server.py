@@ -31,7 +31,8 @@ class QAServer(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self):
         from qa import create_app
@@ -64,5 +65,8 @@ def run_gunicorn(
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
+        # gunicorn >= 25.1 opens a control socket at one fixed path per user: several
+        # servers on a host (replicas, tests) would take it from each other. Not needed.
+        "control_socket_disable": True,
     }
     QAServer(options).run()
