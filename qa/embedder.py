@@ -157,8 +157,7 @@ class SentenceTransformerEmbedder:
                     raise ModelUnavailable(f"the bundled model files are missing under {location}")
                 if os.path.sep in location and not Path(location).is_dir():
                     raise ModelUnavailable(f"model folder not found: {location}")
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import_library(self.name)  # offline, before sentence-transformers loads
                 from sentence_transformers import SentenceTransformer
 
                 if self.threads > 0:

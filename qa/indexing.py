@@ -44,7 +44,7 @@ from qa.citations import verify_citation
 from qa.corpus import Corpus, read_corpus, source_hashes
 from qa.corroboration import Alignment, align_corpus, alignment_problem
 from qa.embedder import Embedder
-from qa.lexical import LexicalIndex, analyze
+from qa.lexical import LexicalIndex, term_set
 from qa.models import Article, Passage, Span
 from qa.passages import embedding_text, split_article, split_sentences
 from qa.store import StoreError, VectorStore
@@ -92,15 +92,9 @@ class LoadedIndex:
     sentence_offsets: np.ndarray  # (passages + 1,) row ranges of each passage's sentences
     alignment: Alignment = field(default_factory=Alignment)  # computed at build time
 
-    _terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
-
     def passage_terms(self, passage_id: int) -> frozenset[str]:
-        """The analysed terms of a passage, computed once per process and kept."""
-        terms = self._terms.get(passage_id)
-        if terms is None:
-            terms = frozenset(analyze(self.passages[passage_id].text))
-            self._terms[passage_id] = terms
-        return terms
+        """The analysed terms of a passage (``qa.lexical.term_set``, cached)."""
+        return term_set(self.passages[passage_id].text)
 
     def sentences_of(self, passage_id: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Spans (and vectors, if built) of one passage's sentences."""
@@ -373,13 +367,9 @@ def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True
     if build is None:
         raise IndexProblem(f"no index at {index_dir}")
     manifest = read_manifest(build)
-    if verify_checksums:
-        for name, digest in manifest.get("files", {}).items():
-            path = build / name
-            if not path.is_file():
-                raise IndexProblem(f"index file missing: {name}")
-            if _sha256(path) != digest:
-                raise IndexProblem(f"index file damaged (checksum mismatch): {name}")
+    problems = file_problems(build, manifest) if verify_checksums else []
+    if problems:
+        raise IndexProblem(problems[0])
     try:
         passages = [Passage.from_dict(record) for record in _read_jsonl(build / "passages.jsonl")]
         articles = {
