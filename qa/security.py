@@ -17,8 +17,9 @@ It also sets up Flask-Limiter when ``QA_RATELIMIT`` is set (for example ``60/min
 ``10/second;300/hour``, Flask-Limiter's syntax): one budget per client address shared
 by all ``/api/`` routes (pages, static files and ``/healthz`` are not counted), kept in
 memory, so per worker process. Over the limit a client gets ``429`` with ``Retry-After``
-and the usual JSON error body. It is off by default (and so off in tests unless a test
-sets it). Behind a reverse proxy every client has the proxy's
+and the usual JSON error body. It is on by default (``120/minute;2000/hour``, see
+``qa/config.py``); the tests and benchmarks set it to ``""`` (off) unless a test is about
+it. Behind a reverse proxy every client has the proxy's
 address: apply Werkzeug's ``ProxyFix`` first, or rate-limit at the proxy.
 """
 
