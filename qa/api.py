@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from qa.openapi import openapi_spec
 from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body
 from qa.service import QAService
+from qa.timing import record_stages
 
 bp = Blueprint("api", __name__)
 
@@ -20,6 +21,7 @@ def ask() -> Response:
     body = parse_json_body(request.get_data(cache=False), request.content_type)
     query = parse_ask(body, Limits.from_config(current_app.config))
     answer = service().ask(query.question, query.k, query.history)
+    record_stages(answer.timings_ms)
     return jsonify(answer_json(answer))
 
 

@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     # Per-client rate limit on /api/ routes, Flask-Limiter syntax ("60/minute", or several
     # joined by ";"); empty means off. Counted in memory, per worker (see qa/security.py).
     "RATELIMIT": "120/minute;2000/hour",
+    # Send each response's stage timings in a Server-Timing header (see qa/timing.py).
+    "SERVER_TIMING": True,
     # Ranking and abstention (see qa/ranking.py and docs/quality.md).
     "FUSION": _RANKING.fusion,
     "LEXICAL_WEIGHT": _RANKING.lexical_weight,

@@ -126,3 +126,5 @@ class Answer:
     answered: bool
     hits: list[Hit] = field(default_factory=list)
     context_used: list[str] = field(default_factory=list)
+    # Milliseconds per stage of answering (see qa/timing.py); not part of the answer itself.
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

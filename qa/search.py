@@ -33,6 +33,7 @@ from qa.ranking import (
     fuse,
     should_answer,
 )
+from qa.timing import StageTimes
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(et|mais|puis|alors|aussi|and|but|also|what about|how about|same for|idem|pareil)\b",
@@ -79,54 +80,60 @@ def ask(
     """The k best passages for the question, best first, and whether they answer it."""
     query, context = query_with_context(question, history)
     total = len(index.passages)
+    times = StageTimes()
     if total == 0:
-        return Answer(question=question, answered=False, hits=[], context_used=context)
+        return Answer(question=question, answered=False, hits=[], context_used=context, timings_ms=times.ms)
 
-    lexical = index.lexical.score(query)
-    if context:
-        # The new question's own words weigh double against those borrowed from history.
-        own = index.lexical.score(question)
-        lexical.bm25 = lexical.bm25 + own.bm25
-        lexical.coverage = np.maximum(own.coverage, lexical.coverage)
-    vector = embedder.embed_query(query)
+    with times.stage("lexical"):
+        lexical = index.lexical.score(query)
+        if context:
+            # The new question's own words weigh double against those borrowed from history.
+            own = index.lexical.score(question)
+            lexical.bm25 = lexical.bm25 + own.bm25
+            lexical.coverage = np.maximum(own.coverage, lexical.coverage)
+    with times.stage("embed"):
+        vector = embedder.embed_query(query)
 
     pool = min(total, max(settings.candidates, k))
-    dense_scores, dense_ids = index.store.search(vector, pool)
-    # argpartition, not a full sort: O(n) over 100k passages instead of ~3 ms (bench/scale.py).
-    lexical_ids = np.argpartition(-lexical.bm25, pool - 1)[:pool] if pool < total else np.arange(total)
-    lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
-    candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
-    dense = index.store.similarities(vector, candidates)
-    fused = fuse(dense, lexical.bm25[candidates], settings)
-    if settings.lead_weight != 1.0:
-        is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
-        fused = np.where(is_lead, fused * settings.lead_weight, fused)
+    with times.stage("dense"):
+        dense_scores, dense_ids = index.store.search(vector, pool)
+    with times.stage("rank"):
+        # argpartition, not a full sort: O(n) over 100k passages instead of ~3 ms (bench/scale.py).
+        lexical_ids = np.argpartition(-lexical.bm25, pool - 1)[:pool] if pool < total else np.arange(total)
+        lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
+        candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
+        dense = index.store.similarities(vector, candidates)
+        fused = fuse(dense, lexical.bm25[candidates], settings)
+        if settings.lead_weight != 1.0:
+            is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
+            fused = np.where(is_lead, fused * settings.lead_weight, fused)
 
-    ranked = np.argsort(-fused, kind="stable")[: max(k * 3, k + 5)]
-    ids = [int(candidates[position]) for position in ranked]
-    order = diversify(
-        range(len(ids)),
-        [index.passages[i].citation.source for i in ids],
-        [index.passage_terms(i) for i in ids],
-        settings.duplicate_overlap,
-    )
-    order = [int(ranked[position]) for position in order[:k]]
-    answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
+        ranked = np.argsort(-fused, kind="stable")[: max(k * 3, k + 5)]
+        ids = [int(candidates[position]) for position in ranked]
+        order = diversify(
+            range(len(ids)),
+            [index.passages[i].citation.source for i in ids],
+            [index.passage_terms(i) for i in ids],
+            settings.duplicate_overlap,
+        )
+        order = [int(ranked[position]) for position in order[:k]]
+        answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
     kinds = answer_types(question)
     hits = []
-    for rank, position in enumerate(order, start=1):
-        passage_id = int(candidates[position])
-        hits.append(
-            Hit(
-                passage=index.passages[passage_id],
-                score=round(float(fused[position]), 6),
-                dense=round(float(dense[position]), 6),
-                lexical=round(float(lexical.bm25[passage_id]), 6),
-                rank=rank,
-                highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
+    with times.stage("highlight"):
+        for rank, position in enumerate(order, start=1):
+            passage_id = int(candidates[position])
+            hits.append(
+                Hit(
+                    passage=index.passages[passage_id],
+                    score=round(float(fused[position]), 6),
+                    dense=round(float(dense[position]), 6),
+                    lexical=round(float(lexical.bm25[passage_id]), 6),
+                    rank=rank,
+                    highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
+                )
             )
-        )
-    return Answer(question=question, answered=answered, hits=hits, context_used=context)
+    return Answer(question=question, answered=answered, hits=hits, context_used=context, timings_ms=times.ms)
 
 
 def highlight(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,10 @@ class QAService:
         index = self.index
         answer = ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
         # Corroboration was computed at index time: attaching it is a lookup.
-        return with_corroboration(answer, index.alignment, index.passages, index.articles)
+        started = time.perf_counter()
+        answer = with_corroboration(answer, index.alignment, index.passages, index.articles)
+        answer.timings_ms["corroboration"] = (time.perf_counter() - started) * 1000
+        return answer
 
     def article(self, source: str) -> Article:
         """An indexed article by file name; names are looked up, never joined to a path."""

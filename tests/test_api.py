@@ -136,3 +136,38 @@ def test_follow_up_question_uses_history_only_when_it_leans_on_it(client):
 @pytest.mark.parametrize("question", ["\x1f", "\x85", "\ufeff", "\u3000 \t"])
 def test_white_space_of_either_regex_engine_is_blank(client, question):
     assert_error(client.post("/api/ask", json={"question": question}), 400, "blank_question")
+
+
+def server_timing(response) -> dict[str, float]:
+    """The Server-Timing header as {name: milliseconds}."""
+    stages = {}
+    for part in response.headers["Server-Timing"].split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        stages[name] = float(duration)
+    return stages
+
+
+def test_ask_reports_stage_timings_in_server_timing(client):
+    client.get("/healthz")  # the index is built on first use: keep that out of the timed request
+    response = client.post("/api/ask", json={"question": "Quelle est la portée des missiles Tomahawk ?"})
+    stages = server_timing(response)
+    assert list(stages)[:3] == ["lexical", "embed", "dense"]
+    assert {"rank", "highlight", "corroboration", "app"} <= set(stages)
+    assert all(value >= 0 for value in stages.values())
+    inside = sum(value for name, value in stages.items() if name != "app")
+    assert inside <= stages["app"] + 0.05  # the stages run inside the app's time (2-decimal rounding)
+    assert "timings" not in json.dumps(response.get_json())  # a header only: the body is unchanged
+
+
+def test_every_response_has_the_app_time_even_errors(client):
+    assert set(server_timing(client.get("/healthz"))) == {"app"}
+    assert set(server_timing(client.post("/api/ask", data="not json"))) == {"app"}
+
+
+def test_server_timing_can_be_turned_off(tmp_path):
+    from conftest import make_config
+
+    from qa import create_app
+
+    client = create_app(make_config(tmp_path, SERVER_TIMING=False)).test_client()
+    assert "Server-Timing" not in client.post("/api/ask", json={"question": "Tomahawk ?"}).headers

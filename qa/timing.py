@@ -1,0 +1,70 @@
+"""Where a request's time goes: stage timings, sent in the ``Server-Timing`` header.
+
+``StageTimes`` collects the milliseconds of named stages (``embed``, ``lexical``...);
+``qa.search.ask`` fills one per question and returns it on the ``Answer``. ``init_app``
+times every request from the moment Flask sees it and adds, when ``QA_SERVER_TIMING`` is
+on (the default), a header such as::
+
+    Server-Timing: lexical;dur=0.05, embed;dur=9.81, dense;dur=0.02, rank;dur=0.09,
+                   highlight;dur=0.21, corroboration;dur=0.03, app;dur=10.6
+
+``app`` is the whole time in the Flask app, JSON encoding included; the rest is the
+HTTP server and the network. Browsers show the header in their developer tools, and
+``bench/latency.py`` uses it to split a request's latency into model and everything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response, g
+
+STAGE_ORDER = ("lexical", "embed", "dense", "rank", "highlight", "corroboration")
+
+
+class StageTimes:
+    """Milliseconds per named stage, summed when a stage runs more than once."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000
+
+
+def server_timing_header(stages: dict[str, float], total_ms: float | None) -> str:
+    """The ``Server-Timing`` value: known stages in pipeline order, then ``app``."""
+    names = [name for name in STAGE_ORDER if name in stages] + sorted(set(stages) - set(STAGE_ORDER))
+    parts = [f"{name};dur={stages[name]:.2f}" for name in names]
+    if total_ms is not None:
+        parts.append(f"app;dur={total_ms:.2f}")
+    return ", ".join(parts)
+
+
+def record_stages(stages: dict[str, float]) -> None:
+    """Attach a request's stage timings, for the header (called by the API view)."""
+    g.stage_times = stages
+
+
+def init_app(app: Flask) -> None:
+    """Time every request; add ``Server-Timing`` when ``SERVER_TIMING`` is on."""
+
+    @app.before_request
+    def start_clock() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def add_server_timing(response: Response) -> Response:
+        if not app.config.get("SERVER_TIMING", True):
+            return response
+        started = g.get("request_started")
+        total = None if started is None else (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = server_timing_header(g.get("stage_times", {}), total)
+        return response
