@@ -104,13 +104,19 @@ def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: fl
 
 
 def diversify(
-    ranked: Sequence[int], sources: Sequence[str], terms: Sequence[frozenset[str]], overlap: float
+    ranked: Sequence[int],
+    sources: Sequence[str],
+    terms: Sequence[frozenset[str]],
+    overlap: float,
+    limit: int | None = None,
 ) -> list[int]:
     """Reorder ranked positions so that near-duplicates from one source come last.
 
     A passage that nearly repeats a better passage of the same source is moved after
     the passages that don't, keeping the order within each group. The same fact from two
-    sources is not a duplicate: corroboration is worth showing.
+    sources is not a duplicate: corroboration is worth showing. With ``limit``, only the
+    first ``limit`` positions of that order are returned, and the work stops as soon as
+    they are known.
     """
     kept: list[int] = []
     deferred: list[int] = []
@@ -120,7 +126,10 @@ def diversify(
             for other in kept
         )
         (deferred if repeats else kept).append(position)
-    return kept + deferred
+        if limit is not None and len(kept) >= limit:
+            return kept[:limit]
+    order = kept + deferred
+    return order if limit is None else order[:limit]
 
 
 # What a question asks for, from its interrogative words (French and English), and how a

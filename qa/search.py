@@ -115,8 +115,9 @@ def ask(
             [index.passages[i].citation.source for i in ids],
             [index.passage_terms(i) for i in ids],
             settings.duplicate_overlap,
+            limit=k,
         )
-        order = [int(ranked[position]) for position in order[:k]]
+        order = [int(ranked[position]) for position in order]
         answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
     kinds = answer_types(question)
     hits = []

@@ -50,6 +50,11 @@ def test_latency_script(tmp_path):
     assert result["errors"] == 0
     assert result["http_uncached_ms"]["n"] == result["http_cached_ms"]["n"] == 5
     assert result["floor_ms"]["p50"] > 0 and result["ratio_p50_to_floor"] > 0
+    assert result["floor_ms"]["n"] == 5 and result["tight_loop_floor_ms"]["n"] == 10
+    # The breakdown comes from the server's Server-Timing header, one sample per request.
+    assert {"lexical", "embed", "app", "app but embed", "outside app"} <= set(result["uncached_stages_ms"])
+    assert all(row["n"] == 5 for row in result["uncached_stages_ms"].values())
+    assert result["ratio_p50_to_server_embed"] > 0
 
 
 def test_throughput_script(tmp_path):

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qa.ranking import (
     RankingSettings,
@@ -61,6 +63,20 @@ def test_near_duplicates_of_one_source_go_last_but_other_sources_stay():
     sources = ["x.txt", "x.txt", "y.txt", "x.txt"]
     terms = [a, a | {"km"}, a, frozenset({"drone", "spiderweb"})]
     assert diversify([0, 1, 2, 3], sources, terms, overlap=0.8) == [0, 2, 3, 1]
+    assert diversify([0, 1, 2, 3], sources, terms, overlap=0.8, limit=3) == [0, 2, 3]
+    assert diversify([0, 1, 2, 3], sources, terms, overlap=0.8, limit=9) == [0, 2, 3, 1]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("ab"), st.frozensets(st.sampled_from("wxyz"), max_size=4)), max_size=12),
+    st.integers(min_value=0, max_value=14),
+)
+def test_diversify_with_a_limit_is_the_head_of_the_full_order(passages, limit):
+    sources = [source for source, _ in passages]
+    terms = [words for _, words in passages]
+    full = diversify(range(len(passages)), sources, terms, overlap=0.8)
+    assert sorted(full) == list(range(len(passages)))
+    assert diversify(range(len(passages)), sources, terms, overlap=0.8, limit=limit) == full[:limit]
 
 
 def test_answer_types_from_interrogatives():

@@ -49,3 +49,37 @@ def test_qa_model_can_point_at_a_local_model_folder(tmp_path):
     assert any("1 600" in p["text"] for p in body["passages"][:3])
     manifest = app.extensions["qa"].index.manifest
     assert manifest["model"]["name"] == str(folder) and manifest["model"]["dimension"] == 384
+
+
+def test_questions_from_many_threads_at_once_get_the_vectors_of_one_at_a_time(real_app):
+    """gunicorn's request threads share one embedder: encodes must not interfere."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    embedder = real_app.extensions["qa"].embedder
+    questions = [f"Quelle est la portée des missiles numéro {n} ?" for n in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(embedder.embed_query, questions))
+    from qa.embedder import make_embedder
+
+    alone = make_embedder("bundled", cache_size=0, threads=1)
+    for question, vector in zip(questions, together):
+        assert np.allclose(vector, alone.embed_query(question), atol=1e-5), question
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_each_torch_thread_setting_encodes_the_same_vector(threads):
+    """One torch thread encodes on the calling thread; more, on a dedicated thread."""
+    import numpy as np
+    import torch
+
+    from qa.embedder import make_embedder
+
+    before = torch.get_num_threads()
+    try:
+        one = make_embedder("bundled", cache_size=0, threads=1).embed_query("Et celle des Atacms ?")
+        other = make_embedder("bundled", cache_size=0, threads=threads).embed_query("Et celle des Atacms ?")
+        assert np.allclose(other, one, atol=1e-5)
+    finally:
+        torch.set_num_threads(before)  # the setting is per process: leave it as found
