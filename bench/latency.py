@@ -13,10 +13,11 @@ misses and every request pays one model encode):
    embeddings, which is everything but the model (HTTP, lexical scoring, FAISS, fusion,
    highlight, corroboration, JSON);
 3. **tight loop**: the bare encode of every question back to back, with no pause, once
-   before and once after the HTTP passes. No request ever runs like that: on this VM a
-   core that idles between two encodes makes the next one ~1-2 ms slower (the guest
-   halts idle cores at once, ``haltpoll.guest_halt_poll_ns=0``; docs/benchmarks.md shows
-   the encode against the length of the pause). It is reported as the best case.
+   before and once after the HTTP passes. No request runs like that: the longer since
+   the last encode, the slower the next one (by ~0.5-1.5 ms after 10-50 ms, whether the
+   core slept or spun meanwhile: whatever runs in between, here or on the VM's host,
+   evicts the model's weights and code from the shared caches; ``bench/pause.py``). It
+   is reported as the best case.
 
 Each response's ``Server-Timing`` header (qa/timing.py) splits its time into the model
 (``embed``), the rest of the app, and what is outside the app (gunicorn, loopback, client).

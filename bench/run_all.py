@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FULL = [
     ["bench/latency.py", "--questions", "200"],
+    ["bench/pause.py", "--questions", "150"],
     ["bench/coldstart.py", "--runs", "3"],
     ["bench/throughput.py", "--configs", "1x4x0", "1x1x0", "1x2x1", "2x2x1", "2x1x1", "--clients", "4", "--seconds", "15"],
     ["bench/recall.py", "--sizes", "10000", "50000", "100000"],
@@ -31,6 +32,7 @@ FULL = [
 LARGE = [["bench/scale.py", "--sizes", "100000", "--recombined", "--questions", "100"]]
 SMOKE = [
     ["bench/latency.py", "--questions", "5"],
+    ["bench/pause.py", "--questions", "3", "--pauses", "1"],
     ["bench/coldstart.py", "--runs", "1"],
     ["bench/throughput.py", "--configs", "1x2x0", "--clients", "2", "--seconds", "1"],
     ["bench/recall.py", "--sizes", "300", "--queries", "5"],

@@ -57,6 +57,14 @@ def test_latency_script(tmp_path):
     assert result["ratio_p50_to_server_embed"] > 0
 
 
+def test_pause_script(tmp_path):
+    stdout, result = run_bench(tmp_path, "pause.py", "--questions", "3", "--pauses", "1", "2")
+    assert "kernel idle settings" in stdout
+    kinds = [(row["pause_ms"], row["busy"]) for row in result["rows"]]
+    assert kinds == [(0.0, False), (1.0, False), (1.0, True), (2.0, False), (2.0, True)]
+    assert all(row["n"] == 3 and row["p50"] > 0 for row in result["rows"])
+
+
 def test_throughput_script(tmp_path):
     stdout, result = run_bench(
         tmp_path, "throughput.py", "--configs", "1x2x0", "--clients", "2", "--seconds", "1",
@@ -91,5 +99,5 @@ def test_scale_script(tmp_path):
 
 def test_run_all_lists_every_script():
     result = subprocess.run([sys.executable, "bench/run_all.py", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
-    for name in ("latency.py", "coldstart.py", "throughput.py", "recall.py", "scale.py"):
+    for name in ("latency.py", "pause.py", "coldstart.py", "throughput.py", "recall.py", "scale.py"):
         assert f"bench/{name}" in result.stdout
