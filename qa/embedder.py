@@ -133,19 +133,12 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._lock = threading.Lock()
         self._cache = QueryCache(cache_size)
-        # One question is encoded at a time per process: the model uses all the torch
-        # threads it is given for one question, and with the defaults (two workers, one
-        # torch thread each) two encodes at once fill the two cores. How depends on torch's
-        # thread count:
-        # * one thread (the default): on the request's own thread, under a lock. Handing
-        #   the work to another thread costs that thread's wake-up, often on the other,
-        #   idle core (bench/latency.py, docs/benchmarks.md);
-        # * several threads: on one dedicated thread, because torch's OpenMP pool belongs
-        #   to the thread that calls it: encoding from each of gunicorn's request threads in
-        #   turn made every thread keep its own pool, and a question cost ~1.5x the bare
-        #   encode.
-        self._encode_lock = threading.Lock()
-        self._encoder = None if threads == 1 else ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-encode")
+        # Questions are encoded on one dedicated thread. Torch's OpenMP pool belongs to the
+        # thread that calls it: encoding from each of gunicorn's request threads in turn
+        # made every thread keep its own pool, and a question cost ~1.5x the bare encode
+        # (bench/latency.py, docs/benchmarks.md). The model uses every core for one
+        # question anyway, so one encoding thread loses nothing.
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-encode")
 
     @property
     def location(self) -> str:
@@ -230,11 +223,7 @@ class SentenceTransformerEmbedder:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        if self._encoder is None:
-            with self._encode_lock:
-                vector = self._encode_query(text)
-        else:
-            vector = self._encoder.submit(self._encode_query, text).result()
+        vector = self._encoder.submit(self._encode_query, text).result()
         vector.setflags(write=False)
         self._cache.put(text, vector)
         return vector

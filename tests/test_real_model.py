@@ -70,7 +70,7 @@ def test_questions_from_many_threads_at_once_get_the_vectors_of_one_at_a_time(re
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_each_torch_thread_setting_encodes_the_same_vector(threads):
-    """One torch thread encodes on the calling thread; more, on a dedicated thread."""
+    """The torch thread count changes the speed of an encode, never its vector."""
     import numpy as np
     import torch
 
