@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
-from qa.indexing import IndexProblem, index_status, model_record
+from qa.indexing import IndexProblem, current_build_id, index_status, model_record
 from qa.models import Answer, Hit
 from qa.schema import Limits, answer_json, parse_ask
 from qa.errors import APIError
@@ -162,6 +163,11 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
         result = subprocess.run([sys.executable, "-m", "qa", "index", "--quiet"], check=False)
         if result.returncode != 0:
             raise click.ClickException("the index build failed; see the log above")
+    # The build now in place was checked above (or just written, checksums and all, by the
+    # child): the workers, which inherit the environment, need not hash its files again.
+    build_id = current_build_id(service.index_dir)
+    if build_id:
+        os.environ["QA_VERIFIED_BUILD"] = build_id
     if dev:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         service.warm_up()

@@ -66,6 +66,10 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": 2,
     "THREADS": 2,
     "TIMEOUT": 60,
+    # Set by ``qa serve`` for its workers, not by hand: the id of the build whose file
+    # checksums the master has just verified, so that each worker does not hash the same
+    # files again (~600 MB at 100k passages). Any other build is verified as it loads.
+    "VERIFIED_BUILD": "",
     "JSON_AS_ASCII": False,
 }
 

@@ -458,16 +458,20 @@ def ensure_index(
     passage_prefix: str = "",
     rebuild: bool = True,
     progress: bool = False,
+    verified_build: str = "",
 ) -> LoadedIndex:
     """Load an up-to-date index, rebuilding it (and logging why) when it is missing or stale.
 
-    With ``rebuild=False`` a stale or damaged index raises ``IndexProblem`` instead.
+    With ``rebuild=False`` a stale or damaged index raises ``IndexProblem`` instead. The
+    files of the build named ``verified_build`` (checked by the caller's parent process a
+    moment ago) are not hashed again; every other build's are.
     """
     model = model_record(embedder, passage_prefix)
     reasons = index_status(index_dir, seeds_dir, model, verify_files=False)  # load_index checks the files
     if not reasons:
         try:
-            return load_index(index_dir)
+            verify = not verified_build or current_build_id(index_dir) != verified_build
+            return load_index(index_dir, verify_checksums=verify)
         except IndexProblem as problem:
             reasons = [str(problem)]
     if not rebuild:

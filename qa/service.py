@@ -73,6 +73,7 @@ class QAService:
                     self.build_options,
                     passage_prefix=str(self.config["PASSAGE_PREFIX"]),
                     rebuild=bool(self.config["AUTO_BUILD"]),
+                    verified_build=str(self.config.get("VERIFIED_BUILD") or ""),
                 )
                 log.info("serving index build %s (%d passages)", self._index.build_id, len(self._index.passages))
             return self._index

@@ -109,6 +109,45 @@ def test_a_damaged_vector_file_is_detected_and_rebuilt(seeds, tmp_path):
     assert rebuilt.build_id != build.name
 
 
+def test_a_build_verified_by_the_parent_is_not_hashed_again_but_any_other_is(seeds, tmp_path, monkeypatch):
+    import qa.indexing
+
+    embedder = HashingEmbedder()
+    build = build_index(seeds, tmp_path / "index", embedder)
+    hashed: list[str] = []
+    real_sha256 = qa.indexing._sha256
+    monkeypatch.setattr(qa.indexing, "_sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+
+    ensure_index(seeds, tmp_path / "index", embedder, verified_build=build.name)
+    assert hashed == []
+    ensure_index(seeds, tmp_path / "index", embedder, verified_build="20990101T000000Z-1")  # another build
+    assert "vectors.faiss" in hashed
+    hashed.clear()
+    ensure_index(seeds, tmp_path / "index", embedder)
+    assert "vectors.faiss" in hashed
+
+
+def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch):
+    """`qa serve` checks the files once, then workers (new apps) get QA_VERIFIED_BUILD."""
+    import os
+
+    import qa.server
+    from conftest import make_config
+
+    from qa import create_app
+
+    monkeypatch.setenv("QA_VERIFIED_BUILD", "")  # restored (unset) after the test
+    app = create_app(make_config(tmp_path))
+    build = build_index(Path(app.config["SEEDS_DIR"]), Path(app.config["INDEX_DIR"]), app.extensions["qa"].embedder)
+    started = {}
+    monkeypatch.setattr(qa.server, "run_gunicorn", lambda *args, **kwargs: started.update(os.environ))
+    result = app.test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 0, result.output
+    assert started["QA_VERIFIED_BUILD"] == build.name
+    worker_app = create_app(make_config(tmp_path))  # what each gunicorn worker's load() does
+    assert worker_app.config["VERIFIED_BUILD"] == build.name
+
+
 def test_old_builds_are_pruned(seeds, tmp_path):
     for _ in range(4):
         build_index(seeds, tmp_path / "index", HashingEmbedder())
