@@ -47,7 +47,7 @@ from qa.embedder import Embedder
 from qa.lexical import LexicalIndex, term_set
 from qa.models import Article, Passage, Span
 from qa.passages import embedding_text, split_article, split_sentences
-from qa.store import StoreError, VectorStore
+from qa.store import HNSW_THRESHOLD, StoreError, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,7 @@ class IndexProblem(RuntimeError):
 class BuildOptions:
     """What a build depends on besides the articles and the model."""
 
-    # Exact search below, HNSW from here: flat search costs ~3 ms at 50k passages and
-    # ~7 ms at 100k on 2 cores, HNSW ~0.2 ms with recall@10 >= 0.99 (docs/benchmarks.md).
-    hnsw_threshold: int = 50_000
+    hnsw_threshold: int = HNSW_THRESHOLD  # exact search below, HNSW from here (qa/store.py)
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     sentence_vectors: bool = True
