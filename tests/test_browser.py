@@ -348,6 +348,22 @@ def test_the_source_page_marks_the_passage_and_the_conversation_survives(desktop
     mark = viewer.locator("mark")
     expect(mark).to_have_text(passage_text)
     expect(mark).to_be_in_viewport()
+    # Each line of the article reads as its own paragraph, with a gap, while the page's
+    # text stays exactly the source's (the offsets in the link index it).
+    source = href.split("/sources/", 1)[1].split("#", 1)[0]
+    article = api_source_text(server, source.replace("%2F", "/"))
+    assert viewer.locator("#source-text").text_content() == article
+    breaks = viewer.locator("#source-text .line-break")
+    expect(breaks).to_have_count(article.count("\n"))
+    first, second = viewer.locator("#source-text").evaluate(
+        """text => {
+            const range = document.createRange();
+            const nodes = [...text.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+            return nodes.slice(0, 2).map(n => { range.selectNodeContents(n); const r = range.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; });
+        }"""
+    )
+    line_height = float(viewer.locator("#source-text").evaluate("t => parseFloat(getComputedStyle(t).lineHeight)"))
+    assert second["top"] - first["bottom"] >= 0.5 * line_height  # a visible gap between paragraphs
     screenshot(desktop, "source-page")
 
     desktop.get_by_test_id("back").click()

@@ -43,16 +43,28 @@ export function renderArticle(container, text, span) {
   container.replaceChildren();
   const points = Array.from(text);
   if (!span || span.start < 0 || span.end > points.length || span.end <= span.start) {
-    container.append(document.createTextNode(text));
+    appendParagraphs(container, text);
     return null;
   }
-  const mark = el("mark", { class: "cited", tabindex: "-1", id: "cited-passage" }, points.slice(span.start, span.end).join(""));
-  container.append(
-    document.createTextNode(points.slice(0, span.start).join("")),
-    mark,
-    document.createTextNode(points.slice(span.end).join("")),
-  );
+  const mark = el("mark", { class: "cited", tabindex: "-1", id: "cited-passage" });
+  appendParagraphs(mark, points.slice(span.start, span.end).join(""));
+  appendParagraphs(container, points.slice(0, span.start).join(""));
+  container.append(mark);
+  appendParagraphs(container, points.slice(span.end).join(""));
   return mark;
+}
+
+/**
+ * Append text, each line break kept as a text node inside a <span class="line-break">
+ * that the stylesheet turns into a paragraph gap. The container's textContent stays
+ * exactly the text (offsets and copy-paste are unchanged); only the spacing differs.
+ */
+function appendParagraphs(parent, text) {
+  const lines = text.split("\n");
+  lines.forEach((line, index) => {
+    if (index > 0) parent.append(el("span", { class: "line-break" }, "\n"));
+    if (line) parent.append(document.createTextNode(line));
+  });
 }
 
 /** Slice a string by code points, like Python's str slicing. */
