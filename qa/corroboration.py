@@ -46,6 +46,9 @@ from qa.models import AlsoIn, Answer, Article, Citation, Difference, Passage, Sp
 from qa.passages import split_sentences
 
 DIFFERENCE_KINDS = ("quote", "number", "date", "name", "hedge")
+# Same-article passages counted when asking the vector store for neighbours (see
+# ``dense_neighbour_count``): news articles here have ~11 passages, the seeds up to 20.
+MAX_SAME_SOURCE_NEIGHBOURS = 256
 
 
 # --------------------------------------------------------------------------- settings
@@ -776,12 +779,23 @@ class _Corpus:
 # --------------------------------------------------------------------------- alignment
 
 
-def _candidates(corpus: _Corpus, settings: AlignmentSettings) -> dict[int, set[int]]:
-    """For each passage, passages of other articles worth scoring: dense and lexical neighbours."""
+def _candidates(
+    corpus: _Corpus, settings: AlignmentSettings, dense_neighbours: np.ndarray | None = None
+) -> dict[int, set[int]]:
+    """For each passage, passages of other articles worth scoring: dense and lexical neighbours.
+
+    The dense ones are the ``settings.candidates`` nearest passages of other articles:
+    from ``dense_neighbours`` (each passage's nearest ids, best first, ``-1`` padded, as the
+    vector store finds them) when given, else from a blocked product of all the vectors.
+    """
     passages = corpus.passages
     sources = np.array([p.citation.source for p in passages])
     found: dict[int, set[int]] = defaultdict(set)
-    if corpus.passage_vectors is not None and len(passages):
+    if dense_neighbours is not None:
+        for pid, row in enumerate(dense_neighbours):
+            others = [int(other) for other in row if other >= 0 and sources[other] != sources[pid]]
+            found[pid].update(others[: settings.candidates])
+    elif corpus.passage_vectors is not None and len(passages):
         block = 1024
         for lo in range(0, len(passages), block):
             similarities = corpus.passage_vectors[lo : lo + block] @ corpus.passage_vectors.T
@@ -813,6 +827,20 @@ def _candidates(corpus: _Corpus, settings: AlignmentSettings) -> dict[int, set[i
     return found
 
 
+def dense_neighbour_count(passages: Sequence[Passage], settings: AlignmentSettings = AlignmentSettings()) -> int:
+    """How many nearest neighbours to ask the vector store for, per passage.
+
+    Enough that, once the passages of the same article are set aside, ``candidates`` of
+    other articles remain, as the all-pairs product gives; an article's own passages are
+    counted up to ``MAX_SAME_SOURCE_NEIGHBOURS``, so that one huge article cannot make
+    every search long (past that, a passage of such an article may get fewer dense
+    candidates; the lexical ones are unaffected).
+    """
+    per_source = Counter(p.citation.source for p in passages)
+    largest = max(per_source.values(), default=0)
+    return settings.candidates + min(largest, MAX_SAME_SOURCE_NEIGHBOURS)
+
+
 def align_corpus(
     passages: Sequence[Passage],
     articles: Mapping[str, str],
@@ -821,16 +849,19 @@ def align_corpus(
     sentence_offsets: np.ndarray,
     sentence_vectors: np.ndarray | None = None,
     settings: AlignmentSettings = AlignmentSettings(),
+    dense_neighbours: np.ndarray | None = None,
 ) -> Alignment:
     """Align the passages of different articles and list the differences of each aligned pair.
 
     ``articles`` maps a source name to its exact text; ``sentence_spans`` holds rows
     (passage id, start, end) and ``sentence_offsets`` each passage's row range, as the
-    index stores them. Vectors must be L2-normalised.
+    index stores them. Vectors must be L2-normalised. ``dense_neighbours`` (optional, see
+    ``dense_neighbour_count``) gives each passage's nearest passages from the vector store,
+    which spares the all-pairs product of the vectors.
     """
     corpus = _Corpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
     scores: dict[tuple[int, int], float] = {}
-    for pid, others in _candidates(corpus, settings).items():
+    for pid, others in _candidates(corpus, settings, dense_neighbours).items():
         for other in others:
             key = (min(pid, other), max(pid, other))
             if key not in scores:

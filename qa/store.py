@@ -78,6 +78,23 @@ class VectorStore:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
+    def neighbours(self, queries: np.ndarray, k: int, block: int = 4096) -> np.ndarray:
+        """For each query row, the ids of its ``k`` nearest stored vectors, best first.
+
+        One batch search per ``block`` of queries (FAISS runs it on every core); exact for
+        a flat store, approximate past the HNSW threshold. Rows are padded with ``-1``
+        where fewer than ``k`` are found. Used at build time, for the alignment's candidates.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self))
+        found = np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
+        if k <= 0:
+            return found
+        for lo in range(0, len(queries), block):
+            _, ids = self._index.search(queries[lo : lo + block], k)
+            found[lo : lo + block] = ids
+        return found
+
     def similarities(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Inner products of the query with the stored vectors of ``ids``."""
         ids = np.asarray(ids, dtype=np.int64)

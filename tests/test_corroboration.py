@@ -342,3 +342,39 @@ def test_differences_between_the_seed_articles_are_the_reviewed_ones(real_app):
     assert found <= reviewed, found - reviewed
     assert ("quote", "« Leur faire sentir la douleur »", "« leur faire payer la note »") in found
     assert ("hedge", "Désormais, Moscou se réserve le droit de lancer", "pourraient prévoir") in found
+
+
+def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_path):
+    """The build takes the alignment's dense candidates from FAISS; with an exact (flat)
+    store they are the ones the product of all the vectors gives."""
+    import numpy as np
+
+    from bench.synth import write_corpus
+    from qa.corpus import read_corpus
+    from qa.corroboration import AlignmentSettings, _candidates, _Corpus, dense_neighbour_count
+    from qa.embedder import HashingEmbedder
+    from qa.indexing import sentence_table, split_corpus
+    from qa.passages import embedding_text
+    from qa.store import VectorStore
+
+    corpus = read_corpus(write_corpus(300, tmp_path / "seeds"))
+    embedder = HashingEmbedder(dimension=384)
+    passages = split_corpus(corpus, embedder)
+    articles = {a.source: a for a in corpus.articles}
+    vectors = embedder.embed_passages([embedding_text(p) for p in passages])
+    # Break exact ties (the hashing embedder repeats vectors), so "nearest" has one answer.
+    vectors = vectors + np.random.default_rng(0).normal(0, 1e-3, vectors.shape).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    spans, offsets = sentence_table(passages, articles)
+    texts = {s: a.text for s, a in articles.items()}
+    dense_only = AlignmentSettings()
+    store = VectorStore.build(vectors)
+    assert store.info.kind == "flat"
+    neighbours = store.neighbours(vectors, dense_neighbour_count(passages, dense_only))
+    assert neighbours.shape == (len(passages), dense_neighbour_count(passages, dense_only))
+
+    unit_corpus = _Corpus(passages, texts, vectors, spans, offsets, None)
+    from_store = _candidates(unit_corpus, dense_only, neighbours)
+    from_product = _candidates(unit_corpus, dense_only)
+    assert len(passages) > 250
+    assert from_store == from_product
