@@ -164,3 +164,20 @@ def test_sentence_table_covers_each_passage(seeds, tmp_path):
         assert len(spans) >= 1 and vectors is not None and len(vectors) == len(spans)
         for _, start, end in spans:
             assert passage.citation.start <= start < end <= passage.citation.end
+
+
+@pytest.mark.parametrize("threshold", [10**9, 0])  # flat, then HNSW for any size
+def test_store_neighbours_find_each_vector_itself_first(threshold):
+    from qa.store import VectorStore
+
+    vectors = np.random.default_rng(1).standard_normal((300, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = VectorStore.build(vectors, hnsw_threshold=threshold)
+    assert store.info.kind == ("flat" if threshold else "hnsw")
+    found = store.neighbours(vectors, 5, block=64)  # several blocks
+    assert found.shape == (300, 5)
+    assert (found[:, 0] == np.arange(300)).mean() >= 0.99
+    exact = np.argsort(-(vectors @ vectors.T), axis=1)[:, :5]
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(found, exact)])
+    assert recall >= (1.0 if threshold else 0.95)
+    assert store.neighbours(vectors[:3], 1000).shape == (3, 300)  # k is capped at the store's size
