@@ -368,13 +368,21 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def load_index(index_dir: Path, mmap: bool = True, verify_checksums: bool = True) -> LoadedIndex:
-    """Load the current build and check it; raise ``IndexProblem`` saying what is wrong."""
+def load_index(
+    index_dir: Path, mmap: bool = True, verify_checksums: bool = True, verified_build: str = ""
+) -> LoadedIndex:
+    """Load the current build and check it; raise ``IndexProblem`` saying what is wrong.
+
+    The file checksums are not recomputed for the build named ``verified_build`` (checked
+    by the caller's parent process a moment ago); they are for any other build, even one
+    published between the caller's look at ``current`` and this load.
+    """
     build = current_build(index_dir)
     if build is None:
         raise IndexProblem(f"no index at {index_dir}")
     manifest = read_manifest(build)
-    problems = file_problems(build, manifest) if verify_checksums else []
+    verify = verify_checksums and build.name != verified_build
+    problems = file_problems(build, manifest) if verify else []
     if problems:
         raise IndexProblem(problems[0])
     try:
@@ -477,8 +485,7 @@ def ensure_index(
     reasons = index_status(index_dir, seeds_dir, model, verify_files=False)  # load_index checks the files
     if not reasons:
         try:
-            verify = not verified_build or current_build_id(index_dir) != verified_build
-            return load_index(index_dir, verify_checksums=verify)
+            return load_index(index_dir, verified_build=verified_build)
         except IndexProblem as problem:
             reasons = [str(problem)]
     if not rebuild:
