@@ -93,16 +93,6 @@ def distinct_questions(count: int) -> list[str]:
     return questions
 
 
-def parse_server_timing(value: str | None) -> dict[str, float]:
-    """``Server-Timing: a;dur=1.2, b;dur=3`` as ``{"a": 1.2, "b": 3.0}`` (see qa/timing.py)."""
-    stages: dict[str, float] = {}
-    for part in (value or "").split(","):
-        name, _, duration = part.strip().partition(";dur=")
-        if name and duration:
-            stages[name] = float(duration)
-    return stages
-
-
 def raw_post(port: int, path: str, payload: bytes, timeout: float = 60.0) -> tuple[int, bytes, dict[str, str]]:
     """POST a ready JSON payload on a new loopback connection and read the whole response.
 

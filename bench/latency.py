@@ -43,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, parse_server_timing, percentiles, raw_post, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, percentiles, raw_post, start_server, wait_answered, write_result  # noqa: E402
+from qa.timing import parse_server_timing  # noqa: E402
 
 
 def bare_encoder(model: str, torch_threads: int) -> Callable[[str], object]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from qa.embedder import Embedder, make_embedder
 from qa.indexing import LoadedIndex, build_index, current_build_id, ensure_index
 from qa.models import Answer, Article
 from qa.search import ask
+from qa.timing import StageTimes
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,8 @@ class QAService:
         index = self.index
         answer = ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
         # Corroboration was computed at index time: attaching it is a lookup.
-        started = time.perf_counter()
-        answer = with_corroboration(answer, index.alignment, index.passages, index.articles)
-        answer.timings_ms["corroboration"] = (time.perf_counter() - started) * 1000
+        with StageTimes(answer.timings_ms).stage("corroboration"):
+            answer = with_corroboration(answer, index.alignment, index.passages, index.articles)
         return answer
 
     def article(self, source: str) -> Article:

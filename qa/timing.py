@@ -25,10 +25,13 @@ STAGE_ORDER = ("lexical", "embed", "dense", "rank", "highlight", "corroboration"
 
 
 class StageTimes:
-    """Milliseconds per named stage, summed when a stage runs more than once."""
+    """Milliseconds per named stage, summed when a stage runs more than once.
 
-    def __init__(self) -> None:
-        self.ms: dict[str, float] = {}
+    ``StageTimes(existing)`` adds to an existing dict, such as an answer's ``timings_ms``.
+    """
+
+    def __init__(self, ms: dict[str, float] | None = None) -> None:
+        self.ms: dict[str, float] = {} if ms is None else ms
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -46,6 +49,23 @@ def server_timing_header(stages: dict[str, float], total_ms: float | None) -> st
     if total_ms is not None:
         parts.append(f"app;dur={total_ms:.2f}")
     return ", ".join(parts)
+
+
+def parse_server_timing(value: str | None) -> dict[str, float]:
+    """``"a;dur=1.20, app;dur=3.00"`` back into ``{"a": 1.2, "app": 3.0}``; ``{}`` for no header.
+
+    The inverse of ``server_timing_header``, for clients (``bench/latency.py``, the tests).
+    A part without a name or a ``dur`` is a ``ValueError``.
+    """
+    stages: dict[str, float] = {}
+    if not value:
+        return stages
+    for part in value.split(","):
+        name, separator, duration = part.strip().partition(";dur=")
+        if not name or not separator:
+            raise ValueError(f"not a Server-Timing stage with a duration: {part!r}")
+        stages[name] = float(duration)
+    return stages
 
 
 def record_stages(stages: dict[str, float]) -> None:

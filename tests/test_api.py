@@ -8,6 +8,8 @@ import pytest
 
 from conftest import assert_citations_slice
 
+from qa.timing import parse_server_timing, server_timing_header
+
 
 def articles_of(client) -> dict[str, str]:
     listing = client.get("/api/sources").get_json()["sources"]
@@ -140,11 +142,17 @@ def test_white_space_of_either_regex_engine_is_blank(client, question):
 
 def server_timing(response) -> dict[str, float]:
     """The Server-Timing header as {name: milliseconds}."""
-    stages = {}
-    for part in response.headers["Server-Timing"].split(","):
-        name, _, duration = part.strip().partition(";dur=")
-        stages[name] = float(duration)
-    return stages
+    return parse_server_timing(response.headers["Server-Timing"])
+
+
+def test_server_timing_header_parses_back():
+    stages = {"lexical": 0.05, "embed": 9.81, "other": 1.0}
+    header = server_timing_header(stages, 12.5)
+    assert header == "lexical;dur=0.05, embed;dur=9.81, other;dur=1.00, app;dur=12.50"
+    assert parse_server_timing(header) == {**stages, "app": 12.5}
+    assert parse_server_timing(None) == parse_server_timing("") == {}
+    with pytest.raises(ValueError):
+        parse_server_timing("embed, app;dur=1")
 
 
 def test_ask_reports_stage_timings_in_server_timing(client):
