@@ -93,6 +93,20 @@ def distinct_questions(count: int) -> list[str]:
     return questions
 
 
+def parse_http_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-cased names) and body of the first HTTP response in ``raw``."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        body = body[: int(headers["content-length"])]
+    return status, headers, body
+
+
 def raw_post(port: int, path: str, payload: bytes, timeout: float = 60.0) -> tuple[int, bytes, dict[str, str]]:
     """POST a ready JSON payload on a new loopback connection and read the whole response.
 
@@ -113,16 +127,14 @@ def raw_post(port: int, path: str, payload: bytes, timeout: float = 60.0) -> tup
             if not chunk:
                 raise ConnectionError("the server closed the connection before its headers ended")
             received += chunk
-        header_block, _, body = received.partition(b"\r\n\r\n")
-        lines = header_block.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
-        length = int(headers.get("content-length", "0"))
-        while len(body) < length:
+        _, headers, _ = parse_http_response(received)
+        wanted = received.index(b"\r\n\r\n") + 4 + int(headers.get("content-length", "0"))
+        while len(received) < wanted:
             chunk = connection.recv(65536)
             if not chunk:
-                raise ConnectionError(f"the body ended after {len(body)} of {length} bytes")
-            body += chunk
+                raise ConnectionError(f"the response ended after {len(received)} of {wanted} bytes")
+            received += chunk
+    status, headers, body = parse_http_response(received)
     return status, body, headers
 
 

@@ -138,17 +138,3 @@ def raw_http(port: int, data: bytes, timeout: float = 10, shutdown_write: bool =
         except (TimeoutError, ConnectionResetError):
             pass
         return b"".join(chunks)
-
-
-def parse_raw_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers (lower-cased names) and body of the first response in ``raw``."""
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:
-        body = body[: int(headers["content-length"])]
-    return status, headers, body

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_citations_slice, copy_seeds, make_config
-from live_server import LiveServer, parse_raw_response
+from live_server import LiveServer
+
+from bench.common import parse_http_response
 from qa import create_app
 
 SOURCE = "000_49f69a7d4a642e90.txt"
@@ -399,7 +401,7 @@ def test_real_server_body_size_limit_with_and_without_content_length(live):
     assert_json_error(*_status_type_body(raw), 413, "payload_too_large")
     # Chunked and small: served.
     raw = live.raw_http(raw_request("POST", "/api/ask", {**json_headers, "Transfer-Encoding": "chunked"}, chunked(small, 7)))
-    status, _, body = parse_raw_response(raw)
+    status, _, body = parse_http_response(raw)
     assert status == 200 and json.loads(body)["passages"]
     # No Content-Length and no chunking: the body is empty for HTTP/1.1.
     raw = live.raw_http(raw_request("POST", "/api/ask", json_headers, small), shutdown_write=True)
@@ -413,7 +415,7 @@ def test_real_server_body_size_limit_with_and_without_content_length(live):
 
 
 def _status_type_body(raw: bytes) -> tuple[int, str, bytes]:
-    status, headers, body = parse_raw_response(raw)
+    status, headers, body = parse_http_response(raw)
     return status, headers.get("content-type", ""), body
 
 
@@ -475,11 +477,11 @@ def test_real_server_bad_input_methods_and_routes(live):
 def test_real_server_malformed_http_is_refused_and_the_server_keeps_serving(live):
     """Requests gunicorn cannot parse never reach the app: it answers 400/414 itself."""
     raw = live.raw_http(raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "abc"}, b"{}"))
-    assert parse_raw_response(raw)[0] == 400
+    assert parse_http_response(raw)[0] == 400
     raw = live.raw_http(raw_request("GET", "/api/sources/" + "a" * 9000))
-    assert parse_raw_response(raw)[0] == 414
+    assert parse_http_response(raw)[0] == 414
     raw = live.raw_http(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, shutdown_write=True)  # a TLS hello
-    assert not raw or parse_raw_response(raw)[0] == 400
+    assert not raw or parse_http_response(raw)[0] == 400
     status, answer = live.ask({"question": "Tomahawk"})
     assert status == 200 and answer["passages"]
 
