@@ -124,14 +124,40 @@ def ask_command(question: str, k: int | None, history: tuple[str, ...], as_json:
 @click.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--seeds",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Evaluate on the articles of this folder instead of QA_SEEDS_DIR.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder for --seeds (built there if missing or stale) instead of QA_INDEX_DIR.",
+)
+@click.option("--limit", type=int, default=None, help="Only the first N questions of the file.")
 @with_appcontext
-def eval_command(file: Path, as_json: bool) -> None:
-    """Score the service on a JSONL question set: hit@1, hit@3, MRR@10, abstention."""
+def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path | None, limit: int | None) -> None:
+    """Score the service on a JSONL question set: hit@1/3/5/10, MRR@10, answered and abstained."""
     try:
         questions = read_questions(file)
     except QuestionFileError as error:
         raise click.ClickException(str(error)) from error
+    if limit is not None:
+        questions = questions[: max(limit, 0)]
+    if seeds is not None and index_dir is None:
+        raise click.UsageError("--seeds needs --index: a folder for that corpus's own index")
     service = _service()
+    if seeds is not None or index_dir is not None:
+        config = dict(current_app.config)
+        if seeds is not None:
+            config["SEEDS_DIR"] = str(seeds)
+        if index_dir is not None:
+            config["INDEX_DIR"] = str(index_dir)
+        # Another corpus, the same model: the embedder is shared, not loaded twice.
+        service = QAService(config, embedder=service.embedder)
     outcomes = evaluate(questions, lambda q: service.ask(q.question, 10, q.history))
     reports = summarise(outcomes)
     if as_json:

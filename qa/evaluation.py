@@ -1,9 +1,17 @@
-"""Scoring the service on a question set: hit@1, hit@3, MRR@10 and abstention.
+"""Scoring the service on a question set: hit@k, MRR@10, answered and abstained rates.
 
-Each line of a question file is ``{"id", "lang", "question", "answers": [str, ...]}``.
-A returned passage is a hit when its text contains one of the answer strings, compared
-after folding apostrophes, spaces and case. An empty ``answers`` list marks a question
-that the articles do not answer. Pure: ``ask`` is passed in.
+Each line of a question file is ``{"id", "lang", "question", "answers": [str, ...]}``,
+optionally with ``"gold": [{"source", "start", "end"}, ...]`` and ``"history"``.
+
+* With ``gold``, a returned passage is a hit when its citation is in that source and
+  covers the span: ``start <= gold.start`` and ``gold.end <= end`` (the PIAF format,
+  ``../shared/eval/piaf/README.md``). A substring check would credit any passage that
+  happens to contain a common answer ("1789", "Paris").
+* Otherwise a passage is a hit when its text contains one of the answer strings,
+  compared after folding apostrophes, spaces and case.
+
+An empty ``answers`` list (and no ``gold``) marks a question that the articles do not
+answer. Pure: ``ask`` is passed in.
 """
 
 from __future__ import annotations
@@ -21,12 +29,26 @@ DEPTH = 10
 
 
 @dataclass(frozen=True)
+class GoldSpan:
+    """Where the answer stands: a character span of one source."""
+
+    source: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     lang: str
     question: str
     answers: tuple[str, ...]
     history: tuple[str, ...] = ()
+    gold: tuple[GoldSpan, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers or self.gold)
 
 
 @dataclass
@@ -45,9 +67,13 @@ class LanguageReport:
     unanswerable: int = 0
     hit_at_1: float = 0.0
     hit_at_3: float = 0.0
+    hit_at_5: float = 0.0
+    hit_at_10: float = 0.0
     mrr_at_10: float = 0.0
     kept_answered: float = 0.0
     abstained_unanswerable: float = 0.0
+    answered: float = 0.0  # share of all questions answered
+    abstained: float = 0.0  # share of all questions abstained on
     highlight_hit: float = 0.0
     misses: list[str] = field(default_factory=list)
 
@@ -72,6 +98,10 @@ def read_questions(path: Path) -> list[Question]:
                 answers = record["answers"]
                 if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
                     raise TypeError("answers must be a list of strings")
+                gold = tuple(
+                    GoldSpan(str(span["source"]), int(span["start"]), int(span["end"]))
+                    for span in record.get("gold", [])
+                )
                 questions.append(
                     Question(
                         id=str(record["id"]),
@@ -79,6 +109,7 @@ def read_questions(path: Path) -> list[Question]:
                         question=str(record["question"]),
                         answers=tuple(answers),
                         history=tuple(record.get("history", [])),
+                        gold=gold,
                     )
                 )
             except (ValueError, KeyError, TypeError) as error:
@@ -86,19 +117,25 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
-def first_hit(answer: Answer, answers: Iterable[str]) -> Hit | None:
-    """The best-ranked passage within DEPTH that contains an answer string."""
-    targets = [fold(a) for a in answers]
+def covers_gold(hit: Hit, gold: Iterable[GoldSpan]) -> bool:
+    """Whether the hit's citation is in a gold source and covers its span."""
+    citation = hit.passage.citation
+    return any(
+        citation.source == span.source and citation.start <= span.start and span.end <= citation.end
+        for span in gold
+    )
+
+
+def first_hit(answer: Answer, question: Question) -> Hit | None:
+    """The best-ranked passage within DEPTH that holds the answer (by span, else by string)."""
+    if question.gold:
+        return next((hit for hit in answer.hits[:DEPTH] if covers_gold(hit, question.gold)), None)
+    targets = [fold(a) for a in question.answers]
     for hit in answer.hits[:DEPTH]:
         text = fold(hit.passage.text)
         if any(target in text for target in targets):
             return hit
     return None
-
-
-def first_hit_rank(answer: Answer, answers: Iterable[str]) -> int | None:
-    hit = first_hit(answer, answers)
-    return None if hit is None else hit.rank
 
 
 def highlight_holds_answer(hit: Hit, answers: Iterable[str]) -> bool:
@@ -114,11 +151,16 @@ def evaluate(questions: list[Question], ask: Callable[[Question], Answer]) -> li
     outcomes = []
     for question in questions:
         answer = ask(question)
-        hit = first_hit(answer, question.answers) if question.answers else None
+        hit = first_hit(answer, question) if question.answerable else None
         top = answer.hits[0].passage.text[:80] if answer.hits else ""
         highlighted = hit is not None and highlight_holds_answer(hit, question.answers)
         outcomes.append(Outcome(question, None if hit is None else hit.rank, answer.answered, top, highlighted))
     return outcomes
+
+
+def hit_at(outcomes: list[Outcome], k: int) -> float:
+    """Share of the outcomes whose first hit is within the top k."""
+    return sum(o.rank is not None and o.rank <= k for o in outcomes) / len(outcomes)
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, LanguageReport]:
@@ -128,12 +170,17 @@ def summarise(outcomes: list[Outcome]) -> dict[str, LanguageReport]:
         groups.setdefault(outcome.question.lang, []).append(outcome)
     reports = {}
     for lang, group in groups.items():
-        answerable = [o for o in group if o.question.answers]
-        unanswerable = [o for o in group if not o.question.answers]
+        answerable = [o for o in group if o.question.answerable]
+        unanswerable = [o for o in group if not o.question.answerable]
         report = LanguageReport(lang, len(answerable), len(unanswerable))
+        if group:
+            report.answered = sum(o.answered for o in group) / len(group)
+            report.abstained = 1.0 - report.answered
         if answerable:
-            report.hit_at_1 = sum(o.rank == 1 for o in answerable) / len(answerable)
-            report.hit_at_3 = sum(o.rank is not None and o.rank <= 3 for o in answerable) / len(answerable)
+            report.hit_at_1 = hit_at(answerable, 1)
+            report.hit_at_3 = hit_at(answerable, 3)
+            report.hit_at_5 = hit_at(answerable, 5)
+            report.hit_at_10 = hit_at(answerable, 10)
             report.mrr_at_10 = sum(1.0 / o.rank for o in answerable if o.rank) / len(answerable)
             report.kept_answered = sum(o.answered for o in answerable) / len(answerable)
             found = [o for o in answerable if o.rank is not None]
@@ -152,7 +199,11 @@ def report_json(reports: dict[str, LanguageReport]) -> dict[str, Any]:
             "unanswerable": r.unanswerable,
             "hit@1": round(r.hit_at_1, 4),
             "hit@3": round(r.hit_at_3, 4),
+            "hit@5": round(r.hit_at_5, 4),
+            "hit@10": round(r.hit_at_10, 4),
             "mrr@10": round(r.mrr_at_10, 4),
+            "answered": round(r.answered, 4),
+            "abstained": round(r.abstained, 4),
             "kept_answered": round(r.kept_answered, 4),
             "abstained_unanswerable": round(r.abstained_unanswerable, 4),
             "highlight_hit": round(r.highlight_hit, 4),
@@ -164,15 +215,21 @@ def report_json(reports: dict[str, LanguageReport]) -> dict[str, Any]:
 
 def report_text(reports: dict[str, LanguageReport]) -> str:
     header = (
-        f"{'lang':<5} {'n':>3} {'hit@1':>6} {'hit@3':>6} {'MRR@10':>7} {'answered':>9} "
-        f"{'highlight':>9} {'unans.':>6} {'abstained':>9}"
+        f"{'lang':<5} {'n':>5} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR@10':>7} "
+        f"{'answered':>9} {'highlight':>9} {'unans.':>6} {'abstained':>9}"
     )
     lines = [header]
     order = sorted((l for l in reports if l != "all")) + ["all"]
     for lang in order:
         r = reports[lang]
         lines.append(
-            f"{lang:<5} {r.answerable:>3} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.mrr_at_10:>7.3f} "
+            f"{lang:<5} {r.answerable:>5} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.hit_at_5:>6.3f} "
+            f"{r.hit_at_10:>6.3f} {r.mrr_at_10:>7.3f} "
             f"{r.kept_answered:>9.3f} {r.highlight_hit:>9.3f} {r.unanswerable:>6} {r.abstained_unanswerable:>9.3f}"
         )
+    everything = reports["all"]
+    lines.append(
+        f"answered {everything.answered:.3f} of all questions, abstained on {everything.abstained:.3f}; "
+        "'answered' per row is among answerable questions, 'abstained' among unanswerable ones"
+    )
     return "\n".join(lines)
