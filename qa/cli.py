@@ -26,6 +26,8 @@ from qa.service import QAService
 
 log = logging.getLogger(__name__)
 
+MISSES_SHOWN = 30  # ids of questions not answered first, printed by `qa eval`
+
 
 def _service() -> QAService:
     return current_app.extensions["qa"]
@@ -166,7 +168,9 @@ def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path 
         click.echo(report_text(reports))
         misses = reports["all"].misses
         if misses:
-            click.echo("not first: " + ", ".join(misses))
+            shown = ", ".join(misses[:MISSES_SHOWN])
+            more = f" and {len(misses) - MISSES_SHOWN} more (--json lists all)" if len(misses) > MISSES_SHOWN else ""
+            click.echo(f"not first: {shown}{more}")
 
 
 @click.command("serve")

@@ -1,0 +1,197 @@
+"""Calibrate ranking and abstention for a model on PIAF dev, the seed set, and both corpora mixed.
+
+Three corpora, each indexed once with the real build (``QAService``) in a work folder:
+
+* ``seeds``: this repository's two articles, with ``tests/data/questions.jsonl``;
+* ``piaf``: the 191 PIAF articles, with the 1,703 PIAF dev questions (answerable, gold spans);
+* ``mixed``: both together, with the seed questions: abstention must hold among unrelated
+  articles, and the seed answers must still come first.
+
+Question vectors are cached (per model fingerprint) in the work folder, so a rerun costs
+only the ranking. Prints Markdown tables for docs/quality.md.
+
+    .venv/bin/python bench/calibrate.py --model e5 --work /tmp/calibrate [--piaf-limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import create_app  # noqa: E402
+from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
+from qa.ranking import RankingSettings, should_answer  # noqa: E402
+from qa.search import ask, query_with_context  # noqa: E402
+from qa.service import QAService  # noqa: E402
+
+PIAF = ROOT.parent / "shared" / "eval" / "piaf"
+SEED_QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+
+
+class CachedQueries:
+    """The service's embedder, with every question vector kept (and saved) after one encode."""
+
+    def __init__(self, embedder, path: Path):
+        self.inner = embedder
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.is_file():
+            saved = np.load(path, allow_pickle=False)
+            self.vectors = dict(zip(json.loads(str(saved["texts"])), saved["vectors"]))
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self.vectors.get(text)
+        if vector is None:
+            vector = self.vectors[text] = self.inner.embed_query(text)
+        return vector
+
+    def save(self) -> None:
+        texts = list(self.vectors)
+        np.savez(self.path, texts=json.dumps(texts), vectors=np.stack([self.vectors[t] for t in texts]))
+
+
+def corpus(work: Path, name: str) -> Path:
+    """The seeds folder of a corpus; ``mixed`` is assembled from the other two."""
+    if name == "seeds":
+        return ROOT / "seeds"
+    if name == "piaf":
+        return PIAF / "seeds"
+    folder = work / "mixed-seeds"
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for source in [*(ROOT / "seeds").glob("*.txt"), *(PIAF / "seeds").glob("*.txt")]:
+            shutil.copy(source, folder / source.name)
+    return folder
+
+
+def services(model: str, work: Path) -> dict[str, QAService]:
+    app = create_app({"MODEL": model, "RATELIMIT": "", "SEEDS_DIR": str(ROOT / "seeds"), "INDEX_DIR": str(work / "idx-seeds")})
+    base = app.extensions["qa"]
+    result = {}
+    for name in ("seeds", "piaf", "mixed"):
+        config = dict(app.config, SEEDS_DIR=str(corpus(work, name)), INDEX_DIR=str(work / f"idx-{name}"))
+        service = QAService(config, embedder=base.embedder)
+        started = time.perf_counter()
+        loaded = service.index
+        print(f"# {name}: {len(loaded.passages)} passages, ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        result[name] = service
+    return result
+
+
+def scores(service: QAService, embedder, questions: list[Question], settings: RankingSettings) -> dict:
+    outcomes = evaluate(questions, lambda q: ask(service.index, embedder, q.question, 10, q.history, settings))
+    return summarise(outcomes)
+
+
+def signals(service: QAService, embedder, questions: list[Question], settings: RankingSettings) -> list[tuple]:
+    """(answerable, best coverage, best cosine) per question, as ``should_answer`` sees them."""
+    index = service.index
+    rows = []
+    for q in questions:
+        query, _ = query_with_context(q.question, q.history)
+        lexical = index.lexical.score(query)
+        vector = embedder.embed_query(query)
+        dense, _ = index.store.search(vector, 1)
+        rows.append((q.answerable, float(lexical.coverage.max()), float(dense[0])))
+    return rows
+
+
+def fmt(report, *keys) -> str:
+    return " | ".join(f"{getattr(report, key):.3f}" for key in keys)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="e5")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-calibrate"))
+    parser.add_argument("--piaf-limit", type=int, default=None, help="only the first N PIAF dev questions")
+    parser.add_argument("--only", default="fusion,abstention", help="comma-separated: fusion, abstention, highlight")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    parts = set(args.only.split(","))
+
+    served = services(args.model, args.work)
+    embedder = served["seeds"].embedder
+    cached = CachedQueries(embedder, args.work / f"queries-{embedder.fingerprint}.npz")
+    piaf_questions = read_questions(PIAF / "questions-dev.jsonl")[: args.piaf_limit]
+    seed_questions = read_questions(SEED_QUESTIONS)
+    base = served["seeds"].ranking
+    print(f"model {embedder.name} ({embedder.fingerprint}); defaults: {base}\n")
+
+    if "fusion" in parts:
+        print("| variant | PIAF hit@1 | PIAF hit@3 | PIAF hit@10 | PIAF MRR@10 | seeds FR hit@1 | seeds EN hit@1 | mixed FR hit@1 | mixed EN hit@1 |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        variants = [("BM25 only", dict(fusion="lexical")), ("dense only", dict(fusion="dense"))]
+        variants += [(f"RRF k={k}", dict(fusion="rrf", rrf_k=k)) for k in (10, 60)]
+        variants += [(f"convex, lexical weight {w}", dict(lexical_weight=w)) for w in (0.2, 0.3, 0.4, 0.5, 0.6)]
+        variants += [(f"convex 0.4, {c} candidates", dict(lexical_weight=0.4, candidates=c)) for c in (30, 200)]
+        for name, change in variants:
+            settings = dataclasses.replace(base, **change)
+            piaf = scores(served["piaf"], cached, piaf_questions, settings)["all"]
+            seeds = scores(served["seeds"], cached, seed_questions, settings)
+            mixed = scores(served["mixed"], cached, seed_questions, settings)
+            print(
+                f"| {name} | {fmt(piaf, 'hit_at_1', 'hit_at_3', 'hit_at_10', 'mrr_at_10')} | "
+                f"{seeds['fr'].hit_at_1:.3f} | {seeds['en'].hit_at_1:.3f} | {mixed['fr'].hit_at_1:.3f} | {mixed['en'].hit_at_1:.3f} |",
+                flush=True,
+            )
+        cached.save()
+
+    if "highlight" in parts:
+        print("\n| highlight lexical weight | answer-type bonus | PIAF highlight | seeds highlight | mixed highlight |")
+        print("| --- | --- | --- | --- | --- |")
+        for weight, bonus in itertools.product((0.0, 0.3, 0.5, 0.7), (0.0, 0.15, 0.3)):
+            settings = dataclasses.replace(base, highlight_lexical_weight=weight, answer_type_bonus=bonus)
+            piaf = scores(served["piaf"], cached, piaf_questions, settings)["all"]
+            seeds = scores(served["seeds"], cached, seed_questions, settings)["all"]
+            mixed = scores(served["mixed"], cached, seed_questions, settings)["all"]
+            print(f"| {weight} | {bonus} | {piaf.highlight_hit:.3f} | {seeds.highlight_hit:.3f} | {mixed.highlight_hit:.3f} |", flush=True)
+
+    if "abstention" in parts:
+        populations = {
+            "piaf": signals(served["piaf"], cached, piaf_questions, base),
+            "seeds": signals(served["seeds"], cached, seed_questions, base),
+            "mixed": signals(served["mixed"], cached, seed_questions, base),
+        }
+        cached.save()
+        (args.work / "signals.json").write_text(json.dumps(populations))
+        print("\nabstention grid: answered (answerable) and abstained (unanswerable) per population")
+        print("| min coverage | min dense | min dense with match | PIAF answered | seeds answered | seeds abstained | mixed answered | mixed abstained |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        grid = itertools.product(np.arange(0.4, 1.01, 0.05), np.arange(0.80, 0.95, 0.01), np.arange(0.70, 0.90, 0.01))
+        rows = []
+        for min_coverage, min_dense, with_match in grid:
+            settings = dataclasses.replace(base, min_coverage=min_coverage, min_dense=min_dense, min_dense_with_match=with_match)
+            rates = []
+            for name in ("piaf", "seeds", "mixed"):
+                decided = [(a, should_answer(c, d, settings)) for a, c, d in populations[name]]
+                kept = [answer for a, answer in decided if a]
+                dropped = [not answer for a, answer in decided if not a]
+                rates.append(sum(kept) / len(kept))
+                if dropped:
+                    rates.append(sum(dropped) / len(dropped))
+            rows.append((min_coverage, min_dense, with_match, *rates))
+        feasible = [r for r in rows if r[3] >= 0.97 and r[4] >= 0.95 and r[6] >= 0.95]
+        feasible.sort(key=lambda r: (min(r[5], r[7]), r[5] + r[7], r[3]), reverse=True)
+        for r in feasible[:25]:
+            print("| " + " | ".join(f"{value:.3f}" for value in r) + " |")
+        if not feasible:
+            print("(no threshold triple keeps the answerable questions answered)")
+
+
+if __name__ == "__main__":
+    main()
