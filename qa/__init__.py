@@ -30,11 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from qa import api, cli, errors, security, timing, web
+    from qa import api, cli, errors, security, server_timing, web
     from qa.service import QAService
 
     app.extensions["qa"] = QAService(app.config, embedder=app.config.get("EMBEDDER"))
-    timing.init_app(app)  # first, so its clock starts before the other hooks run
+    server_timing.init_app(app)  # first, so its clock starts before the other hooks run
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from qa.openapi import openapi_spec
 from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body
 from qa.service import QAService
-from qa.timing import record_stages
+from qa.server_timing import record_stages
 
 bp = Blueprint("api", __name__)
 

@@ -1,9 +1,9 @@
-"""Where a request's time goes: stage timings, sent in the ``Server-Timing`` header.
+"""Where a request's time goes: stage timings, and the ``Server-Timing`` header's format.
 
-``StageTimes`` collects the milliseconds of named stages (``embed``, ``lexical``...);
-``qa.search.ask`` fills one per question and returns it on the ``Answer``. ``init_app``
-times every request from the moment Flask sees it and adds, when ``QA_SERVER_TIMING`` is
-on (the default), a header such as::
+Pure (no Flask): ``StageTimes`` collects the milliseconds of named stages (``embed``,
+``lexical``...); ``qa.search.ask`` fills one per question and returns it on the
+``Answer``. ``qa.server_timing`` (the web edge) times every request and adds, when
+``QA_SERVER_TIMING`` is on (the default), a header such as::
 
     Server-Timing: lexical;dur=0.05, embed;dur=9.81, dense;dur=0.02, rank;dur=0.09,
                    highlight;dur=0.21, corroboration;dur=0.03, app;dur=10.6
@@ -18,8 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from flask import Flask, Response, g
 
 STAGE_ORDER = ("lexical", "embed", "dense", "rank", "highlight", "corroboration")
 
@@ -66,25 +64,3 @@ def parse_server_timing(value: str | None) -> dict[str, float]:
             raise ValueError(f"not a Server-Timing stage with a duration: {part!r}")
         stages[name] = float(duration)
     return stages
-
-
-def record_stages(stages: dict[str, float]) -> None:
-    """Attach a request's stage timings, for the header (called by the API view)."""
-    g.stage_times = stages
-
-
-def init_app(app: Flask) -> None:
-    """Time every request; add ``Server-Timing`` when ``SERVER_TIMING`` is on."""
-
-    @app.before_request
-    def start_clock() -> None:
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def add_server_timing(response: Response) -> Response:
-        if not app.config.get("SERVER_TIMING", True):
-            return response
-        started = g.get("request_started")
-        total = None if started is None else (time.perf_counter() - started) * 1000
-        response.headers["Server-Timing"] = server_timing_header(g.get("stage_times", {}), total)
-        return response
