@@ -78,8 +78,9 @@ def corpus(work: Path, name: str) -> Path:
     return folder
 
 
-def services(model: str, work: Path) -> dict[str, QAService]:
-    app = create_app({"MODEL": model, "RATELIMIT": "", "SEEDS_DIR": str(ROOT / "seeds"), "INDEX_DIR": str(work / "idx-seeds")})
+def services(model: str, work: Path, settings: dict | None = None) -> dict[str, QAService]:
+    config = {"MODEL": model, "RATELIMIT": "", "SEEDS_DIR": str(ROOT / "seeds"), "INDEX_DIR": str(work / "idx-seeds")}
+    app = create_app({**config, **(settings or {})})
     base = app.extensions["qa"]
     result = {}
     for name in ("seeds", "piaf", "mixed"):
@@ -97,7 +98,9 @@ def scores(service: QAService, embedder, questions: list[Question], settings: Ra
     return summarise(outcomes)
 
 
-def signals(service: QAService, embedder, questions: list[Question], held_out: bool = False) -> list[tuple]:
+def signals(
+    service: QAService, embedder, questions: list[Question], held_out: bool = False, extra: list | None = None
+) -> list[tuple]:
     """(answerable, best coverage, best cosine) per question, as ``should_answer`` sees them.
 
     With ``held_out``, each question is asked as if its gold article were not indexed: its
@@ -110,6 +113,7 @@ def signals(service: QAService, embedder, questions: list[Question], held_out: b
     sources = np.array([p.citation.source for p in index.passages])
     everything = np.arange(len(index.passages))
     rows = []
+    extra = [] if extra is None else extra
     for q in questions:
         query, _ = query_with_context(q.question, q.history)
         lexical = index.lexical.score(query)
@@ -120,6 +124,17 @@ def signals(service: QAService, embedder, questions: list[Question], held_out: b
             keep = ~np.isin(sources, [span.source for span in q.gold])
             dense, coverage = dense[keep], coverage[keep]
         rows.append((q.answerable and not held_out, float(coverage.max()), float(dense.max())))
+        extra.append(
+            {
+                "best_dense": float(dense.max()),
+                "mean_dense": float(dense.mean()),
+                "std_dense": float(dense.std()),
+                "best_coverage": float(coverage.max()),
+                "coverage_of_best_dense": float(coverage[int(dense.argmax())]),
+                "dense_of_best_coverage": float(dense[int(coverage.argmax())]),
+                "top5_dense": sorted(map(float, dense))[-5:],
+            }
+        )
     return rows
 
 
@@ -131,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="e5")
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-calibrate"))
+    parser.add_argument("--set", action="append", default=[], help="a config KEY=VALUE for the app (repeatable)")
     parser.add_argument("--piaf-limit", type=int, default=None, help="only the first N PIAF dev questions")
     parser.add_argument("--only", default="fusion,abstention", help="comma-separated: fusion, abstention, highlight")
     parser.add_argument("--grid", default="0.4:1.01:0.05,0.80:0.95:0.01,0.70:0.90:0.01", help="start:stop:step of the three thresholds")
@@ -138,7 +154,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     parts = set(args.only.split(","))
 
-    served = services(args.model, args.work)
+    served = services(args.model, args.work, dict(item.split("=", 1) for item in args.set))
     embedder = served["seeds"].embedder
     cached = CachedQueries(embedder, args.work / f"queries-{embedder.fingerprint}.npz")
     piaf_questions = read_questions(PIAF / "questions-dev.jsonl")[: args.piaf_limit]
@@ -168,7 +184,7 @@ def main() -> None:
     if "highlight" in parts:
         print("\n| highlight lexical weight | answer-type bonus | PIAF highlight | seeds highlight | mixed highlight |")
         print("| --- | --- | --- | --- | --- |")
-        for weight, bonus in itertools.product((0.0, 0.3, 0.5, 0.7), (0.0, 0.15, 0.3)):
+        for weight, bonus in itertools.product((0.0, 0.05, 0.1, 0.2, 0.3, 0.5), (0.0, 0.03, 0.06, 0.1, 0.2, 0.3)):
             settings = dataclasses.replace(base, highlight_lexical_weight=weight, answer_type_bonus=bonus)
             piaf = scores(served["piaf"], cached, piaf_questions, settings)["all"]
             seeds = scores(served["seeds"], cached, seed_questions, settings)["all"]
@@ -176,14 +192,25 @@ def main() -> None:
             print(f"| {weight} | {bonus} | {piaf.highlight_hit:.3f} | {seeds.highlight_hit:.3f} | {mixed.highlight_hit:.3f} |", flush=True)
 
     if "abstention" in parts:
+        features: dict[str, list] = {name: [] for name in ("piaf", "piaf-held-out", "seeds", "mixed")}
         populations = {
-            "piaf": signals(served["piaf"], cached, piaf_questions)
-            + signals(served["piaf"], cached, piaf_questions, held_out=True),
-            "seeds": signals(served["seeds"], cached, seed_questions),
-            "mixed": signals(served["mixed"], cached, seed_questions),
+            "piaf": signals(served["piaf"], cached, piaf_questions, extra=features["piaf"])
+            + signals(served["piaf"], cached, piaf_questions, held_out=True, extra=features["piaf-held-out"]),
+            "seeds": signals(served["seeds"], cached, seed_questions, extra=features["seeds"]),
+            "mixed": signals(served["mixed"], cached, seed_questions, extra=features["mixed"]),
         }
         cached.save()
-        (args.work / "signals.json").write_text(json.dumps(populations))
+        labels = {
+            "piaf": [True] * len(piaf_questions),
+            "piaf-held-out": [False] * len(piaf_questions),
+            "seeds": [q.answerable for q in seed_questions],
+            "mixed": [q.answerable for q in seed_questions],
+        }
+        ids = {"piaf": [q.id for q in piaf_questions], "seeds": [q.id for q in seed_questions]}
+        ids["piaf-held-out"], ids["mixed"] = ids["piaf"], ids["seeds"]
+        (args.work / "signals.json").write_text(
+            json.dumps({name: [dict(f, answerable=a, id=i) for f, a, i in zip(features[name], labels[name], ids[name])] for name in features})
+        )
         print("\nabstention grid: answered (answerable) and abstained (unanswerable) per population")
         print("| min coverage | min dense | min dense with match | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
