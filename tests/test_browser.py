@@ -1,10 +1,15 @@
 """The chat page in a real browser: headless Debian Chromium driven by Playwright.
 
-One real server for the session (``qa serve``: gunicorn, the real bundled model, a tmp
-copy of the seeds and a tmp index), and a fresh browser context per test, so each test
-starts with an empty conversation. The server sends its real Content-Security-Policy,
-so a page that needed inline script or style would fail here. Any JavaScript error or
-console error (a CSP violation is one) fails the test.
+Two real servers for the session (``qa serve``: gunicorn, a tmp copy of the seeds and a
+tmp index): ``server`` on the real bundled model, for the tests whose assertions depend on
+what the answers say, and ``page_server`` on the fast ``hashing`` model, for the tests
+about the page itself (its labels, languages, states and layout). A fresh browser context
+per test, so each test starts with an empty conversation, in the language it asks for
+(``locale``: Chromium's Accept-Language and ``navigator.languages``). The servers send
+their real Content-Security-Policy, so a page that needed inline script or style would
+fail here. Any JavaScript error or console error (a CSP violation is one) fails the test.
+
+The page's languages (French and English) are covered in the last part of this file.
 
 Screenshots go to ``tests/artifacts/`` (git-ignored).
 """
@@ -27,17 +32,36 @@ expect = playwright_api.expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CATALOGUES = Path(__file__).resolve().parent.parent / "qa" / "static" / "i18n"
 
 TOMAHAWK = "Quelle est la portée des missiles Tomahawk ?"
 ATACMS_FOLLOW_UP = "Et celle des Atacms ?"
 OFF_TOPIC = "Qui a remporté la Coupe du monde de football 2022 ?"
 HTML_QUESTION = 'Que dit <img src=x onerror="window.__pwned=1"> <b>gras</b> sur les Tomahawk ?'
 
+# An article with front matter (issue 14): its citations carry outlet, date and URL once
+# the corpus reads front matter; until then the server does not list it (``.md``).
+METADATA_SOURCE = "900_quarvelle.md"
+METADATA_ARTICLE = """---
+title: "Le festival de Quarvelle ouvre ses portes"
+outlet: Exemple Info
+published: 2025-07-15
+url: https://www.exemple.info/culture/festival-quarvelle
+author: Camille Durand
+---
+Le festival de Quarvelle ouvre ses portes
+
+Le festival de musique de Quarvelle ouvre ses portes le 18 juillet, pour trois jours de concerts sur les berges de la Lirande.
+Les organisateurs attendent douze mille spectateurs, deux fois plus que lors de la première édition du festival de Quarvelle.
+"""
+QUARVELLE = "Combien de spectateurs attend le festival de Quarvelle ?"
+
 expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The real model: for the tests that check what the answers say."""
     tmp = tmp_path_factory.mktemp("browser")
     live = LiveServer(
         tmp / "server.log",
@@ -47,6 +71,19 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
         MODEL="bundled",
         WORKERS=1,
         THREADS=4,
+    )
+    with live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def page_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The hashing model (fast, no torch): for the tests about the page, not the answers."""
+    tmp = tmp_path_factory.mktemp("browser-page")
+    seeds = copy_seeds(tmp / "seeds")
+    (seeds / METADATA_SOURCE).write_text(METADATA_ARTICLE, encoding="utf-8")
+    live = LiveServer(
+        tmp / "server.log", SEEDS_DIR=str(seeds), INDEX_DIR=str(tmp / "index"), MODEL="hashing", WORKERS=1, THREADS=4
     )
     with live:
         yield live
@@ -63,8 +100,9 @@ class PageProblems:
         page.on("console", lambda message: message.type == "error" and self.messages.append(f"console: {message.text}"))
 
 
-def open_page(browser, server: LiveServer, width: int = 1280, height: int = 860):
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=server.url)
+def open_page(browser, server: LiveServer, width: int = 1280, height: int = 860, locale: str = "en-US"):
+    """A new browser context whose reader reads ``locale`` (Accept-Language and navigator.languages)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=server.url, locale=locale)
     page = context.new_page()
     problems = PageProblems()
     problems.watch(page)
@@ -73,6 +111,7 @@ def open_page(browser, server: LiveServer, width: int = 1280, height: int = 860)
 
 @pytest.fixture
 def desktop(browser, server) -> Iterator[object]:
+    """The real model, an English-reading browser (the assertions below read English labels)."""
     context, page, problems = open_page(browser, server)
     page.goto("/")
     yield page
@@ -81,13 +120,23 @@ def desktop(browser, server) -> Iterator[object]:
 
 
 @pytest.fixture
-def desktop_with_failing_requests(browser, server) -> Iterator[object]:
+def page_desktop(browser, page_server) -> Iterator[object]:
+    """The hashing model, an English-reading browser."""
+    context, page, problems = open_page(browser, page_server)
+    page.goto("/")
+    yield page
+    context.close()
+    assert problems.messages == []
+
+
+@pytest.fixture
+def desktop_with_failing_requests(browser, page_server) -> Iterator[object]:
     """A desktop page for tests that make requests fail on purpose.
 
     Chromium logs each failed request as a console error; those are expected here.
     Every other console error, and any JavaScript error, still fails the test.
     """
-    context, page, problems = open_page(browser, server)
+    context, page, problems = open_page(browser, page_server)
     page.goto("/")
     yield page
     context.close()
@@ -174,20 +223,20 @@ def test_answered_question_lists_cited_passages_best_first(desktop, server):
     screenshot(desktop, "answer-desktop")
 
 
-def test_the_page_shows_it_is_working_while_the_server_answers(desktop):
+def test_the_page_shows_it_is_working_while_the_server_answers(page_desktop):
     held = []
-    desktop.route("**/api/ask", lambda route: held.append(route))
-    desktop.get_by_test_id("question").fill(TOMAHAWK)
-    desktop.get_by_test_id("send").click()
-    expect(desktop.get_by_test_id("pending")).to_be_visible()
-    expect(desktop.get_by_test_id("send")).to_be_disabled()
-    expect(desktop.locator("#ask-form")).to_have_attribute("aria-busy", "true")
-    screenshot(desktop, "working")
+    page_desktop.route("**/api/ask", lambda route: held.append(route))
+    page_desktop.get_by_test_id("question").fill(TOMAHAWK)
+    page_desktop.get_by_test_id("send").click()
+    expect(page_desktop.get_by_test_id("pending")).to_be_visible()
+    expect(page_desktop.get_by_test_id("send")).to_be_disabled()
+    expect(page_desktop.locator("#ask-form")).to_have_attribute("aria-busy", "true")
+    screenshot(page_desktop, "working")
     assert len(held) == 1
     held[0].continue_()  # on to the real server
-    expect(desktop.get_by_test_id("answer")).to_have_count(1)
-    expect(desktop.get_by_test_id("pending")).to_have_count(0)
-    expect(desktop.get_by_test_id("send")).to_be_enabled()
+    expect(page_desktop.get_by_test_id("answer")).to_have_count(1)
+    expect(page_desktop.get_by_test_id("pending")).to_have_count(0)
+    expect(page_desktop.get_by_test_id("send")).to_be_enabled()
 
 
 def test_a_server_failure_shows_an_error_and_keeps_the_question(desktop_with_failing_requests):
@@ -232,56 +281,69 @@ def test_a_network_failure_is_an_error_too(desktop_with_failing_requests):
     expect(page.get_by_test_id("error")).to_have_count(0)
 
 
-def test_shift_enter_adds_a_line_and_enter_sends(desktop):
-    box = desktop.get_by_test_id("question")
+def test_shift_enter_adds_a_line_and_enter_sends(page_desktop):
+    box = page_desktop.get_by_test_id("question")
     box.click()
     box.type("Quelle est la portée")
     box.press("Shift+Enter")
     box.type("des missiles Tomahawk ?")
     expect(box).to_have_value("Quelle est la portée\ndes missiles Tomahawk ?")
-    expect(desktop.get_by_test_id("answer")).to_have_count(0)
+    expect(page_desktop.get_by_test_id("answer")).to_have_count(0)
     box.press("Enter")
-    expect(desktop.get_by_test_id("answer")).to_have_count(1)
-    expect(desktop.get_by_test_id("asked")).to_have_text(["Quelle est la portée\ndes missiles Tomahawk ?"])
+    expect(page_desktop.get_by_test_id("answer")).to_have_count(1)
+    expect(page_desktop.get_by_test_id("asked")).to_have_text(["Quelle est la portée\ndes missiles Tomahawk ?"])
 
 
-def test_a_question_with_html_is_shown_as_text_and_never_run(desktop):
-    answer = ask(desktop, HTML_QUESTION, how="button")
+def test_a_question_with_html_is_shown_as_text_and_never_run(page_desktop):
+    answer = ask(page_desktop, HTML_QUESTION, how="button")
     expect(answer).to_be_visible()
-    asked = desktop.get_by_test_id("asked")
+    asked = page_desktop.get_by_test_id("asked")
     assert asked.text_content() == HTML_QUESTION
-    assert desktop.locator(".conversation img, .conversation b").count() == 0
-    assert desktop.evaluate("window.__pwned") is None
+    assert page_desktop.locator(".conversation img, .conversation b").count() == 0
+    assert page_desktop.evaluate("window.__pwned") is None
     # A follow-up repeats the earlier question in its note: still text.
-    follow_up = ask(desktop, "Et la portée ?")
-    assert desktop.locator(".conversation img").count() == 0
+    follow_up = ask(page_desktop, "Et la portée ?")
+    assert page_desktop.locator(".conversation img").count() == 0
     if follow_up.locator(".follow-up-note").count():
         assert HTML_QUESTION in follow_up.locator(".follow-up-note").text_content()
-    assert desktop.evaluate("window.__pwned") is None
-    screenshot(desktop, "html-question")
+    assert page_desktop.evaluate("window.__pwned") is None
+    screenshot(page_desktop, "html-question")
 
 
 # ---- no answer ----
 
 
-def test_an_off_topic_question_says_the_articles_do_not_answer(desktop, server):
+# The no-answer block's words, in each language the page speaks.
+NO_ANSWER_WORDS = {
+    "en-US": ("do not answer", "Closest passages"),
+    "fr-FR": ("ne répondent pas", "Passages les plus proches"),
+}
+
+
+@pytest.mark.parametrize("locale", NO_ANSWER_WORDS)
+def test_an_off_topic_question_says_the_articles_do_not_answer(browser, server, locale):
     expected = api_ask(server, OFF_TOPIC)
     assert expected["answered"] is False, "the service answered an off-topic question: " + json.dumps(
         expected["passages"][:1], ensure_ascii=False
     )
-    answer = ask(desktop, OFF_TOPIC)
+    context, page, problems = open_page(browser, server, locale=locale)
+    page.goto("/")
+    says, closest_label = NO_ANSWER_WORDS[locale]
+    answer = ask(page, OFF_TOPIC)
     expect(answer.get_by_test_id("no-answer")).to_be_visible()
-    expect(answer.get_by_test_id("no-answer")).to_contain_text("do not answer")
+    expect(answer.get_by_test_id("no-answer")).to_contain_text(says)
     closest = answer.locator("details.closest")
-    expect(closest.locator("summary")).to_contain_text("Closest passages")
+    expect(closest.locator("summary")).to_contain_text(closest_label)
     # Folded away until asked for.
     assert closest.get_attribute("open") is None
     expect(answer.get_by_test_id("passage").first).to_be_hidden()
-    screenshot(desktop, "no-answer-folded")
+    screenshot(page, f"no-answer-folded-{locale}")
     closest.locator("summary").click()
     expect(answer.get_by_test_id("passage")).to_have_count(len(expected["passages"]))
     expect(answer.get_by_test_id("passage").first).to_be_visible()
-    screenshot(desktop, "no-answer-unfolded")
+    screenshot(page, f"no-answer-unfolded-{locale}")
+    context.close()
+    assert problems.messages == []
 
 
 # ---- the source viewer ----
@@ -390,21 +452,21 @@ def test_a_follow_up_question_uses_the_earlier_one(desktop, server):
     assert "Atacms" in best and "300" in best, f"the follow-up's best passage is not the Atacms range: {best!r}"
 
 
-def test_the_page_sends_at_most_five_earlier_questions_oldest_first(desktop):
+def test_the_page_sends_at_most_five_earlier_questions_oldest_first(page_desktop):
     questions = [f"Que sait-on du sujet numéro {n} ?" for n in range(1, 7)]
     for question in questions:
-        ask(desktop, question)
-    with desktop.expect_request("**/api/ask") as request:
-        ask(desktop, "Et ensuite ?")
+        ask(page_desktop, question)
+    with page_desktop.expect_request("**/api/ask") as request:
+        ask(page_desktop, "Et ensuite ?")
     assert request.value.post_data_json["history"] == questions[-5:]
 
 
-def test_new_conversation_forgets_the_history(desktop):
-    ask(desktop, TOMAHAWK)
-    desktop.get_by_test_id("new-conversation").click()
-    expect(desktop.get_by_test_id("answer")).to_have_count(0)
-    with desktop.expect_request("**/api/ask") as request:
-        ask(desktop, ATACMS_FOLLOW_UP)
+def test_new_conversation_forgets_the_history(page_desktop):
+    ask(page_desktop, TOMAHAWK)
+    page_desktop.get_by_test_id("new-conversation").click()
+    expect(page_desktop.get_by_test_id("answer")).to_have_count(0)
+    with page_desktop.expect_request("**/api/ask") as request:
+        ask(page_desktop, ATACMS_FOLLOW_UP)
     assert request.value.post_data_json["history"] == []
 
 
@@ -462,13 +524,13 @@ def test_the_page_is_usable_360_pixels_wide(phone):
     expect(phone.get_by_test_id("question")).to_be_editable()
 
 
-def test_an_example_question_is_asked_in_one_click(desktop):
-    example = desktop.locator("button.example").first
+def test_an_example_question_is_asked_in_one_click(page_desktop):
+    example = page_desktop.locator("button.example").first
     text = example.text_content()
     example.click()
-    expect(desktop.get_by_test_id("answer")).to_have_count(1)
-    expect(desktop.get_by_test_id("asked")).to_have_text([text])
-    expect(desktop.locator("#welcome")).to_be_hidden()
+    expect(page_desktop.get_by_test_id("answer")).to_have_count(1)
+    expect(page_desktop.get_by_test_id("asked")).to_have_text([text])
+    expect(page_desktop.locator("#welcome")).to_be_hidden()
 
 
 # ---- corroboration across sources (issue 7) ----
@@ -476,7 +538,10 @@ def test_an_example_question_is_asked_in_one_click(desktop):
 ZELENSKY_ANSWER = "Qu'a répondu Zelensky à Trump ?"
 
 
-def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(desktop, server):
+def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(browser, server):
+    """In French, as most readers see it."""
+    context, desktop, problems = open_page(browser, server, locale="fr-FR")
+    desktop.goto("/")
     expected = api_ask(server, ZELENSKY_ANSWER)
     position, passage = next(
         (i, p) for i, p in enumerate(expected["passages"]) if p["also_in"] and p["differences"]
@@ -484,11 +549,12 @@ def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(des
     answer = ask(desktop, ZELENSKY_ANSWER)
     shown = answer.get_by_test_id("passage").nth(position)
 
-    # "Also reported by <other title>", one link per aligned passage, into the source viewer.
-    titles = {other["citation"]["title"] for other in passage["also_in"]}
+    # "Aussi rapporté par <other outlet, or title>", one link per aligned passage, into the source viewer.
+    names = {other["citation"].get("outlet") or other["citation"]["title"] for other in passage["also_in"]}
     block = shown.get_by_test_id("corroboration")
-    for title in titles:
-        expect(block.locator(".also-in-label")).to_contain_text(title)
+    expect(block.locator(".also-in-label")).to_contain_text("Aussi rapporté par")
+    for name in names:
+        expect(block.locator(".also-in-label")).to_contain_text(name)
     expect(shown.get_by_test_id("also-in")).to_have_text(
         [f"{o['citation']['title']} ¶{o['citation']['paragraph']}" for o in passage["also_in"]]
     )
@@ -496,6 +562,10 @@ def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(des
     # Each difference: its kind, both wordings, both citations.
     rows = shown.get_by_test_id("difference")
     expect(rows).to_have_count(len(passage["differences"]))
+    count = len(passage["differences"])
+    expect(block.locator("details.differences summary")).to_have_text(
+        "1 différence entre les sources" if count == 1 else f"{count} différences entre les sources"
+    )
     for index, difference in enumerate(passage["differences"]):
         row = rows.nth(index)
         assert row.get_attribute("data-kind") == difference["kind"]
@@ -519,3 +589,302 @@ def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(des
         first["there_citation"]["start"] : first["there_citation"]["end"]
     ] == first["there"]
     expect(viewer.locator("#source-title")).to_have_text(first["there_citation"]["title"])
+    context.close()
+    assert problems.messages == []
+
+
+# ---- the reader's language (issue 14) ----
+
+
+def catalogue(language: str) -> dict:
+    return json.loads((CATALOGUES / f"{language}.json").read_text(encoding="utf-8"))
+
+
+# What a reader of each language sees before asking anything, written out here (not read
+# from the catalogue), so that a wrong catalogue entry fails too.
+LABELS = {
+    "fr": {"ask": "Votre question", "send": "Envoyer", "welcome": "Posez une question sur les articles", "back": "← Retour à la conversation", "switch": "Français"},
+    "en": {"ask": "Your question", "send": "Send", "welcome": "Ask a question about the articles", "back": "← Back to the conversation", "switch": "English"},
+}
+
+
+def only_in(language: str, other: str) -> set[str]:
+    """Phrases of `language`'s catalogue that `other`'s does not have: none may show in `other`."""
+    def phrases(messages: dict) -> set[str]:
+        found = set()
+        for value in messages.values():
+            for text in value.values() if isinstance(value, dict) else [value]:
+                for part in re.split(r"\{\w+\}", text):
+                    part = part.strip(" :.\u00a0←")
+                    if len(part.split()) >= 2:
+                        found.add(part)
+        return found
+
+    return phrases(catalogue(language)) - phrases(catalogue(other))
+
+
+def visible_words(page) -> str:
+    """The page's visible text, and the words of its titles, labels and placeholders."""
+    return page.evaluate(
+        """() => [document.body.innerText,
+                  ...[...document.querySelectorAll('[title], [aria-label], [placeholder]')].flatMap(
+                      e => [e.title, e.getAttribute('aria-label'), e.getAttribute('placeholder')])].join('\\n')"""
+    )
+
+
+@pytest.mark.parametrize(
+    "locale, language",
+    [("fr-FR", "fr"), ("fr-CA", "fr"), ("en-US", "en"), ("en-GB", "en"), ("de-DE", "fr")],
+    ids=["fr-FR", "fr-CA", "en-US", "en-GB", "de-DE-falls-back-to-french"],
+)
+def test_the_page_speaks_the_readers_language(browser, page_server, locale, language):
+    """Accept-Language chooses French or English; a reader of neither gets French."""
+    context, page, problems = open_page(browser, page_server, locale=locale)
+    page.goto("/")
+    labels = LABELS[language]
+    assert page.evaluate("document.documentElement.lang") == language
+    expect(page.locator("label[for=question]")).to_have_text(labels["ask"])
+    expect(page.get_by_test_id("send")).to_have_text(labels["send"])
+    expect(page.locator("#welcome-title")).to_have_text(labels["welcome"])
+    expect(page.get_by_test_id("question")).to_have_attribute("placeholder", catalogue(language)["ask.placeholder"])
+    pressed = page.get_by_test_id("language-switch").locator("button[aria-pressed=true]")
+    expect(pressed).to_have_text(labels["switch"])
+    context.close()
+    assert problems.messages == []
+
+
+@pytest.mark.parametrize("language, other", [("fr", "en"), ("en", "fr")])
+def test_every_label_is_in_the_readers_language(browser, page_server, language, other):
+    """Through a whole visit (answer, corroboration, source panel, error, source page),
+    no phrase of the other language's catalogue shows, in the text or in any title."""
+    context, page, problems = open_page(browser, page_server, locale={"fr": "fr-FR", "en": "en-US"}[language])
+    page.goto("/")
+    foreign = only_in(other, language)
+    assert len(foreign) > 30
+
+    def assert_no_foreign_words(where: str) -> None:
+        words = visible_words(page)
+        shown = sorted(phrase for phrase in foreign if phrase in words)
+        assert shown == [], f"{where}: {shown}"
+
+    expect(page.locator("#sources-line")).to_be_visible()
+    assert_no_foreign_words("welcome")
+    count = len(api_ask(page_server, TOMAHAWK)["passages"])
+    answer = ask(page, TOMAHAWK)
+    expect(answer.locator(".answer-summary")).to_have_text(
+        {"fr": f"{count} passages répondent à cette question, du plus pertinent au moins pertinent.",
+         "en": f"{count} passages answer this question, best first."}[language]
+    )
+    expect(answer.get_by_test_id("corroboration").first).to_be_visible()
+    assert_no_foreign_words("answer")
+    ask(page, ATACMS_FOLLOW_UP)
+    answer.get_by_test_id("citation").first.click()
+    expect(page.get_by_test_id("source-view").locator("mark")).to_be_visible()
+    expect(page.locator("#source-meta")).to_contain_text({"fr": "caractères", "en": "characters"}[language])
+    assert_no_foreign_words("source panel")
+    screenshot(page, f"lang-{language}-panel")
+    page.get_by_test_id("source-close").click()
+
+    page.route("**/api/ask", lambda route: route.abort("connectionrefused"))
+    ask_box = page.get_by_test_id("question")
+    ask_box.fill("Et ensuite ?")
+    ask_box.press("Enter")
+    expect(page.get_by_test_id("error")).to_contain_text(catalogue(language)["error.network"])
+    assert_no_foreign_words("error")
+    page.unroute("**/api/ask")
+
+    page.goto(answer.get_by_test_id("citation").first.get_attribute("href"))
+    expect(page.get_by_test_id("source-view").locator("mark")).to_be_visible()
+    expect(page.get_by_test_id("back")).to_have_text(LABELS[language]["back"])
+    assert_no_foreign_words("source page")
+    context.close()
+    assert [m for m in problems.messages if not m.startswith("console: Failed to load resource")] == []
+
+
+def test_the_language_switch_changes_the_page_and_is_remembered(browser, page_server):
+    context, page, problems = open_page(browser, page_server, locale="en-US")
+    page.goto("/")
+    answer = ask(page, TOMAHAWK)
+    answer.get_by_test_id("citation").first.click()
+    expect(page.get_by_test_id("source-view").locator("mark")).to_be_visible()
+    url_with_panel = page.url
+    assert "#view=" in url_with_panel
+
+    # Français: the page comes back in French, with the conversation and the open panel.
+    with page.expect_response("**/language") as saved:
+        page.get_by_test_id("language-switch").get_by_role("button", name="Français").click()
+    assert saved.value.status == 204
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("label[for=question]")).to_have_text(LABELS["fr"]["ask"])
+    assert page.url == url_with_panel
+    expect(page.get_by_test_id("answer")).to_have_count(1)
+    expect(page.get_by_test_id("answer").locator(".answer-summary")).to_contain_text("répondent à cette question")
+    expect(page.get_by_test_id("source-view").locator("mark")).to_be_visible()
+    expect(page.get_by_test_id("source-close")).to_have_text(LABELS["fr"]["back"])
+    assert {c["name"]: c["value"] for c in context.cookies()}.get("lang") == "fr"
+
+    # Remembered: a reload and a new tab of this browser are French from the server's
+    # first byte (no English flash), although the browser still asks for English.
+    page.reload()
+    expect(page.locator("label[for=question]")).to_have_text(LABELS["fr"]["ask"])
+    other = context.new_page()
+    response = other.goto("/sources/000_49f69a7d4a642e90.txt")
+    assert response.headers["content-language"] == "fr"
+    assert '<html lang="fr"' in response.text()
+    expect(other.get_by_test_id("back")).to_have_text(LABELS["fr"]["back"])
+
+    # And back to English from the source page's own switch.
+    other.get_by_test_id("language-switch").get_by_role("button", name="English").click()
+    expect(other.get_by_test_id("back")).to_have_text(LABELS["en"]["back"])
+    expect(other.locator("html")).to_have_attribute("lang", "en")
+    context.close()
+    assert problems.messages == []
+
+
+def test_the_language_switch_works_without_script(browser, page_server):
+    context = browser.new_context(base_url=page_server.url, locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/sources/000_49f69a7d4a642e90.txt")
+    expect(page.get_by_test_id("back")).to_have_text(LABELS["fr"]["back"])
+    page.get_by_test_id("language-switch").get_by_role("button", name="English").click()
+    expect(page.get_by_test_id("back")).to_have_text(LABELS["en"]["back"])
+    assert page.url.endswith("/sources/000_49f69a7d4a642e90.txt")
+    context.close()
+
+
+# The citation fields of issue 14, rendered by the page's own modules in real Chromium:
+# a real answer of the live server, its citations given outlet, published and url (the
+# server fills them once the corpus reads front matter and HTML metadata).
+ORIGINS = {
+    # published -> (French, English) as the reader sees it
+    "2025-07-15": ("15 juillet 2025", "July 15, 2025"),
+    "2025-07-15T08:30:00+02:00": ("15 juillet 2025", "July 15, 2025"),
+    "2025-07": ("juillet 2025", "July 2025"),
+}
+
+RENDER_ANSWER = """async ({answer, fields}) => {
+    const views = await import('/static/views.js');
+    answer.passages.forEach((passage, index) => Object.assign(passage.citation, fields[index % fields.length]));
+    const node = views.exchangeNode(answer.question);
+    node.append(views.answerBlock(answer));
+    document.getElementById('conversation').append(node);
+    document.getElementById('welcome').hidden = true;
+}"""
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_citations_show_outlet_localised_date_and_a_link_out(browser, page_server, language):
+    context, page, problems = open_page(browser, page_server, locale={"fr": "fr-FR", "en": "en-US"}[language])
+    page.goto("/")
+    answer = api_ask(page_server, TOMAHAWK)
+    column = 0 if language == "fr" else 1
+    fields = [
+        {"outlet": "Exemple Info", "published": published, "url": "https://www.exemple.info/monde/article-1"}
+        for published in ORIGINS
+    ] + [
+        {"outlet": None, "published": None, "url": None},
+        {"outlet": "Exemple Info", "published": "not a date", "url": "javascript:window.__pwned=1"},
+    ]
+    answer["passages"] = (answer["passages"] * 2)[: len(fields)]
+    page.evaluate(RENDER_ANSWER, {"answer": answer, "fields": fields})
+    passages = page.get_by_test_id("passage")
+    expect(passages).to_have_count(len(fields))
+    for index, (published, shown) in enumerate(ORIGINS.items()):
+        origin = passages.nth(index).get_by_test_id("origin")
+        expect(origin).to_have_text(f"Exemple Info · {shown[column]} · exemple.info↗")
+        expect(origin.locator("time")).to_have_attribute("datetime", published)
+        link = origin.get_by_test_id("original-link")
+        expect(link).to_have_attribute("href", "https://www.exemple.info/monde/article-1")
+        expect(link).to_have_attribute("rel", "noopener noreferrer")
+        expect(link).to_have_attribute("target", "_blank")
+        expect(link).to_have_attribute("title", re.compile("exemple.info"))
+    # Unknown fields: no origin line at all; a bad date and a non-web URL are left out.
+    expect(passages.nth(3).get_by_test_id("origin")).to_have_count(0)
+    expect(passages.nth(4).get_by_test_id("origin")).to_have_text("Exemple Info")
+    assert page.locator("a[href^='javascript:']").count() == 0
+    # The citation link itself is unchanged: "Title ¶N".
+    first = answer["passages"][0]["citation"]
+    expect(passages.first.get_by_test_id("citation")).to_have_text(f"{first['title']} ¶{first['paragraph']}")
+    screenshot(page, f"origins-{language}")
+    context.close()
+    assert problems.messages == []
+
+
+def test_the_source_viewer_lists_the_other_articles_of_the_story(browser, page_server):
+    """The hook for stories (issue 13): an article's ``story`` is rendered under it."""
+    context, page, problems = open_page(browser, page_server, locale="fr-FR")
+    page.goto("/")
+    sources = json.loads(page_server.request("GET", "/api/sources")[2])["sources"]
+    this, other = sources[0], sources[1]
+    page.evaluate(
+        """async ({this_, other}) => {
+            const article = await import('/static/article.js');
+            const data = {source: this_.source, story: {id: 's1', sources: [this_.source, other.source], titles: [this_.title, other.title]}};
+            article.showStory(document.getElementById('source-story'), document.getElementById('source-story-list'), data);
+            document.getElementById('source-view').hidden = false;
+        }""",
+        {"this_": this, "other": other},
+    )
+    story = page.get_by_test_id("source-story")
+    expect(story).to_be_visible()
+    expect(story.locator("h3")).to_have_text("Les autres articles sur le même sujet")
+    expect(story.get_by_test_id("story-article")).to_have_text([other["title"]])
+    # A story link opens that article in the panel, whole.
+    story.get_by_test_id("story-article").click()
+    expect(page.locator("#source-title")).to_have_text(other["title"])
+    expect(page.locator("#source-text")).to_have_text(api_source_text(page_server, other["source"]))
+    assert "#view=" in page.url
+    context.close()
+    assert problems.messages == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_live_citation_shows_its_outlet_date_and_url(browser, page_server, language):
+    """End to end, once the corpus reads front matter (issue 14); skipped until then."""
+    sources = {s["source"]: s for s in json.loads(page_server.request("GET", "/api/sources")[2])["sources"]}
+    if METADATA_SOURCE not in sources:
+        pytest.skip(f"this corpus does not read {METADATA_SOURCE} (front matter) yet")
+    passage = next((p for p in api_ask(page_server, QUARVELLE)["passages"] if p["citation"]["source"] == METADATA_SOURCE), None)
+    assert passage is not None, "the article with front matter is not cited for its own question"
+    if passage["citation"].get("outlet") is None:
+        pytest.skip("citations do not carry outlet, published and url yet")
+    context, page, problems = open_page(browser, page_server, locale={"fr": "fr-FR", "en": "en-US"}[language])
+    page.goto("/")
+    answer = ask(page, QUARVELLE)
+    shown = answer.locator(f".passage:has(a.citation[data-source='{METADATA_SOURCE}'])").first
+    date = {"fr": "15 juillet 2025", "en": "July 15, 2025"}[language]
+    expect(shown.get_by_test_id("origin")).to_have_text(f"Exemple Info · {date} · exemple.info↗")
+    shown.get_by_test_id("citation").click()
+    expect(page.locator("#source-origin")).to_have_text(f"Exemple Info · {date} · exemple.info↗")
+    expect(page.locator("#source-origin a")).to_have_attribute("href", "https://www.exemple.info/culture/festival-quarvelle")
+    context.close()
+    assert problems.messages == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("width, height", [(1280, 860), (360, 740)], ids=["desktop", "phone"])
+def test_screenshots_in_both_languages(browser, page_server, language, width, height):
+    """Pictures of the page to look at (tests/artifacts/lang-*), with layout checks."""
+    context, page, problems = open_page(browser, page_server, width, height, {"fr": "fr-FR", "en": "en-US"}[language])
+    page.goto("/")
+    expect(page.locator("#sources-line")).to_be_visible()
+    name = f"lang-{language}-{'phone' if width < 500 else 'desktop'}"
+    switch = page.get_by_test_id("language-switch")
+    expect(switch).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    box = switch.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    screenshot(page, f"{name}-empty")
+    answer = api_ask(page_server, TOMAHAWK)
+    fields = [{"outlet": "Exemple Info", "published": "2025-07-15", "url": "https://www.exemple.info/monde/article-1"}]
+    page.evaluate(RENDER_ANSWER, {"answer": answer, "fields": fields})
+    ask(page, ATACMS_FOLLOW_UP)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"{name}-answers")
+    page.get_by_test_id("answer").first.locator(".passage").first.scroll_into_view_if_needed()
+    screenshot(page, f"{name}-origin")
+    page.get_by_test_id("citation").first.click()
+    expect(page.get_by_test_id("source-view").locator("mark")).to_be_in_viewport()
+    screenshot(page, f"{name}-panel")
+    context.close()
+    assert problems.messages == []
