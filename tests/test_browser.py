@@ -102,7 +102,9 @@ class PageProblems:
 
 def open_page(browser, server: LiveServer, width: int = 1280, height: int = 860, locale: str = "en-US"):
     """A new browser context whose reader reads ``locale`` (Accept-Language and navigator.languages)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=server.url, locale=locale)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, base_url=server.url, locale=locale, timezone_id="Europe/Paris"
+    )
     page = context.new_page()
     problems = PageProblems()
     problems.watch(page)
@@ -756,11 +758,12 @@ def test_the_language_switch_works_without_script(browser, page_server):
 # a real answer of the live server, its citations given outlet, published and url (the
 # server fills them once the corpus reads front matter and HTML metadata).
 ORIGINS = {
-    # published -> (French, English) as the reader sees it
-    "2025-07-15": ("15 juillet 2025", "July 15, 2025"),
-    "2025-07-15T08:30:00+02:00": ("15 juillet 2025", "July 15, 2025"),
-    "2025-07": ("juillet 2025", "July 2025"),
+    # published -> as a reader of fr-FR, en-US and en-GB sees it (the browser is in Paris)
+    "2025-07-15": ("15 juillet 2025", "July 15, 2025", "15 July 2025"),
+    "2025-07-15T23:30:00-04:00": ("16 juillet 2025", "July 16, 2025", "16 July 2025"),
+    "2025-07": ("juillet 2025", "July 2025", "July 2025"),
 }
+READERS = ["fr-FR", "en-US", "en-GB"]
 
 RENDER_ANSWER = """async ({answer, fields}) => {
     const views = await import('/static/views.js');
@@ -772,12 +775,12 @@ RENDER_ANSWER = """async ({answer, fields}) => {
 }"""
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
-def test_citations_show_outlet_localised_date_and_a_link_out(browser, page_server, language):
-    context, page, problems = open_page(browser, page_server, locale={"fr": "fr-FR", "en": "en-US"}[language])
+@pytest.mark.parametrize("locale", READERS)
+def test_citations_show_outlet_localised_date_and_a_link_out(browser, page_server, locale):
+    context, page, problems = open_page(browser, page_server, locale=locale)
     page.goto("/")
     answer = api_ask(page_server, TOMAHAWK)
-    column = 0 if language == "fr" else 1
+    column = READERS.index(locale)
     fields = [
         {"outlet": "Exemple Info", "published": published, "url": "https://www.exemple.info/monde/article-1"}
         for published in ORIGINS
@@ -805,7 +808,7 @@ def test_citations_show_outlet_localised_date_and_a_link_out(browser, page_serve
     # The citation link itself is unchanged: "Title ¶N".
     first = answer["passages"][0]["citation"]
     expect(passages.first.get_by_test_id("citation")).to_have_text(f"{first['title']} ¶{first['paragraph']}")
-    screenshot(page, f"origins-{language}")
+    screenshot(page, f"origins-{locale}")
     context.close()
     assert problems.messages == []
 
@@ -881,6 +884,8 @@ def test_screenshots_in_both_languages(browser, page_server, language, width, he
     ask(page, ATACMS_FOLLOW_UP)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"{name}-answers")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, f"{name}-top")
     page.get_by_test_id("answer").first.locator(".passage").first.scroll_into_view_if_needed()
     screenshot(page, f"{name}-origin")
     page.get_by_test_id("citation").first.click()

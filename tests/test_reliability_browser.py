@@ -59,7 +59,7 @@ def server(tmp_path_factory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server.url)
+    context = browser.new_context(base_url=server.url, locale="fr-FR")  # the page most readers get
     page = context.new_page()
     events: dict[str, list[str]] = {"dialogs": [], "errors": [], "csp": []}
     page.on("dialog", lambda dialog: (events["dialogs"].append(dialog.message), dialog.dismiss()))

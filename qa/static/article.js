@@ -1,6 +1,7 @@
 // An article on the page, shared by the source panel (panel.js), the source page
 // (source.js) and the answers (views.js): its URL, its text with the cited span marked,
-// its origin line (outlet · date · link to the original) and the other articles of its story.
+// scrolled to and focused (the one place for that), its origin line (outlet · date ·
+// link to the original) and the other articles of its story.
 
 import { el } from "./dom.js";
 import { formatDate, t } from "./i18n.js";
@@ -39,6 +40,16 @@ export function renderArticle(container, text, span) {
   container.append(mark);
   appendParagraphs(container, points.slice(span.end).join(""));
   return mark;
+}
+
+/** Bring a marked passage into view and give it the focus; without one, focus `fallback`. */
+export function revealMark(mark, fallback = null) {
+  if (mark) {
+    mark.scrollIntoView({ block: "center" });
+    mark.focus({ preventScroll: true });
+  } else if (fallback) {
+    fallback.focus();
+  }
 }
 
 /**

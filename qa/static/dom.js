@@ -21,13 +21,3 @@ export function el(tag, attributes = {}, ...children) {
 export function slicePoints(text, start, end) {
   return Array.from(text).slice(start, end).join("");
 }
-
-/** Bring a marked passage into view and give it the focus; without one, focus `fallback`. */
-export function revealMark(mark, fallback = null) {
-  if (mark) {
-    mark.scrollIntoView({ block: "center" });
-    mark.focus({ preventScroll: true });
-  } else if (fallback) {
-    fallback.focus();
-  }
-}

@@ -3,8 +3,7 @@
 // button, like the panel's own, returns to the conversation.
 
 import { getArticle } from "./api.js";
-import { renderArticle, showOrigin, showStory, sourcePageUrl } from "./article.js";
-import { revealMark } from "./dom.js";
+import { renderArticle, revealMark, showOrigin, showStory, sourcePageUrl } from "./article.js";
 import { t } from "./i18n.js";
 import { errorMessage } from "./views.js";
 

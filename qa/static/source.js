@@ -3,8 +3,8 @@
 // sessionStorage; the back link returns to it.
 
 import { getArticle } from "./api.js";
-import { parseSpanFragment, renderArticle, showOrigin, showStory } from "./article.js";
-import { el, revealMark } from "./dom.js";
+import { parseSpanFragment, renderArticle, revealMark, showOrigin, showStory } from "./article.js";
+import { el } from "./dom.js";
 import { t, wireLanguageSwitch } from "./i18n.js";
 import { errorMessage } from "./views.js";
 
