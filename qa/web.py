@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
 from qa.errors import BadRequest
 from qa.service import QAService
@@ -68,9 +68,9 @@ def translate(language: str, key: str, **params: object) -> str:
 
 
 def _here() -> str:
-    """This page's local URL (path and query), where the language switch comes back to."""
+    """This page's local URL (path, encoded again, and query), where the language switch comes back to."""
     query = request.query_string.decode("latin-1")
-    return request.path + (f"?{query}" if query else "")
+    return url_for(request.endpoint, **(request.view_args or {})) + (f"?{query}" if query else "")
 
 
 def _render_page(template: str, **context: Any) -> Response:

@@ -48,7 +48,7 @@ function passageText(passage) {
 }
 
 /** A citation: "Title ¶N", a link to the article's page that the chat page opens in its panel. */
-export function citationLink(citation, testId = "citation") {
+function citationLink(citation, testId = "citation") {
   return el(
     "a",
     {
