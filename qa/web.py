@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
+from qa.corroboration import DIFFERENCE_KINDS
 from qa.errors import BadRequest
 from qa.service import QAService
 
@@ -104,8 +105,16 @@ def _local_target(target: str) -> str:
 def chat() -> Response:
     """The conversation: ask, read cited passages, open a citation in the side panel."""
     config = current_app.config
+    language = page_language()
     return _render_page(
-        "chat.html", max_history=int(config["MAX_HISTORY"]), max_question_chars=int(config["MAX_QUESTION_CHARS"])
+        "chat.html",
+        max_history=int(config["MAX_HISTORY"]),
+        max_question_chars=int(config["MAX_QUESTION_CHARS"]),
+        # The kinds are the corroboration's own constant; the page names them in its language.
+        # JSON in the constant's order (Jinja's tojson would sort the keys); autoescaped in the attribute.
+        difference_kinds=json.dumps(
+            {kind: translate(language, f"difference.{kind}") for kind in DIFFERENCE_KINDS}, ensure_ascii=False
+        ),
     )
 
 

@@ -571,6 +571,7 @@ def test_a_passage_shows_the_other_articles_and_the_differences_side_by_side(bro
     for index, difference in enumerate(passage["differences"]):
         row = rows.nth(index)
         assert row.get_attribute("data-kind") == difference["kind"]
+        expect(row.locator(".difference-kind")).to_have_text(catalogue("fr")[f"difference.{difference['kind']}"])
         assert row.locator("q").all_text_contents() == [difference["here"], difference["there"]]
         for test_id, key in (("difference-here", "here_citation"), ("difference-there", "there_citation")):
             link = row.get_by_test_id(test_id)
@@ -828,7 +829,7 @@ def test_the_source_viewer_lists_the_other_articles_of_the_story(browser, page_s
         }""",
         {"this_": this, "other": other},
     )
-    story = page.get_by_test_id("source-story")
+    story = page.get_by_test_id("story")
     expect(story).to_be_visible()
     expect(story.locator("h3")).to_have_text("Les autres articles sur le même sujet")
     expect(story.get_by_test_id("story-article")).to_have_text([other["title"]])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -330,7 +331,7 @@ def test_every_message_the_page_names_exists_and_every_message_is_used():
     assert used - keys == set()
     from qa.corroboration import DIFFERENCE_KINDS
 
-    kinds = {f"difference.{kind}" for kind in DIFFERENCE_KINDS}  # views.js: t(`difference.${kind}`)
+    kinds = {f"difference.{kind}" for kind in DIFFERENCE_KINDS}  # web.py: the page's data-difference-kinds
     assert kinds <= keys
     assert keys - used - kinds - {"language.name"} == set()  # language.name: the switch, from web.py
 
@@ -354,3 +355,13 @@ def test_scripts_hold_no_user_facing_text():
             if len(words) >= 2 and not allowed.match(text):
                 pytest.fail(f"{script.name}: text in the script: {text!r}")
             assert not re.match(r"^[A-Z][a-z]+ [a-z]+", text), f"{script.name}: text in the script: {text!r}"
+
+
+def test_the_chat_page_names_every_difference_kind_in_its_language(client):
+    from qa.corroboration import DIFFERENCE_KINDS
+
+    for language in LANGUAGES:
+        html = client.get("/", headers={"Accept-Language": language}).get_data(as_text=True)
+        labels = json.loads(unescape(re.search(r'data-difference-kinds="([^"]*)"', html).group(1)))
+        assert list(labels) == list(DIFFERENCE_KINDS)
+        assert labels == {kind: catalogue(language)[f"difference.{kind}"] for kind in DIFFERENCE_KINDS}

@@ -97,11 +97,20 @@ function reporters(alsoIn) {
   return [...names].join(", ");
 }
 
-/** The label of a difference kind (qa.corroboration.DIFFERENCE_KINDS); an unknown kind as it is. */
+// Kind -> label: the server's DIFFERENCE_KINDS, named in the page's language (data-difference-kinds).
+const DIFFERENCE_KINDS = readKinds();
+
+function readKinds() {
+  try {
+    return JSON.parse(document.body.dataset.differenceKinds || "{}");
+  } catch (error) {
+    return {};
+  }
+}
+
+/** The label of a difference kind; an unknown kind as it is. */
 function kindLabel(kind) {
-  const key = `difference.${kind}`;
-  const label = t(key);
-  return label === key ? kind : label;
+  return DIFFERENCE_KINDS[kind] || kind;
 }
 
 /** "Also reported by" links to the other articles' passages, and the differences side by side. */
