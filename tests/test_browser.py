@@ -861,6 +861,7 @@ def test_a_live_citation_shows_its_outlet_date_and_url(browser, page_server, lan
     shown.get_by_test_id("citation").click()
     expect(page.locator("#source-origin")).to_have_text(f"Exemple Info · {date} · exemple.info↗")
     expect(page.locator("#source-origin a")).to_have_attribute("href", "https://www.exemple.info/culture/festival-quarvelle")
+    screenshot(page, f"live-origin-{language}")
     context.close()
     assert problems.messages == []
 
