@@ -101,7 +101,7 @@ def scores(service: QAService, embedder, questions: list[Question], settings: Ra
 def signals(
     service: QAService, embedder, questions: list[Question], held_out: bool = False, extra: list | None = None
 ) -> list[tuple]:
-    """(answerable, best coverage, best cosine) per question, as ``should_answer`` sees them.
+    """(answerable, best coverage, the 30 best cosines) per question; ``should_answer`` uses the cosines.
 
     With ``held_out``, each question is asked as if its gold article were not indexed: its
     passages are masked out, and the question becomes one the corpus (almost surely) does
@@ -123,7 +123,7 @@ def signals(
         if held_out:
             keep = ~np.isin(sources, [span.source for span in q.gold])
             dense, coverage = dense[keep], coverage[keep]
-        rows.append((q.answerable and not held_out, float(coverage.max()), float(dense.max())))
+        rows.append((q.answerable and not held_out, float(coverage.max()), np.sort(dense)[::-1][:30]))
         extra.append(
             {
                 "best_dense": float(dense.max()),
@@ -149,7 +149,9 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="a config KEY=VALUE for the app (repeatable)")
     parser.add_argument("--piaf-limit", type=int, default=None, help="only the first N PIAF dev questions")
     parser.add_argument("--only", default="fusion,abstention", help="comma-separated: fusion, abstention, highlight")
-    parser.add_argument("--grid", default="0.4:1.01:0.05,0.80:0.95:0.01,0.70:0.90:0.01", help="start:stop:step of the three thresholds")
+    parser.add_argument(
+        "--grid", default="0.80:0.87:0.005,0:2.01:0.25,5:31:5", help="start:stop:step of min support, gap weight, gap rank"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     parts = set(args.only.split(","))
@@ -212,28 +214,30 @@ def main() -> None:
             json.dumps({name: [dict(f, answerable=a, id=i) for f, a, i in zip(features[name], labels[name], ids[name])] for name in features})
         )
         print("\nabstention grid: answered (answerable) and abstained (unanswerable) per population")
-        print("| min coverage | min dense | min dense with match | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
+        print("| min support | gap weight | gap rank | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         axes = [np.arange(*map(float, axis.split(":"))) for axis in args.grid.split(",")]
-        grid = itertools.product(*axes)
         rows = []
-        for min_coverage, min_dense, with_match in grid:
-            settings = dataclasses.replace(base, min_coverage=min_coverage, min_dense=min_dense, min_dense_with_match=with_match)
+        for min_support, weight, rank in itertools.product(*axes):
+            settings = dataclasses.replace(base, min_support=min_support, support_gap_weight=weight, support_gap_rank=int(rank))
             rates = []
             for name in ("piaf", "seeds", "mixed"):
-                decided = [(a, should_answer(c, d, settings)) for a, c, d in populations[name]]
+                decided = [(a, should_answer(d, settings)) for a, _, d in populations[name]]
                 kept = [answer for a, answer in decided if a]
                 dropped = [not answer for a, answer in decided if not a]
                 rates.append(sum(kept) / len(kept))
                 if dropped:
                     rates.append(sum(dropped) / len(dropped))
-            rows.append((min_coverage, min_dense, with_match, *rates))
+            rows.append((min_support, weight, rank, *rates))
         feasible = [r for r in rows if r[3] >= 0.97 and r[5] >= 0.95 and r[7] >= 0.95]
         feasible.sort(key=lambda r: (min(r[6], r[8]), r[4] + r[6] + r[8], r[3]), reverse=True)
         for r in feasible[:25]:
             print("| " + " | ".join(f"{value:.3f}" for value in r) + " |")
         if not feasible:
-            print("(no threshold triple keeps the answerable questions answered)")
+            print("(no setting keeps the answerable questions answered)")
+        default = next((r for r in rows if np.allclose(r[:3], (base.min_support, base.support_gap_weight, base.support_gap_rank))), None)
+        if default:
+            print("default: | " + " | ".join(f"{value:.3f}" for value in default) + " |")
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def ask(
             limit=k,
         )
         order = [int(ranked[position]) for position in order]
-        answered = should_answer(float(lexical.coverage[candidates].max()), float(dense.max()), settings)
+        answered = should_answer(dense_scores, settings)
     kinds = answer_types(question)
     hits = []
     with times.stage("highlight"):

@@ -18,6 +18,7 @@ from qa.ranking import (
     fuse,
     minmax,
     ranks,
+    answer_support,
     should_answer,
 )
 from qa.search import leans_on_history, query_with_context
@@ -50,12 +51,14 @@ def test_unknown_fusion_is_an_error():
 
 
 def test_abstention_rules():
-    s = RankingSettings(min_coverage=0.5, min_dense=0.45, min_dense_with_match=0.23)
-    assert should_answer(0.6, 0.1, s)  # most of the question's words in one passage
-    assert should_answer(0.0, 0.5, s)  # a strong paraphrase
-    assert should_answer(0.1, 0.3, s)  # a word matches and the meaning is close enough
-    assert not should_answer(0.0, 0.4, s)  # no word of the question anywhere
-    assert not should_answer(0.3, 0.2, s)  # a word matches but the meaning is far
+    s = RankingSettings(min_support=0.83, support_gap_weight=1.0, support_gap_rank=3)
+    assert answer_support(np.array([0.85, 0.80, 0.78]), s) == pytest.approx(0.85 + 0.07)
+    assert should_answer(np.array([0.86, 0.85, 0.85]), s)  # close enough on its own
+    assert should_answer(np.array([0.80, 0.77, 0.76]), s)  # less close, but it stands out
+    assert not should_answer(np.array([0.81, 0.81, 0.80]), s)  # a crowd of look-alikes
+    assert not should_answer(np.array([0.60, 0.55, 0.50]), s)  # far, and not standing out
+    assert answer_support(np.array([0.9]), s) == pytest.approx(0.9)  # one passage: no gap
+    assert not should_answer(np.array([]), s)
 
 
 def test_near_duplicates_of_one_source_go_last_but_other_sources_stay():
