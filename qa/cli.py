@@ -40,7 +40,7 @@ def index_command(if_stale: bool, quiet: bool) -> None:
     service = _service()
     if if_stale:
         reasons = index_status(
-            service.index_dir, service.seeds_dir, model_record(service.embedder, str(current_app.config["PASSAGE_PREFIX"]))
+            service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
         )
         if not reasons:
             click.echo(f"index is up to date in {service.index_dir}")
@@ -154,7 +154,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
     """Serve the chat page and the API (gunicorn; builds the index first if needed)."""
     config = current_app.config
     service = _service()
-    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, str(config["PASSAGE_PREFIX"])))
+    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix))
     if reasons:
         if not config["AUTO_BUILD"]:
             raise click.ClickException("the index is missing or stale and QA_AUTO_BUILD is off: " + "; ".join(reasons))

