@@ -182,8 +182,13 @@ def dequantize_q4_0(raw: bytes | memoryview | np.ndarray, count: int) -> np.ndar
     blocks = np.frombuffer(raw, dtype=np.uint8, count=count // BLOCK * _Q4_BLOCK_BYTES).reshape(-1, _Q4_BLOCK_BYTES)
     scales = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (n, 1)
     nibbles = blocks[:, 2:]
-    values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.float32) - 8.0
-    return (values * scales).reshape(-1)
+    quantised = np.empty((len(blocks), BLOCK), dtype=np.uint8)
+    np.bitwise_and(nibbles, 0x0F, out=quantised[:, : BLOCK // 2])  # byte j: value j
+    np.right_shift(nibbles, 4, out=quantised[:, BLOCK // 2 :])  # and value j + 16
+    values = quantised.astype(np.float32)
+    values -= 8.0
+    values *= scales
+    return values.reshape(-1)
 
 
 def tensor(model: E5File, data: bytes | memoryview, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -240,19 +245,15 @@ def bert_weights(model: E5File, data: bytes | memoryview) -> dict[str, np.ndarra
 # ---- the normalisation map as a SentencePiece precompiled charsmap
 
 
-def _offset_bits(offset: int) -> int:
-    if offset >= 1 << 21:
-        raise ConversionError("normalisation trie too large")
-    return offset << 10
-
-
 def double_array(keys: dict[bytes, int]) -> list[int]:
     """A darts-clone double-array trie of ``keys`` (non-empty byte strings -> values).
 
     The layout read by SentencePiece and ``tokenizers`` (``spm_precompiled``): unit bits
     0-7 hold the label, bit 8 "has a value", bits 10-31 the offset; the children of a
     node whose unit is at ``p`` sit at ``p ^ offset ^ label``, its value at ``p ^ offset``
-    (a unit with bit 31 set and the value in bits 0-30). The root is unit 0.
+    (a unit with bit 31 set and the value in bits 0-30). The root is unit 0. Each node
+    gets its own base, so a byte that is not a child never lands on another node's child
+    with the same label.
     """
     trie: dict = {}
     for key, value in keys.items():
@@ -262,48 +263,49 @@ def double_array(keys: dict[bytes, int]) -> list[int]:
         for byte in key:
             node = node.setdefault(byte, {})
         node[None] = value
-    units = [0] * 1024
-    used = [False] * 1024
+    size = 1 << 14
+    units = np.zeros(size, dtype=np.int64)
+    used = np.zeros(size, dtype=bool)
+    taken = np.zeros(size, dtype=bool)  # bases already given to a node
     used[0] = True
-    bases: set[int] = set()
+    chunk = 1024
     queue = [(trie, 0)]
-    search_from = 1
-    while queue:
-        node, position = queue.pop(0)
+    first_free = 1
+    for node, position in queue:  # breadth first: the queue grows while it is read
         labels = sorted(label for label in node if label is not None)
-        slots = ([0] if None in node else []) + labels
-        while search_from < len(used) and used[search_from]:
-            search_from += 1
-        base = search_from ^ slots[0]
+        slots = np.array(([0] if None in node else []) + labels, dtype=np.int64)
+        while used[first_free]:
+            first_free += 1
+        low = first_free & ~0xFF
         while True:
-            if base not in bases and base != 0 and all(not _is_used(used, base ^ s) for s in slots):
+            if low + chunk + 256 > size:
+                units, used, taken = (np.concatenate([a, np.zeros(size, dtype=a.dtype)]) for a in (units, used, taken))
+                size *= 2
+            candidates = np.arange(low, low + chunk, dtype=np.int64)
+            free = ~taken[candidates] & (candidates != 0)
+            for slot in slots:
+                free &= ~used[candidates ^ slot]
+            if free.any():
+                base = int(candidates[int(np.argmax(free))])
                 break
-            base += 1
-        bases.add(base)
-        needed = max(base ^ s for s in slots) + 1
-        if needed > len(units):
-            grow = max(needed, len(units) * 2) - len(units)
-            units.extend([0] * grow)
-            used.extend([False] * grow)
-        units[position] |= _offset_bits(position ^ base) | ((1 << 8) if None in node else 0)
+            low += chunk
+        taken[base] = True
+        offset = position ^ base
+        if offset >= 1 << 21:
+            raise ConversionError("normalisation trie too large")
+        units[position] |= (offset << 10) | ((1 << 8) if None in node else 0)
         if None in node:
-            value = node[None]
-            if value >= 1 << 31:
+            if node[None] >= 1 << 31:
                 raise ConversionError("normalisation table too large")
-            units[base] = (1 << 31) | value
+            units[base] = (1 << 31) | node[None]
             used[base] = True
         for label in labels:
             child = base ^ label
             units[child] = label
             used[child] = True
             queue.append((node[label], child))
-    while len(units) > 1 and not used[len(units) - 1]:
-        units.pop()
-    return units
-
-
-def _is_used(used: list[bool], position: int) -> bool:
-    return position < len(used) and used[position]
+    last = int(np.flatnonzero(used)[-1])
+    return [int(u) for u in units[: last + 1]]
 
 
 def precompiled_charsmap(normalisation: dict[int, tuple[int, ...]]) -> bytes:
