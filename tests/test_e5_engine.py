@@ -217,3 +217,22 @@ def test_the_converted_folder_loads_offline_with_its_prompts(converted):
     assert converted.prompts.get("query") == "query: " and converted.prompts.get("passage") == "passage: "
     assert converted.max_seq_length == 512
     assert type(converted[0].auto_model).__name__ == "BertModel"
+
+
+def test_every_entry_of_the_engines_normalisation_map_is_applied():
+    """The file's 4,837 code-point rules, each between two letters, through tokenizer.json."""
+    import re
+
+    from tokenizers import Tokenizer
+
+    from qa.e5convert import parse, source_path
+    from qa.embedder import e5_model_path
+
+    table = parse(source_path().read_bytes()).normalisation
+    normaliser = Tokenizer.from_file(str(e5_model_path() / "tokenizer.json")).normalizer
+    wrong = []
+    for code_point, outputs in table.items():
+        expected = re.sub(" {2,}", " ", "a" + "".join(map(chr, outputs)) + "b")
+        if normaliser.normalize_str("a" + chr(code_point) + "b") != expected:
+            wrong.append(hex(code_point))
+    assert len(table) > 4000 and wrong == []
