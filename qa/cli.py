@@ -178,15 +178,20 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
         app.debug = False
         run_simple(host, port, app, use_reloader=False, use_debugger=False, use_evalex=False, threaded=True)
         return
+    from qa.embedder import ModelUnavailable
     from qa.server import run_gunicorn
 
-    run_gunicorn(
-        host,
-        port,
-        workers=workers or int(config["WORKERS"]),
-        threads=threads or int(config["THREADS"]),
-        timeout=int(config["TIMEOUT"]),
-    )
+    try:
+        run_gunicorn(
+            host,
+            port,
+            workers=workers or int(config["WORKERS"]),
+            threads=threads or int(config["THREADS"]),
+            timeout=int(config["TIMEOUT"]),
+            embedder=service.embedder if config.get("PRELOAD_MODEL", True) else None,
+        )
+    except ModelUnavailable as error:  # the model is loaded before the workers start
+        raise click.ClickException(str(error)) from error
 
 
 def init_app(app: Flask) -> None:

@@ -69,6 +69,9 @@ DEFAULTS: dict[str, Any] = {
     # Serving (qa serve).
     # Chosen by measurement on 2 cores (docs/benchmarks.md): 2 workers x 2 threads.
     "WORKERS": 2,
+    # Load the model in qa serve's parent before forking, so that the workers share its
+    # pages (qa/server.py; PSS per worker 538 -> 260 MB with e5, docs/benchmarks.md).
+    "PRELOAD_MODEL": True,
     "THREADS": 2,
     "TIMEOUT": 60,
     # Set by ``qa serve`` for its workers, not by hand: the id of the build whose file

@@ -235,10 +235,15 @@ class SentenceTransformerEmbedder:
 
                 try:
                     # sentence-transformers 6.2 fails on a PathLike: hand it a str.
-                    self._model = SentenceTransformer(str(location), device=self.device)
+                    model = SentenceTransformer(str(location), device=self.device)
                 except Exception as error:  # any loader failure means the model is unusable
                     raise ModelUnavailable(f"cannot load model {self.name!r}: {error}") from error
+                self._model = model
         return self._model
+
+    def load(self) -> None:
+        """Load the model now (no encode: no torch thread pool is started)."""
+        self._load()
 
     @property
     def dimension(self) -> int:
@@ -337,6 +342,9 @@ class HashingEmbedder:
     @property
     def fingerprint(self) -> str:
         return f"hashing-{self._dimension}"
+
+    def load(self) -> None:
+        """Nothing to load."""
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
