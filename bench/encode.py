@@ -28,7 +28,7 @@ from bench.common import ROOT, distinct_questions, header, percentiles, write_re
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--models", nargs="+", default=["e5", "minilm"])
+    parser.add_argument("--models", nargs="+", default=os.environ.get("MODELS", "e5 minilm").split())
     parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args()
     header("bare encode of one question, models side by side")

@@ -5,9 +5,13 @@ Mimics gunicorn's two workers with ``os.fork``: the parent either loads the embe
 forks first and each child loads its own. Each child then encodes the same questions
 (one torch thread, as served) and reports its RSS, USS and PSS while both are alive.
 
+``--serve`` measures the real thing as well: ``qa serve`` (gunicorn, 2 workers x 2 threads)
+with ``QA_PRELOAD_MODEL`` false then true, the PSS of the master and of each worker after
+every worker has answered questions, and the seconds to the first answer.
+
 Usage::
 
-    .venv/bin/python bench/preload.py [--model e5] [--workers 2]
+    .venv/bin/python bench/preload.py [--model e5] [--workers 2] [--serve]
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import distinct_questions, header, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, post_json, start_server, wait_answered, write_result  # noqa: E402
 
 
 def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
@@ -43,7 +47,7 @@ def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[d
 
     embedder = make_embedder(model, cache_size=0, threads=1) if preload else None
     if embedder is not None:
-        embedder._load()  # weights and tokenizer in the parent; no encode
+        embedder.load()  # weights and tokenizer in the parent; no encode
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     children = []
@@ -64,11 +68,30 @@ def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[d
     return rows
 
 
+def served(model: str, workers: int, preload: bool, questions: list[str]) -> dict:
+    """PSS of ``qa serve``'s master and workers, preload on or off."""
+    import psutil
+
+    env = {"QA_MODEL": model, "QA_PRELOAD_MODEL": "true" if preload else "false", "QA_INDEX_DIR": str(OUT / f"index-{model}")}
+    server = start_server(env, workers=workers, threads=2, log_path=OUT / "preload-server.log")
+    try:
+        first = wait_answered(server)
+        for question in questions:
+            post_json(server.url + "/api/ask", {"question": question})
+        master = psutil.Process(server.process.pid)
+        rows = [("master", master.memory_full_info())]
+        rows += [(f"worker {n}", child.memory_full_info()) for n, child in enumerate(master.children(recursive=True), start=1)]
+        return {"first_answer_s": round(first, 2), "memory": {name: {"rss_mb": round(i.rss / 2**20), "uss_mb": round(i.uss / 2**20), "pss_mb": round(i.pss / 2**20)} for name, i in rows}}
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="e5")
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument("--serve", action="store_true", help="also measure a real qa serve both ways")
     args = parser.parse_args()
     header(f"PSS per worker, model {args.model}: loaded before fork vs in each worker")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -86,6 +109,22 @@ def main() -> None:
         result[label] = rows
         for number, row in enumerate(rows, start=1):
             print(f"| {label} | {number} | {row['rss_mb']} | {row['uss_mb']} | {row['pss_mb']} | {row['encode_s']} |")
+    if args.serve:
+        import subprocess
+
+        from bench.common import PYTHON, ROOT
+
+        qa = str(Path(PYTHON).with_name("qa"))
+        env = {**os.environ, "QA_MODEL": args.model, "QA_INDEX_DIR": str(OUT / f"index-{args.model}")}
+        subprocess.run([qa, "index", "--if-stale", "--quiet"], cwd=ROOT, env=env, check=True, capture_output=True)
+        print("\n| qa serve, model loaded | process | RSS MB | USS MB | PSS MB | first answer s |")
+        print("|---|---|---|---|---|---|")
+        for preload in (False, True):
+            label = "before fork (QA_PRELOAD_MODEL=true)" if preload else "in each worker (false)"
+            row = served(args.model, args.workers, preload, questions)
+            result[f"qa serve {label}"] = row
+            for name, memory in row["memory"].items():
+                print(f"| {label} | {name} | {memory['rss_mb']} | {memory['uss_mb']} | {memory['pss_mb']} | {row['first_answer_s']} |")
     print(f"saved {write_result('preload', result)}")
 
 
