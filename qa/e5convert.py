@@ -49,9 +49,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 FOLDER_NAME = "multilingual-e5-small"
 RECORD = "conversion.json"
@@ -346,7 +349,7 @@ def _range(start: int, end: int) -> str:
     return f"\\x{{{start:X}}}" if start == end else f"\\x{{{start:X}}}-\\x{{{end:X}}}"
 
 
-def build_tokenizer(model: E5File, max_length: int):
+def build_tokenizer(model: E5File, max_length: int) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` that cuts text as ``e5.c``'s ``tok_content`` does."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
