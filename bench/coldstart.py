@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (QA_WORKERS default: 2)")
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--seeds", type=Path, default=None)
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
     args = parser.parse_args()

@@ -99,7 +99,7 @@ class Requests:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--threads", type=int, default=None, help="gunicorn threads (default QA_THREADS)")
     from qa.config import DEFAULTS
 

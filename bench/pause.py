@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=150)
     parser.add_argument("--pauses", type=float, nargs="+", default=[0, 1, 3, 10, 50], help="milliseconds")
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args()
     header("the bare model encode after a pause (sleeping or busy)")

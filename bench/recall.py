@@ -76,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 100000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--gaussian", action="store_true")
     args = parser.parse_args()
     header("vector search: exact (flat) vs HNSW, recall@10 and cost")

@@ -24,6 +24,8 @@ FULL = [
     ["bench/latency.py", "--questions", "200"],
     ["bench/pause.py", "--questions", "150"],
     ["bench/coldstart.py", "--runs", "3"],
+    ["bench/encode.py", "--questions", "200"],
+    ["bench/preload.py", "--serve"],
     ["bench/throughput.py", "--configs", "1x4x0", "1x1x0", "1x2x1", "2x2x1", "2x1x1", "--clients", "4", "--seconds", "15"],
     ["bench/recall.py", "--sizes", "10000", "50000", "100000"],
     ["bench/scale.py", "--sizes", "1000", "--questions", "50"],
@@ -34,6 +36,8 @@ SMOKE = [
     ["bench/latency.py", "--questions", "5"],
     ["bench/pause.py", "--questions", "3", "--pauses", "1"],
     ["bench/coldstart.py", "--runs", "1"],
+    ["bench/encode.py", "--questions", "3"],
+    ["bench/preload.py", "--questions", "2"],
     ["bench/throughput.py", "--configs", "1x2x0", "--clients", "2", "--seconds", "1"],
     ["bench/recall.py", "--sizes", "300", "--queries", "5"],
     ["bench/scale.py", "--sizes", "30", "--questions", "3"],
@@ -47,7 +51,7 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="print the commands only")
     args = parser.parse_args()
     commands = SMOKE if args.smoke else FULL + (LARGE if args.large else [])
-    env = {**os.environ, **({"MODEL": "hashing"} if args.smoke else {})}
+    env = {**os.environ, **({"MODEL": "hashing", "MODELS": "hashing"} if args.smoke else {})}
     for command in commands:
         line = ("MODEL=hashing " if args.smoke else "") + " ".join([".venv/bin/python", *command])
         print(f"\n$ {line}", flush=True)

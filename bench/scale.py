@@ -144,7 +144,7 @@ def run_child(*args: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--no-sentence-vectors", action="store_true")
     parser.add_argument(

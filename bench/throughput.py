@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=["1x4x0", "1x1x0", "2x2x1", "2x1x1"], help="WORKERSxTHREADSxTORCH_THREADS (0: torch's default)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--seeds", type=Path, default=None)
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
     args = parser.parse_args()

@@ -42,7 +42,7 @@ def index_command(if_stale: bool, quiet: bool) -> None:
     service = _service()
     if if_stale:
         reasons = index_status(
-            service.index_dir, service.seeds_dir, model_record(service.embedder, str(current_app.config["PASSAGE_PREFIX"]))
+            service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
         )
         if not reasons:
             click.echo(f"index is up to date in {service.index_dir}")
@@ -184,7 +184,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
     """Serve the chat page and the API (gunicorn; builds the index first if needed)."""
     config = current_app.config
     service = _service()
-    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, str(config["PASSAGE_PREFIX"])))
+    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix))
     if reasons:
         if not config["AUTO_BUILD"]:
             raise click.ClickException("the index is missing or stale and QA_AUTO_BUILD is off: " + "; ".join(reasons))
@@ -208,15 +208,20 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
         app.debug = False
         run_simple(host, port, app, use_reloader=False, use_debugger=False, use_evalex=False, threaded=True)
         return
+    from qa.embedder import ModelUnavailable
     from qa.server import run_gunicorn
 
-    run_gunicorn(
-        host,
-        port,
-        workers=workers or int(config["WORKERS"]),
-        threads=threads or int(config["THREADS"]),
-        timeout=int(config["TIMEOUT"]),
-    )
+    try:
+        run_gunicorn(
+            host,
+            port,
+            workers=workers or int(config["WORKERS"]),
+            threads=threads or int(config["THREADS"]),
+            timeout=int(config["TIMEOUT"]),
+            embedder=service.embedder if config.get("PRELOAD_MODEL", True) else None,
+        )
+    except ModelUnavailable as error:  # the model is loaded before the workers start
+        raise click.ClickException(str(error)) from error
 
 
 def init_app(app: Flask) -> None:

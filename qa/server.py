@@ -1,10 +1,17 @@
 """Running the app under gunicorn, the production WSGI server, from ``qa serve``.
 
-Each worker creates its own app and loads the model and the index once, right after it
-starts (``post_worker_init``), so the first question is answered as fast as the rest.
-The parent process never loads the model: forking after torch has run is unsafe. It
-only imports the library (``import_library``), so that workers start from a master that
-has already paid the import, the largest part of a cold start.
+Each worker creates its own app and loads the index once, right after it starts
+(``post_worker_init``), so the first question is answered as fast as the rest.
+
+The model is loaded once, in the parent, before it forks the workers (``QA_PRELOAD_MODEL``,
+on by default): its weights are mapped from the safetensors file and its tokenizer (a
+250k-piece unigram, ~280 MB for e5) is built once, and the workers share those pages
+instead of each holding its own copy: PSS per worker 260 MB instead of 538 MB with e5
+(bench/preload.py, docs/benchmarks.md), and workers (also those gunicorn restarts) start
+without loading anything. The parent never *runs* the model: no encode, so no torch
+thread pool exists before the fork; each worker's first encode (its warm-up) makes its
+own. With the preload off, the parent only imports the library (``import_library``),
+the largest part of a cold start, and each worker loads its own model.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ def _warm_up(worker: Any) -> None:
 class QAServer(BaseApplication):
     """A gunicorn application that builds the Flask app in each worker."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], embedder: Any = None):
         self.options = options
+        self.embedder = embedder
         super().__init__()
 
     def load_config(self) -> None:
@@ -37,20 +45,33 @@ class QAServer(BaseApplication):
     def load(self):
         from qa import create_app
 
-        return create_app()
+        return create_app({"EMBEDDER": self.embedder} if self.embedder is not None else None)
 
 
 def run_gunicorn(
-    host: str, port: int, workers: int = 1, threads: int = 4, timeout: int = 60, model: str | None = None
+    host: str,
+    port: int,
+    workers: int = 1,
+    threads: int = 4,
+    timeout: int = 60,
+    model: str | None = None,
+    embedder: Any = None,
 ) -> None:
-    """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first."""
+    """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first.
+
+    ``embedder``, if given, is loaded here (not run) and shared by every worker's app.
+    """
     from flask import current_app, has_app_context
 
+    from qa.config import DEFAULTS
     from qa.embedder import import_library
 
     if model is None:
-        model = str(current_app.config["MODEL"]) if has_app_context() else "bundled"
+        model = str(current_app.config["MODEL"]) if has_app_context() else str(DEFAULTS["MODEL"])
     import_library(model)
+    load = getattr(embedder, "load", None)
+    if load is not None:
+        load()
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -69,4 +90,4 @@ def run_gunicorn(
         # servers on a host (replicas, tests) would take it from each other. Not needed.
         "control_socket_disable": True,
     }
-    QAServer(options).run()
+    QAServer(options, embedder).run()

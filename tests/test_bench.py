@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def run_bench(tmp_path: Path, script: str, *args: str, timeout: float = 300) -> tuple[str, dict]:
     """Run a bench script with MODEL=hashing and its output folder in tmp; return stdout and its JSON."""
     out = tmp_path / "out"
-    env = {**os.environ, "MODEL": "hashing", "BENCH_OUT": str(out), "QA_SEEDS_DIR": str(copy_seeds(tmp_path / "seeds"))}
+    env = {**os.environ, "MODEL": "hashing", "MODELS": "hashing", "BENCH_OUT": str(out), "QA_SEEDS_DIR": str(copy_seeds(tmp_path / "seeds"))}
     result = subprocess.run(
         [sys.executable, f"bench/{script}", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -101,3 +101,16 @@ def test_run_all_lists_every_script():
     result = subprocess.run([sys.executable, "bench/run_all.py", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
     for name in ("latency.py", "pause.py", "coldstart.py", "throughput.py", "recall.py", "scale.py"):
         assert f"bench/{name}" in result.stdout
+
+
+def test_encode_script(tmp_path):
+    stdout, result = run_bench(tmp_path, "encode.py", "--questions", "3")
+    assert "| hashing |" in stdout
+    assert result["query_ms"]["hashing"]["n"] == 3 and result["passages_per_s"]
+
+
+def test_preload_script(tmp_path):
+    stdout, result = run_bench(tmp_path, "preload.py", "--questions", "2", "--workers", "2")
+    assert "before fork" in stdout
+    for label in ("in each worker", "before fork (parent)"):
+        assert len(result[label]) == 2 and all(row["pss_mb"] > 0 for row in result[label])

