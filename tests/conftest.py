@@ -71,6 +71,31 @@ def real_client(real_app):
     return real_app.test_client()
 
 
+PIAF = ROOT.parent / "shared" / "eval" / "piaf"
+
+
+@pytest.fixture(scope="session")
+def piaf_mixed_app(tmp_path_factory):
+    """The two seed articles among PIAF's 191 unrelated articles, on the real default model.
+
+    Built once per session and shared by the quality floors (PIAF dev sample, abstention
+    among unrelated articles) and the corroboration precision tests. Sentence vectors only
+    serve highlighting; leaving them out halves the build.
+    """
+    if not (PIAF / "seeds").is_dir():
+        pytest.skip("../shared/eval/piaf is not there")
+    tmp = tmp_path_factory.mktemp("piaf-mixed")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for path in [*(PIAF / "seeds").glob("*.txt"), *SEEDS.glob("*.txt")]:
+        shutil.copy(path, corpus / path.name)
+    application = create_app(
+        make_config(tmp, MODEL=DEFAULT_MODEL, SEEDS_DIR=str(corpus), SENTENCE_VECTORS=False)
+    )
+    application.extensions["qa"].warm_up()
+    return application
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 

@@ -1,4 +1,9 @@
-"""Regression floors on answer quality: `qa eval` on tests/data/questions.jsonl, real model.
+"""Regression floors on answer quality with the real default model (multilingual-e5-small).
+
+* ``qa eval`` on ``tests/data/questions.jsonl`` over the two seed articles;
+* the same seed questions with the seeds among PIAF's 191 unrelated articles: answers
+  must still come first, and abstention must not collapse on a larger corpus;
+* a fixed sample of PIAF dev questions (every 6th, ~280), scored by gold span.
 
 The floors sit a little under what the service reaches (docs/quality.md); a change that
 drops a figure below its floor fails `make test`.
@@ -10,34 +15,71 @@ import json
 
 import pytest
 
-from conftest import DATA
+from conftest import DATA, PIAF
 
 pytestmark = pytest.mark.slow
 
-FLOORS = {
-    ("fr", "hit@1"): 0.87,
-    ("en", "hit@1"): 0.89,
-    ("fr", "mrr@10"): 0.92,
-    ("en", "mrr@10"): 0.92,
+SEED_FLOORS = {
+    ("fr", "hit@1"): 0.90,
+    ("en", "hit@1"): 0.88,
+    ("fr", "mrr@10"): 0.93,
+    ("en", "mrr@10"): 0.93,
     ("all", "kept_answered"): 0.95,
-    ("all", "abstained_unanswerable"): 0.66,
-    ("all", "highlight_hit"): 0.83,
+    ("all", "abstained_unanswerable"): 0.70,
+    ("all", "highlight_hit"): 0.88,
 }
+# The seeds among 191 unrelated articles. Abstention there is the open problem of
+# docs/quality.md ("Abstention"): 5 of 14 measured; the floor guards against a collapse.
+MIXED_FLOORS = {
+    ("fr", "hit@1"): 0.90,
+    ("all", "kept_answered"): 0.93,
+    ("all", "abstained_unanswerable"): 0.28,
+}
+PIAF_SAMPLE_EVERY = 6
+PIAF_FLOORS = {"hit@1": 0.72, "mrr@10": 0.80, "answered": 0.95}
 
 
-@pytest.fixture(scope="module")
-def report(real_app):
-    result = real_app.test_cli_runner().invoke(args=["eval", str(DATA / "questions.jsonl"), "--json"])
+def run_eval(app, *args: str) -> dict:
+    result = app.test_cli_runner().invoke(args=["eval", *args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
-def test_question_set_is_large_enough(report):
-    assert report["all"]["answerable"] + report["all"]["unanswerable"] >= 40
-    assert report["fr"]["answerable"] >= 20 and report["en"]["answerable"] >= 15
-    assert report["all"]["unanswerable"] >= 6
+@pytest.fixture(scope="module")
+def seed_report(real_app):
+    return run_eval(real_app, str(DATA / "questions.jsonl"))
 
 
-@pytest.mark.parametrize("lang, measure", sorted(FLOORS))
-def test_quality_stays_above_its_floor(report, lang, measure):
-    assert report[lang][measure] >= FLOORS[(lang, measure)], report[lang]
+@pytest.fixture(scope="module")
+def mixed_report(piaf_mixed_app):
+    return run_eval(piaf_mixed_app, str(DATA / "questions.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def piaf_report(piaf_mixed_app, tmp_path_factory):
+    lines = (PIAF / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
+    sample = tmp_path_factory.mktemp("piaf-sample") / "questions.jsonl"
+    sample.write_text("\n".join(lines[::PIAF_SAMPLE_EVERY]) + "\n", encoding="utf-8")
+    return run_eval(piaf_mixed_app, str(sample))
+
+
+def test_question_set_is_large_enough(seed_report):
+    assert seed_report["all"]["answerable"] + seed_report["all"]["unanswerable"] >= 80
+    assert seed_report["fr"]["answerable"] >= 40 and seed_report["en"]["answerable"] >= 20
+    assert seed_report["all"]["unanswerable"] >= 12
+
+
+@pytest.mark.parametrize("lang, measure", sorted(SEED_FLOORS))
+def test_seed_quality_stays_above_its_floor(seed_report, lang, measure):
+    assert seed_report[lang][measure] >= SEED_FLOORS[(lang, measure)], seed_report[lang]
+
+
+@pytest.mark.parametrize("lang, measure", sorted(MIXED_FLOORS))
+def test_seed_quality_among_unrelated_articles(mixed_report, lang, measure):
+    assert mixed_report[lang][measure] >= MIXED_FLOORS[(lang, measure)], mixed_report[lang]
+
+
+@pytest.mark.parametrize("measure", sorted(PIAF_FLOORS))
+def test_piaf_dev_sample_stays_above_its_floor(piaf_report, measure):
+    assert piaf_report["all"]["answerable"] >= 250
+    assert piaf_report["all"][measure] >= PIAF_FLOORS[measure], piaf_report["all"]
