@@ -114,3 +114,20 @@ def test_preload_script(tmp_path):
     assert "before fork" in stdout
     for label in ("in each worker", "before fork (parent)"):
         assert len(result[label]) == 2 and all(row["pss_mb"] > 0 for row in result[label])
+
+
+def test_calibrate_runs_on_a_small_sample(tmp_path):
+    """bench/calibrate.py: the fusion and abstention tables on 30 PIAF questions (hashing)."""
+    if not (ROOT.parent / "shared" / "eval" / "piaf" / "seeds").is_dir():
+        pytest.skip("../shared/eval/piaf is not there")
+    result = subprocess.run(
+        [sys.executable, "bench/calibrate.py", "--model", "hashing", "--work", str(tmp_path), "--piaf-limit", "30",
+         "--grid", "0.5:0.9:0.2,0:1.1:1,10:11:1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| BM25 only |" in result.stdout and "| convex, lexical weight 0.4 |" in result.stdout
+    assert "abstention grid" in result.stdout
+    signals = json.loads((tmp_path / "signals.json").read_text())
+    assert len(signals["piaf"]) == len(signals["piaf-held-out"]) == 30
+    assert all(not row["answerable"] for row in signals["piaf-held-out"])
