@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa.corroboration.differences import differences_between
+from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
 from qa.corroboration.signals import SignalCorpus
 from qa.models import Passage
@@ -95,6 +96,8 @@ def align_corpus(
     sentence_vectors: np.ndarray | None = None,
     settings: AlignmentSettings = AlignmentSettings(),
     dense_neighbours: np.ndarray | None = None,
+    story_of: Mapping[str, str] | None = None,
+    everyday_words: set[str] | None = None,
 ) -> Alignment:
     """Align the passages of different articles and list the differences of each aligned pair.
 
@@ -103,14 +106,26 @@ def align_corpus(
     index stores them. Vectors must be L2-normalised. ``dense_neighbours`` (optional, see
     ``dense_neighbour_count``) gives each passage's nearest passages from the vector store,
     which spares the all-pairs product of the vectors.
+
+    With ``story_of`` (source -> story id, ``qa.corroboration.stories``) only passages of
+    two articles of one story are compared, and a pair is kept only when it also shares a
+    specific (``FactGate``) beyond the story's common ones; articles in no story get no
+    links. Without it every pair of articles is a candidate (the pre-story behaviour).
     """
     corpus = SignalCorpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
+    gate = None if story_of is None else FactGate(passages, articles, story_of, everyday_words or set(), settings)
     scores: dict[tuple[int, int], float] = {}
     for pid, others in _candidates(corpus, settings, dense_neighbours).items():
         for other in others:
             key = (min(pid, other), max(pid, other))
-            if key not in scores:
-                scores[key] = corpus.pair_score(key[0], key[1], settings)
+            if key in scores:
+                continue
+            if gate is not None and not gate.same_story(*key):
+                continue
+            score = corpus.pair_score(key[0], key[1], settings)
+            if gate is not None and score >= settings.threshold and not gate.shares_a_fact(*key):
+                continue
+            scores[key] = score
     # Keep each passage's best links first, then extract differences once per kept pair:
     # differences cost about a millisecond a pair, scores a few microseconds.
     ranked: dict[int, list[tuple[float, int]]] = defaultdict(list)

@@ -34,6 +34,9 @@ class AlignmentSettings:
     sentence_threshold: float = 0.16
     hedge_sentence_threshold: float = 0.20
     quote_threshold: float = 0.20
+    # Within a story, a specific found in more than this share of its passages is one of
+    # the story's common words, no evidence that two passages report one fact.
+    story_common_share: float = 0.3
 
     def to_dict(self) -> dict[str, float]:
         return {key: getattr(self, key) for key in self.__dataclass_fields__}
