@@ -31,8 +31,11 @@ def _quote_overlap(a: str, b: str) -> float:
 
 
 def _quote_agrees(a: str, b: str) -> bool:
-    """Two quotes say the same when their analysed terms are the same (inflection aside)."""
-    return sorted(set(analyze(a))) == sorted(set(analyze(b)))
+    """Two quotes say the same when their analysed terms are the same (inflection aside),
+    or when one is a cut of the other: every term of the shorter is in the longer (a
+    second outlet quoting part of the same words is no difference of substance)."""
+    terms_a, terms_b = set(analyze(a)), set(analyze(b))
+    return terms_a <= terms_b or terms_b <= terms_a
 
 
 def _compare_quotes(

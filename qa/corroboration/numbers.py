@@ -30,6 +30,8 @@ _UNITS: dict[str, tuple[str, float]] = {
     "mois": ("duration", 730.0), "an": ("duration", 8760.0), "ans": ("duration", 8760.0),
     "annee": ("duration", 8760.0), "annees": ("duration", 8760.0),
     "%": ("percent", 1.0), "pourcent": ("percent", 1.0),
+    "dixieme": ("fraction", 0.1), "dixiemes": ("fraction", 0.1), "centieme": ("fraction", 0.01),
+    "centiemes": ("fraction", 0.01), "millieme": ("fraction", 0.001), "milliemes": ("fraction", 0.001),
     "dollar": ("usd", 1.0), "dollars": ("usd", 1.0), "$": ("usd", 1.0),
     "euro": ("eur", 1.0), "euros": ("eur", 1.0), "€": ("eur", 1.0),
     "tonne": ("mass", 1.0), "tonnes": ("mass", 1.0), "kg": ("mass", 0.001),

@@ -113,21 +113,26 @@ def specifics(text: str) -> list[str]:
     return keys
 
 
-def _main_years(keys: Sequence[str]) -> set[str]:
-    """The year(s) an article mentions most often (empty when it mentions none)."""
-    counts = Counter(k for k in keys if k.startswith("year:"))
+def _main(keys: Sequence[str], prefix: str) -> set[str]:
+    """The year(s) or dates an article mentions most often (empty when it mentions none)."""
+    counts = Counter(k for k in keys if k.startswith(prefix))
     if not counts:
         return set()
     top = max(counts.values())
     return {k for k, n in counts.items() if n == top}
 
 
-def _years_conflict(a: Sequence[str], b: Sequence[str]) -> bool:
-    """Each article's main year is one the other never mentions: two different times."""
-    main_a, main_b = _main_years(a), _main_years(b)
-    if not main_a or not main_b:
-        return False
-    return not (main_a & set(b)) and not (main_b & set(a))
+def time_conflict(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Each article's main year (or main date) is one the other never mentions: two times.
+
+    "6 Heures du Castellet 2011" and "6 Heures de Shanghai 2017" share teams and drivers
+    but not their year; two reports of one event share the date they report.
+    """
+    for prefix in ("year:", "date:"):
+        main_a, main_b = _main(a, prefix), _main(b, prefix)
+        if main_a and main_b and not (main_a & set(b)) and not (main_b & set(a)):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,25 @@ def _distinct(keys: Sequence[str]) -> int:
     return count
 
 
+def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]], conflicts: Mapping[str, set[str]]) -> list[list[str]]:
+    """Groups of linked articles, strongest links first; two groups never merge when one
+    of their articles is in time conflict with one of the other's (no chaining of a
+    2011 race and a 2017 race through a report that gives no year)."""
+    group = {source: source for source in sources}
+    members = {source: {source} for source in sources}
+    for _, a, b in sorted(linked, key=lambda item: (-item[0], item[1], item[2])):
+        ga, gb = group[a], group[b]
+        if ga == gb:
+            continue
+        small, large = sorted((ga, gb), key=lambda g: len(members[g]))
+        if any(conflicts.get(x, set()) & members[large] for x in members[small]):
+            continue
+        for x in members[small]:
+            group[x] = large
+        members[large] |= members.pop(small)
+    return [sorted(m) for m in members.values() if len(m) > 1]
+
+
 def group_stories(
     titles: Mapping[str, str],
     specifics_by_source: Mapping[str, Sequence[str]],
@@ -295,13 +319,8 @@ def group_stories(
         mean, std = _similarity_baseline(np.stack([doc_vectors[s] for s in sources]))
 
     evidence: dict[tuple[str, str], PairEvidence] = {}
-    parent = {source: source for source in sources}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    linked: list[tuple[float, str, str]] = []
+    conflicts: dict[str, set[str]] = defaultdict(set)
 
     for (a, b), shared_count in shared_counts.items():
         if shared_count < settings.min_shared:
@@ -310,22 +329,21 @@ def group_stories(
         overlap = sum(idf[k] for k in shared) / max(min(weight[a], weight[b]), 1e-9)
         document = None if doc_vectors is None else float(doc_vectors[a] @ doc_vectors[b])
         evidence[(a, b)] = PairEvidence(tuple(shared), _distinct(shared), round(overlap, 4), document)
-        if _distinct(shared) < settings.min_shared_distinct or overlap < settings.min_overlap:
+        if time_conflict(specifics_by_source.get(a, ()), specifics_by_source.get(b, ())):
+            conflicts[a].add(b)
+            conflicts[b].add(a)
             continue
-        if _years_conflict(specifics_by_source.get(a, ()), specifics_by_source.get(b, ())):
+        if _distinct(shared) < settings.min_shared_distinct or overlap < settings.min_overlap:
             continue
         if document is not None:
             if mean is not None and std is not None and document < mean + settings.min_document_z * std:
                 continue
             if document < settings.min_document_similarity:
                 continue
-        parent[find(a)] = find(b)
+        linked.append((overlap, a, b))
 
-    groups: dict[str, list[str]] = defaultdict(list)
-    for source in sources:
-        groups[find(source)].append(source)
     stories = []
-    for members in groups.values():
+    for members in _merge(sources, linked, conflicts):
         if len(members) < 2:
             continue
         members.sort()
