@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -107,20 +108,73 @@ def align_corpus(
     ``dense_neighbour_count``) gives each passage's nearest passages from the vector store,
     which spares the all-pairs product of the vectors.
 
-    With ``story_of`` (source -> story id, ``qa.corroboration.stories``) only passages of
-    two articles of one story are compared, and a pair is kept only when it also shares a
-    specific (``FactGate``) beyond the story's common ones; articles in no story get no
-    links. Without it every pair of articles is a candidate (the pre-story behaviour).
+    With ``story_of`` (source -> story id, ``qa.corroboration.stories``) each story is
+    aligned on its own (``_align_story``): its passages only, with signals (TF-IDF, name
+    IDF, the dense baseline) computed over the story, so a story's links do not depend on
+    the unrelated rest of the corpus; articles in no story get no links. Without it the
+    whole corpus is one group (the pre-story behaviour, kept for the candidate tests).
     """
-    corpus = SignalCorpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
-    gate = None if story_of is None else FactGate(passages, articles, story_of, everyday_words or set(), settings)
+    if story_of is None:
+        corpus = SignalCorpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
+        return Alignment(links=_align_group(corpus, settings, dense_neighbours, None), settings=settings)
+    members: dict[str, list[int]] = defaultdict(list)
+    for passage in passages:
+        story = story_of.get(passage.citation.source)
+        if story is not None:
+            members[story].append(passage.id)
+    links: dict[int, list[Link]] = {}
+    for story in sorted(members):
+        links.update(
+            _align_story(members[story], passages, articles, passage_vectors, sentence_spans, sentence_offsets,
+                         sentence_vectors, settings, story_of, everyday_words or set())
+        )
+    return Alignment(links=dict(sorted(links.items())), settings=settings)
+
+
+def _align_story(
+    ids: Sequence[int],
+    passages: Sequence[Passage],
+    articles: Mapping[str, str],
+    passage_vectors: np.ndarray | None,
+    sentence_spans: np.ndarray,
+    sentence_offsets: np.ndarray,
+    sentence_vectors: np.ndarray | None,
+    settings: AlignmentSettings,
+    story_of: Mapping[str, str],
+    everyday_words: set[str],
+) -> dict[int, list[Link]]:
+    """The links among one story's passages, in global passage ids."""
+    local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
+    rows: list[np.ndarray] = []
+    offsets = [0]
+    sentence_rows: list[int] = []
+    for position, pid in enumerate(ids):
+        lo, hi = int(sentence_offsets[pid]), int(sentence_offsets[pid + 1])
+        block = np.array(sentence_spans[lo:hi], dtype=np.int64).reshape(-1, 3)
+        block[:, 0] = position
+        rows.append(block)
+        sentence_rows.extend(range(lo, hi))
+        offsets.append(offsets[-1] + (hi - lo))
+    spans = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
+    vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
+    sentences = None if sentence_vectors is None else np.asarray(sentence_vectors)[sentence_rows]
+    corpus = SignalCorpus(local, articles, vectors, spans, np.array(offsets, dtype=np.int64), sentences)
+    gate = FactGate(local, articles, story_of, everyday_words, settings)
+    found = _align_group(corpus, settings, None, gate)
+    return {
+        ids[position]: [replace(link, passage=ids[link.passage]) for link in items] for position, items in found.items()
+    }
+
+
+def _align_group(
+    corpus: SignalCorpus, settings: AlignmentSettings, dense_neighbours: np.ndarray | None, gate: FactGate | None
+) -> dict[int, list[Link]]:
+    """Score the candidate pairs of one group of passages, keep each passage's best, find differences."""
     scores: dict[tuple[int, int], float] = {}
     for pid, others in _candidates(corpus, settings, dense_neighbours).items():
         for other in others:
             key = (min(pid, other), max(pid, other))
             if key in scores:
-                continue
-            if gate is not None and not gate.same_story(*key):
                 continue
             score = corpus.pair_score(key[0], key[1], settings)
             if gate is not None and score >= settings.threshold and not gate.shares_a_fact(*key):
@@ -146,5 +200,4 @@ def align_corpus(
             if pid != key[0]:
                 differences = [FoundDifference(d.kind, d.there, d.here) for d in differences]
             kept[pid].append(Link(other, score, tuple(differences)))
-    return Alignment(links=kept, settings=settings)
-
+    return kept

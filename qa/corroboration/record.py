@@ -36,7 +36,11 @@ class AlignmentSettings:
     quote_threshold: float = 0.20
     # Within a story, a specific found in more than this share of its passages is one of
     # the story's common words, no evidence that two passages report one fact.
-    story_common_share: float = 0.3
+    story_common_share: float = 0.15
+    # Terms used by at most this share of a story's passages (or two) are distinctive; a
+    # pair sharing this many of them shares a fact even without a name, number or date.
+    distinctive_share: float = 0.1
+    min_distinctive_terms: int = 1
 
     def to_dict(self) -> dict[str, float]:
         return {key: getattr(self, key) for key in self.__dataclass_fields__}

@@ -48,8 +48,8 @@ class StorySettings:
     """Thresholds of story grouping; calibrated in docs/quality.md ("Stories")."""
 
     min_shared: int = 4
-    min_shared_distinct: int = 3
-    min_overlap: float = 0.2
+    min_shared_distinct: int = 4
+    min_overlap: float = 0.5
     min_document_z: float = 2.0
     # A specific in more than this share of the articles (and more than min_df_cap of them)
     # is no evidence of one story, and is left out of the inverted index.
