@@ -37,7 +37,10 @@ from qa.indexing import load_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "alignment_gold.jsonl"
-PIAF_QUESTIONS = ROOT.parent / "shared" / "eval" / "piaf" / "questions-dev.jsonl"
+PIAF_QUESTIONS = next(
+    (p for p in (ROOT.parent / "shared" / "eval" / "piaf" / "questions-dev.jsonl", Path("/work/shared/eval/piaf/questions-dev.jsonl")) if p.is_file()),
+    ROOT.parent / "shared" / "eval" / "piaf" / "questions-dev.jsonl",
+)
 SEEDS = ("000_49f69a7d4a642e90.txt", "001_3b9574d560628014.txt")
 
 

@@ -26,6 +26,10 @@ class AlignmentSettings:
     """
 
     dense_weight: float = 0.50
+    # Count the dense excess in standard deviations of the group's cross-article similarity
+    # rather than in cosine: models differ in how wide their cosines spread (e5's sit in a
+    # narrow band), so the same weight then means the same evidence for any model.
+    dense_in_spreads: bool = False
     number_weight: float = 0.03
     name_weight: float = 0.03
     threshold: float = 0.175

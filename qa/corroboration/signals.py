@@ -109,10 +109,11 @@ def line_before(text: str, start: int) -> str:
     return head[head.rfind("\n") + 1 :]
 
 
-def _cross_source_baseline(vectors: np.ndarray | None, sources: Sequence[str], sample: int = 2000) -> float:
-    """Mean similarity of passages of different articles (on a fixed sample when large)."""
+def _cross_source_baseline(vectors: np.ndarray | None, sources: Sequence[str], sample: int = 2000) -> tuple[float, float]:
+    """Mean and standard deviation of the similarity of passages of different articles
+    (on a fixed sample when large)."""
     if vectors is None or len(vectors) < 2:
-        return 0.0
+        return 0.0, 1.0
     rows = np.arange(len(vectors))
     if len(rows) > sample:
         rows = np.random.default_rng(0).choice(rows, sample, replace=False)
@@ -120,7 +121,10 @@ def _cross_source_baseline(vectors: np.ndarray | None, sources: Sequence[str], s
     similarities = chosen @ chosen.T
     labels = np.array(sources)[rows]
     different = labels[:, None] != labels[None, :]
-    return float(similarities[different].mean()) if different.any() else 0.0
+    if not different.any():
+        return 0.0, 1.0
+    values = similarities[different]
+    return float(values.mean()), max(float(values.std()), 1e-3)
 
 
 class SignalCorpus:
@@ -161,7 +165,7 @@ class SignalCorpus:
             for i, p in enumerate(passages)
         ]
         self._sentences: dict[int, list[Unit]] = {}
-        self.baseline = _cross_source_baseline(self.passage_vectors, [p.citation.source for p in passages])
+        self.baseline, self.spread = _cross_source_baseline(self.passage_vectors, [p.citation.source for p in passages])
 
     def text(self, passage_id: int) -> str:
         return self.articles[self.passages[passage_id].citation.source]
@@ -193,7 +197,7 @@ class SignalCorpus:
         dense = 0.0 if a.vector is None or b.vector is None else float(a.vector @ b.vector)
         return (
             _cosine(a.terms, b.terms)
-            + settings.dense_weight * max(dense - self.baseline, 0.0)
+            + settings.dense_weight * max(dense - self.baseline, 0.0) / (self.spread if settings.dense_in_spreads else 1.0)
             + settings.number_weight * number_overlap(a.quantities, b.quantities)
             + settings.name_weight * name_overlap(a.names, b.names, self.name_idf)
         )
