@@ -13,12 +13,13 @@ The parts, in the order the build runs them:
   dates, numbers), confirmed by document-level similarity; found through an inverted
   index, so adding an article compares it with candidate stories only;
 * ``signals``: per passage and sentence, TF-IDF terms, vectors, numbers and names;
-* ``align``: passage pairs of one story that report the same fact (similar, and sharing
-  a specific beyond the story's common ones);
+* ``align``: passage pairs of one story that report the same fact (similar, and, per
+  ``facts``, sharing a specific beyond the story's common ones);
 * ``differences``: what two aligned passages say differently (quote, number, date, name,
   hedge);
-* ``record``: the stored records and their checks; ``attach``: hits get ``also_in``
-  and ``differences``.
+* ``record``: the stored records and their checks; ``build``: the one call the index
+  build makes (``corroborate_corpus``); ``attach``: hits get ``also_in`` and
+  ``differences``.
 """
 
 from __future__ import annotations
