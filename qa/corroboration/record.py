@@ -31,8 +31,8 @@ class AlignmentSettings:
     # narrow band), so the same weight then means the same evidence for any model.
     dense_in_spreads: bool = False
     number_weight: float = 0.03
-    name_weight: float = 0.03
-    threshold: float = 0.175
+    name_weight: float = 0.10
+    threshold: float = 0.165
     max_aligned: int = 5
     candidates: int = 12
     sentence_threshold: float = 0.16
