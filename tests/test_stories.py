@@ -8,7 +8,8 @@
   "6 Heures de Shanghai 2017"; their paragraphs link to the original's (recall); the
   reworded quote and the changed figure are found, and no other number or date
   difference is.
-* Slow, on the real model: the seeds among PIAF's 191 unrelated articles. The seeds stay
+* Slow, on the real default model (the session's ``piaf_mixed_app``): the seeds among
+  PIAF's 191 unrelated articles. The seeds stay
   one story that no PIAF article joins; PIAF passages with an ``also_in`` link stay
   under 1 %, with a difference under 0.5 %, both over the whole index and over the
   passages 300 PIAF questions return.
@@ -193,39 +194,22 @@ def _piaf_questions(limit: int) -> list[str]:
     return [json.loads(line)["question"] for line in lines[:limit]]
 
 
-@pytest.fixture(scope="module")
-def piaf_app(tmp_path_factory):
-    if not (PIAF / "seeds").is_dir():
-        pytest.skip("shared/eval/piaf is not there")
-    tmp = tmp_path_factory.mktemp("piaf")
-    seeds = tmp / "corpus"
-    seeds.mkdir()
-    for path in (PIAF / "seeds").glob("*.txt"):
-        shutil.copy(path, seeds)
-    for source in SEED_SOURCES:
-        shutil.copy(Path(__file__).resolve().parent.parent / "seeds" / source, seeds)
-    # Sentence vectors only serve highlighting here; leaving them out halves the build.
-    app = create_app({**make_config(tmp), "SEEDS_DIR": str(seeds), "MODEL": "bundled", "SENTENCE_VECTORS": False})
-    app.extensions["qa"].warm_up()
-    return app
-
-
 @pytest.mark.slow
-def test_seeds_stay_one_story_among_piaf(piaf_app):
-    stories = _story_sets(piaf_app.extensions["qa"].index)
+def test_seeds_stay_one_story_among_piaf(piaf_mixed_app):
+    stories = _story_sets(piaf_mixed_app.extensions["qa"].index)
     assert set(SEED_SOURCES) in stories
 
 
 @pytest.mark.slow
-def test_piaf_passages_rarely_carry_links_or_differences(piaf_app):
-    index = piaf_app.extensions["qa"].index
+def test_piaf_passages_rarely_carry_links_or_differences(piaf_mixed_app):
+    index = piaf_mixed_app.extensions["qa"].index
     piaf = [p.id for p in index.passages if p.citation.source.startswith("piaf_")]
     linked = [pid for pid in piaf if index.alignment.of(pid)]
     differing = [pid for pid in piaf if any(link.differences for link in index.alignment.of(pid))]
     assert len(linked) / len(piaf) <= 0.01, [index.passages[p].citation for p in linked]
     assert len(differing) / len(piaf) <= 0.005
 
-    client = piaf_app.test_client()
+    client = piaf_mixed_app.test_client()
     returned = with_link = with_difference = 0
     for question in _piaf_questions(300):
         body = client.post("/api/ask", json={"question": question, "k": 5}).get_json()
