@@ -8,15 +8,18 @@ handler, the CLI commands and the two blueprints.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from qa.config import DEFAULTS
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The app factory."""
+    """The app factory (Flask and the stack are imported here, so ``import qa.text`` stays light)."""
+    from flask import Flask
+
+    from qa.config import DEFAULTS
+
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("QA")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from qa.openapi import openapi_spec
-from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body
+from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body, story_json, story_of_article_json
 from qa.service import QAService
 from qa.server_timing import record_stages
 
@@ -33,7 +33,13 @@ def list_sources() -> Response:
 
 @bp.get("/api/sources/<path:source>")
 def get_source(source: str) -> Response:
-    return jsonify(article_json(service().article(source)))
+    article = service().article(source)
+    return jsonify({**article_json(article), "story": story_of_article_json(service().stories(), article.source)})
+
+
+@bp.get("/api/stories")
+def list_stories() -> Response:
+    return jsonify({"stories": [story_json(story) for story in service().stories().stories]})
 
 
 @bp.get("/healthz")

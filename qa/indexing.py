@@ -12,6 +12,8 @@ Layout of ``index/``::
     index/builds/<build id>/sentence_vectors.npy  their vectors (float16), memory-mapped
     index/builds/<build id>/alignment.json   passages of other articles reporting the same fact,
                                              and the differences found (qa.corroboration)
+    index/builds/<build id>/stories.json     articles grouped into stories, and each article's
+                                             specifics (qa.corroboration.stories)
 
 A build is written in a temporary folder under ``builds/``, renamed into place when
 complete, and published by replacing the ``current`` link with ``os.replace``, which is
@@ -42,7 +44,9 @@ import numpy as np
 
 from qa.citations import verify_citation
 from qa.corpus import Corpus, read_corpus, source_hashes
-from qa.corroboration import Alignment, align_corpus, alignment_problem, dense_neighbour_count
+from qa.corroboration import Alignment, alignment_problem, dense_neighbour_count
+from qa.corroboration.build import corroborate_corpus
+from qa.corroboration.stories import Stories, stories_problem
 from qa.embedder import Embedder
 from qa.lexical import LexicalIndex, term_set
 from qa.models import Article, Passage, Span
@@ -51,12 +55,13 @@ from qa.store import HNSW_THRESHOLD, StoreError, VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 ALIGNMENT = "alignment.json"
+STORIES = "stories.json"
 KEEP_BUILDS = 2
 
 
@@ -89,6 +94,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray | None  # (n, d) float16, memory-mapped; None when not built
     sentence_offsets: np.ndarray  # (passages + 1,) row ranges of each passage's sentences
     alignment: Alignment = field(default_factory=Alignment)  # computed at build time
+    stories: Stories = field(default_factory=Stories)  # computed at build time
 
     def passage_terms(self, passage_id: int) -> frozenset[str]:
         """The analysed terms of a passage (``qa.lexical.term_set``, cached)."""
@@ -261,15 +267,8 @@ def _build_locked(
     # The alignment's dense candidates come from the store: one batch search, exact below
     # the HNSW threshold, instead of a product of all the vectors (~90 s at 100k passages).
     neighbours = store.neighbours(vectors, dense_neighbour_count(passages))
-    alignment = align_corpus(
-        passages,
-        {a.source: a.text for a in corpus.articles},
-        vectors,
-        spans,
-        offsets,
-        sentence_vectors,
-        dense_neighbours=neighbours,
-    )
+    corroboration = corroborate_corpus(passages, articles, vectors, spans, offsets, sentence_vectors, neighbours)
+    alignment, stories = corroboration.alignment, corroboration.stories
     alignment_seconds = time.perf_counter() - alignment_started
 
     builds = index_dir / BUILDS
@@ -290,6 +289,7 @@ def _build_locked(
             # A plain .npy so that workers memory-map it and share its pages.
             np.save(staging / SENTENCE_VECTORS, sentence_vectors)
         (staging / ALIGNMENT).write_text(json.dumps(alignment.to_dict(), ensure_ascii=False), encoding="utf-8")
+        (staging / STORIES).write_text(json.dumps(stories.to_dict(), ensure_ascii=False), encoding="utf-8")
         info = store.info
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -306,6 +306,7 @@ def _build_locked(
             "lexical": {"library": "bm25s", "method": "lucene", "k1": options.bm25_k1, "b": options.bm25_b},
             "sentence_vectors": sentence_vectors is not None,
             "alignment": {"pairs": len(alignment.pairs()), "seconds": round(alignment_seconds, 3)},
+            "stories": {"count": len(stories.stories), "articles": len(stories.story_of)},
             "versions": _versions(),
             "files": {str(p.relative_to(staging)): _sha256(p) for p in _tree_files(staging)},
         }
@@ -401,6 +402,7 @@ def load_index(
         # copy per worker was 450 MB of private memory (bench/scale.py).
         sentence_vectors = np.load(vectors_path, mmap_mode="r" if mmap else None) if vectors_path.is_file() else None
         alignment = Alignment.from_dict(json.loads((build / ALIGNMENT).read_text(encoding="utf-8")))
+        stories = Stories.from_dict(json.loads((build / STORIES).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, StoreError) as error:
         raise IndexProblem(f"cannot read index build {build.name}: {error}") from error
     count = manifest.get("passages")
@@ -418,6 +420,9 @@ def load_index(
     problem = alignment_problem(alignment, passages, {source: a.text for source, a in articles.items()})
     if problem:
         raise IndexProblem(f"alignment does not fit the passages: {problem}")
+    problem = stories_problem(stories, list(articles))
+    if problem:
+        raise IndexProblem(f"stories do not fit the articles: {problem}")
     return LoadedIndex(
         build_id=build.name,
         path=build,
@@ -430,6 +435,7 @@ def load_index(
         sentence_vectors=sentence_vectors,
         sentence_offsets=offsets,
         alignment=alignment,
+        stories=stories,
     )
 
 

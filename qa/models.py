@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The kinds of difference corroboration reports, in the order the page lists them: the
+# OpenAPI document's enum and the page's labels (through ``data-difference-kinds``) read it.
+DIFFERENCE_KINDS = ("quote", "number", "date", "name", "hedge")
+
 
 @dataclass(frozen=True)
 class Article:
@@ -78,18 +82,22 @@ class Passage:
 
 @dataclass(frozen=True)
 class AlsoIn:
-    """A passage of another article that reports the same fact (``qa.corroboration``)."""
+    """A passage of another article that reports the same fact (``qa.corroboration``).
+
+    ``story`` is the id of the story both articles belong to (``GET /api/stories``).
+    """
 
     text: str
     citation: Citation
     score: float
+    story: str = ""
 
 
 @dataclass(frozen=True)
 class Difference:
     """A detail on which two aligned passages differ.
 
-    ``kind`` is ``quote``, ``number``, ``date``, ``name`` or ``hedge``; ``here`` and
+    ``kind`` is one of ``DIFFERENCE_KINDS``; ``here`` and
     ``there`` are exact slices of the two sources, at ``here_citation`` and
     ``there_citation``.
     """

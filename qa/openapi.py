@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from qa.indexing import package_version
+from qa.models import DIFFERENCE_KINDS
 from qa.schema import BLANK_FREE_PATTERN, Limits
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -66,8 +67,10 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                 "type": "array",
                 "items": {"$ref": "#/components/schemas/AlsoIn"},
                 "description": (
-                    "Passages of other articles that report the same fact, best aligned first; aligned at "
-                    "index time from dense similarity, shared terms, numbers and names."
+                    "Passages of other articles of the same story that report the same fact, best aligned "
+                    "first; aligned at index time from dense similarity, shared terms, numbers and names, "
+                    "and only when they share a specific (name, number, date, quote) beyond the story's "
+                    "common ones."
                 ),
             },
             "differences": {
@@ -125,7 +128,56 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
     article = {
         "type": "object",
         "required": ["source", "title", "text"],
-        "properties": {"source": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}},
+        "properties": {
+            "source": {"type": "string"},
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "story": {
+                "type": "object",
+                "nullable": True,
+                "required": ["id", "articles"],
+                "description": "The story this article belongs to, with its other articles; null when in none.",
+                "properties": {
+                    "id": {"type": "string"},
+                    "articles": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["source", "title"],
+                            "properties": {"source": {"type": "string"}, "title": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+    }
+    story_list = {
+        "type": "object",
+        "required": ["stories"],
+        "properties": {
+            "stories": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "titles", "sources", "shared"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Stable while the story keeps the same articles."},
+                        "titles": {"type": "array", "items": {"type": "string"}},
+                        "sources": {
+                            "type": "array",
+                            "minItems": 2,
+                            "items": {"type": "string"},
+                            "description": "The articles' file names, in the order of titles.",
+                        },
+                        "shared": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "The rare specifics (name:, names:, date:, year:, num:) most of its articles share.",
+                        },
+                    },
+                },
+            }
+        },
     }
     error = {
         "type": "object",
@@ -212,6 +264,13 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/stories": {
+                "get": {
+                    "summary": "List the stories: groups of articles that report the same event",
+                    "operationId": "listStories",
+                    "responses": {"200": {"description": "Stories.", **json_body("#/components/schemas/StoryList")}},
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "Health and index facts",
@@ -240,6 +299,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                     "properties": {
                         "text": {"type": "string", "description": "source_text[citation.start:citation.end]."},
                         "citation": {"$ref": "#/components/schemas/Citation"},
+                        "story": {"type": "string", "description": "Id of the story both articles belong to (GET /api/stories)."},
                     },
                 },
                 "Difference": {
@@ -248,7 +308,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                     "properties": {
                         "kind": {
                             "type": "string",
-                            "enum": ["quote", "number", "date", "name", "hedge"],
+                            "enum": list(DIFFERENCE_KINDS),
                             "description": (
                                 "quote: the same statement quoted in different words; number, date, name: a "
                                 "different value after normalising number words, units and dates; hedge: one "
@@ -269,6 +329,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                 },
                 "Article": article,
                 "SourceList": source_list,
+                "StoryList": story_list,
                 "Health": health,
                 "Error": error,
             }

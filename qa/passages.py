@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.models import Article, Citation, Passage, Span
+from qa.text.paragraphs import Line, paragraph_lines
 
 HEADING_MAX_WORDS = 12
 SHORT_LINE_WORDS = 12
@@ -52,38 +53,6 @@ _ABBREVIATIONS = frozenset(
 def approximate_token_count(text: str) -> int:
     """Count words and punctuation marks: a stand-in for a tokenizer in pure tests."""
     return len(re.findall(r"\w+|[^\w\s]", text))
-
-
-@dataclass(frozen=True)
-class Line:
-    """A non-blank line: its paragraph number and its span without edge whitespace."""
-
-    number: int
-    start: int
-    end: int
-
-
-def _is_blank(char: str) -> bool:
-    return char.isspace() or char in "\ufeff\u200b"
-
-
-def paragraph_lines(text: str) -> list[Line]:
-    """Return the non-blank lines of ``text`` as spans, trimmed of surrounding whitespace.
-
-    Line ends are ``\\n``, ``\\r\\n`` or ``\\r``; the trimmed span never includes them.
-    """
-    lines: list[Line] = []
-    number = 0
-    for match in re.finditer(r"[^\r\n]+", text):
-        start, end = match.start(), match.end()
-        while start < end and _is_blank(text[start]):
-            start += 1
-        while end > start and _is_blank(text[end - 1]):
-            end -= 1
-        if start < end:
-            number += 1
-            lines.append(Line(number, start, end))
-    return lines
 
 
 def _is_bullet(line_text: str) -> bool:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.text.mentions import CAPITALS, CARDINAL_PATTERN, MONTH_PATTERN, WEEKDAY_PATTERN
+
 
 @dataclass(frozen=True)
 class RankingSettings:
@@ -164,14 +166,10 @@ _ANSWER_TYPES = {
         re.IGNORECASE,
     ),
 }
-_MONTHS = (
-    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
 _SENTENCE_HAS = {
-    "number": re.compile(r"\d|\b(un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|cent|mille)\b", re.IGNORECASE),
-    "date": re.compile(rf"\b(\d{{1,2}} ({_MONTHS})|({_MONTHS})|(19|20)\d\d|hier|veille|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b", re.IGNORECASE),
-    "name": re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+|«"),
+    "number": re.compile(rf"\d|\b(un|{CARDINAL_PATTERN})\b", re.IGNORECASE),
+    "date": re.compile(rf"\b(\d{{1,2}} ({MONTH_PATTERN})|({MONTH_PATTERN})|(19|20)\d\d|hier|veille|{WEEKDAY_PATTERN})\b", re.IGNORECASE),
+    "name": re.compile(rf"(?<!^)(?<![.!?] )\b[{CAPITALS}][\w-]+|«"),
 }
 
 

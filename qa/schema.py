@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.errors import BadRequest, UnsupportedMediaType
+from qa.corroboration.stories import Stories, Story
 from qa.models import AlsoIn, Answer, Article, Citation, Difference, Hit
 
 
@@ -144,7 +145,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 def also_in_json(also_in: AlsoIn) -> dict[str, Any]:
     """An aligned passage of another article: its text and a citation like a passage's."""
-    return {"text": also_in.text, "citation": citation_json(also_in.citation)}
+    return {"text": also_in.text, "citation": citation_json(also_in.citation), "story": also_in.story}
 
 
 def difference_json(difference: Difference) -> dict[str, Any]:
@@ -156,6 +157,20 @@ def difference_json(difference: Difference) -> dict[str, Any]:
         "here_citation": citation_json(difference.here_citation),
         "there_citation": citation_json(difference.there_citation),
     }
+
+
+def story_json(story: Story) -> dict[str, Any]:
+    """A story: its id, its articles (sources and titles, in the same order), what they share."""
+    return {"id": story.id, "titles": list(story.titles), "sources": list(story.sources), "shared": list(story.shared)}
+
+
+def story_of_article_json(stories: Stories, source: str) -> dict[str, Any] | None:
+    """The story of one article with its *other* articles, or None when it is in no story."""
+    story = stories.of_source(source)
+    if story is None:
+        return None
+    others = [{"source": s, "title": t} for s, t in zip(story.sources, story.titles) if s != source]
+    return {"id": story.id, "articles": others}
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

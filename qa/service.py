@@ -16,6 +16,7 @@ from typing import Any
 
 from qa.config import build_options, ranking_settings, resolve_path
 from qa.corroboration import with_corroboration
+from qa.corroboration.stories import Stories
 from qa.embedder import Embedder, make_embedder
 from qa.indexing import LoadedIndex, build_index, current_build_id, ensure_index
 from qa.models import Answer, Article
@@ -107,8 +108,12 @@ class QAService:
         answer = ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
         # Corroboration was computed at index time: attaching it is a lookup.
         with StageTimes(answer.timings_ms).stage("corroboration"):
-            answer = with_corroboration(answer, index.alignment, index.passages, index.articles)
+            answer = with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)
         return answer
+
+    def stories(self) -> Stories:
+        """The multi-article stories of the current index (``qa.corroboration.stories``)."""
+        return self.index.stories
 
     def article(self, source: str) -> Article:
         """An indexed article by file name; names are looked up, never joined to a path."""

@@ -16,29 +16,17 @@ import shutil
 import pytest
 
 from qa.citations import verify_citation
-from qa.corroboration import (
-    Alignment,
-    FoundDifference,
-    Link,
-    alignment_problem,
-    compare_texts,
-    dates,
-    dates_agree,
-    hedges,
-    names,
-    parse_number_words,
-    quantities,
-    quotes,
-    same_name,
-    same_value,
-)
+from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
+from qa.corroboration.mentions import hedges, names, quotes, same_name
+from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_value
 from qa.indexing import IndexProblem, current_build, load_index
-from qa.models import Span
+from qa.models import DIFFERENCE_KINDS, Span
 from tests.conftest import DATA
+from tests.corroboration_helpers import compare_texts
 
 GOLD = DATA / "alignment_gold.jsonl"
-PRECISION_FLOOR = 0.85  # measured 0.91 with the bundled model (docs/quality.md)
-RECALL_FLOOR = 0.85  # measured 0.91
+PRECISION_FLOOR = 0.95  # issue 13; measured 1.00 with e5 (docs/quality.md, "Stories and facts")
+RECALL_FLOOR = 0.8  # issue 13; measured 0.82 with e5
 
 
 # --------------------------------------------------------------------------- numbers, units, dates
@@ -224,7 +212,7 @@ def check_corroboration(body: dict, articles: dict[str, str]) -> None:
             assert citation["source"] != passage["citation"]["source"]
             assert verify_citation(articles[citation["source"]], citation["start"], citation["end"], other["text"])
         for difference in passage["differences"]:
-            assert difference["kind"] in {"quote", "number", "date", "name", "hedge"}
+            assert difference["kind"] in DIFFERENCE_KINDS
             here, there = difference["here_citation"], difference["there_citation"]
             assert here["source"] == passage["citation"]["source"]
             assert passage["citation"]["start"] <= here["start"] < here["end"] <= passage["citation"]["end"]
@@ -312,7 +300,7 @@ def test_gold_set_precision_and_recall_on_the_real_model(real_app):
 
 @pytest.mark.slow
 def test_differences_between_the_seed_articles_are_the_reviewed_ones(real_app):
-    """Every difference found between the two seeds is one read and judged real (docs/quality.md)."""
+    """The differences found between the two seeds are exactly the seven read and judged real (docs/quality.md)."""
     index = real_app.extensions["qa"].index
     found = set()
     for pid, links in index.alignment.links.items():
@@ -339,9 +327,16 @@ def test_differences_between_the_seed_articles_are_the_reviewed_ones(real_app):
          "La conversation du 4 juillet avec Zelensky a été précipitée par l'appel de Trump à Poutine la veille, "
          "que le président américain a qualifié de « mauvais »."),
     }
-    assert found <= reviewed, found - reviewed
-    assert ("quote", "« Leur faire sentir la douleur »", "« leur faire payer la note »") in found
-    assert ("hedge", "Désormais, Moscou se réserve le droit de lancer", "pourraient prévoir") in found
+    # Found with e5 (sentence vectors on): the same hedge against the FT's second plain
+    # statement of the handover in Rome; read and judged real (docs/quality.md).
+    also_real = {
+        ("hedge", "aurait été transmise",
+         "Les discussions entre Trump et Zelensky ont conduit les États-Unis à communiquer au président ukrainien à "
+         "Rome la semaine dernière une liste d'armes potentielles pour Kiev, selon trois sources proches du dossier."),
+    }
+    # All seven real differences, and nothing unreviewed (issue 13: no spurious number or date).
+    assert found <= reviewed | also_real, found - reviewed - also_real
+    assert reviewed <= found, reviewed - found
 
 
 def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_path):
@@ -351,7 +346,9 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
 
     from bench.synth import write_corpus
     from qa.corpus import read_corpus
-    from qa.corroboration import AlignmentSettings, _candidates, _Corpus, dense_neighbour_count
+    from qa.corroboration import AlignmentSettings, dense_neighbour_count
+    from qa.corroboration.align import _candidates
+    from qa.corroboration.signals import SignalCorpus
     from qa.embedder import HashingEmbedder
     from qa.indexing import sentence_table, split_corpus
     from qa.passages import embedding_text
@@ -373,7 +370,7 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     neighbours = store.neighbours(vectors, dense_neighbour_count(passages, dense_only))
     assert neighbours.shape == (len(passages), dense_neighbour_count(passages, dense_only))
 
-    unit_corpus = _Corpus(passages, texts, vectors, spans, offsets, None)
+    unit_corpus = SignalCorpus(passages, texts, vectors, spans, offsets, None)
     from_store = _candidates(unit_corpus, dense_only, neighbours)
     from_product = _candidates(unit_corpus, dense_only)
     assert len(passages) > 250

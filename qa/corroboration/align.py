@@ -1,0 +1,203 @@
+"""Alignment: which passages of different articles of one story report the same fact.
+
+Candidates come cheaply (each passage's nearest passages from the vector store, and
+passages sharing rare terms), restricted to passages of other articles in the same
+story (``qa.corroboration.stories``); each candidate pair is scored by
+``SignalCorpus.similarity`` and kept only when it also shares a specific (a name,
+number, date or quote word) beyond the story's common ones. Differences are extracted
+once per kept pair (``qa.corroboration.differences``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from qa.corroboration.differences import differences_between
+from qa.corroboration.facts import FactGate
+from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
+from qa.corroboration.signals import SignalCorpus
+from qa.models import Passage
+
+# Same-article passages counted when asking the vector store for neighbours (see
+# ``dense_neighbour_count``): news articles here have ~11 passages, the seeds up to 20.
+MAX_SAME_SOURCE_NEIGHBOURS = 256
+
+def _candidates(
+    corpus: SignalCorpus, settings: AlignmentSettings, dense_neighbours: np.ndarray | None = None
+) -> dict[int, set[int]]:
+    """For each passage, passages of other articles worth scoring: dense and lexical neighbours.
+
+    The dense ones are the ``settings.candidates`` nearest passages of other articles:
+    from ``dense_neighbours`` (each passage's nearest ids, best first, ``-1`` padded, as the
+    vector store finds them) when given, else from a blocked product of all the vectors.
+    """
+    passages = corpus.passages
+    sources = np.array([p.citation.source for p in passages])
+    found: dict[int, set[int]] = defaultdict(set)
+    if dense_neighbours is not None:
+        for pid, row in enumerate(dense_neighbours):
+            others = [int(other) for other in row if other >= 0 and sources[other] != sources[pid]]
+            found[pid].update(others[: settings.candidates])
+    elif corpus.passage_vectors is not None and len(passages):
+        block = 1024
+        for lo in range(0, len(passages), block):
+            similarities = corpus.passage_vectors[lo : lo + block] @ corpus.passage_vectors.T
+            for row, scores in enumerate(similarities):
+                pid = lo + row
+                scores = np.where(sources == sources[pid], -np.inf, scores)
+                count = min(settings.candidates, int(np.isfinite(scores).sum()))
+                if count:
+                    for other in np.argpartition(-scores, count - 1)[:count]:
+                        found[pid].add(int(other))
+    postings: dict[str, list[int]] = defaultdict(list)
+    for pid, unit in enumerate(corpus.units):
+        for term in unit.terms:
+            postings[term].append(pid)
+    # A term in more passages than this is too common to be evidence of the same fact; a
+    # fixed cap keeps this loop linear in the corpus size.
+    common = min(max(50, len(passages) // 10), 100)
+    for pid, unit in enumerate(corpus.units):
+        overlap: Counter[int] = Counter()
+        for term, weight in unit.terms.items():
+            others = postings[term]
+            if len(others) > common:
+                continue
+            for other in others:
+                if passages[other].citation.source != passages[pid].citation.source:
+                    overlap[other] += weight * corpus.units[other].terms[term]
+        for other, _ in overlap.most_common(settings.candidates):
+            found[pid].add(other)
+    return found
+
+
+def dense_neighbour_count(passages: Sequence[Passage], settings: AlignmentSettings = AlignmentSettings()) -> int:
+    """How many nearest neighbours to ask the vector store for, per passage.
+
+    Enough that, once the passages of the same article are set aside, ``candidates`` of
+    other articles remain, as the all-pairs product gives; an article's own passages are
+    counted up to ``MAX_SAME_SOURCE_NEIGHBOURS``, so that one huge article cannot make
+    every search long (past that, a passage of such an article may get fewer dense
+    candidates; the lexical ones are unaffected).
+    """
+    per_source = Counter(p.citation.source for p in passages)
+    largest = max(per_source.values(), default=0)
+    return settings.candidates + min(largest, MAX_SAME_SOURCE_NEIGHBOURS)
+
+
+def align_corpus(
+    passages: Sequence[Passage],
+    articles: Mapping[str, str],
+    passage_vectors: np.ndarray | None,
+    sentence_spans: np.ndarray,
+    sentence_offsets: np.ndarray,
+    sentence_vectors: np.ndarray | None = None,
+    settings: AlignmentSettings = AlignmentSettings(),
+    dense_neighbours: np.ndarray | None = None,
+    story_of: Mapping[str, str] | None = None,
+    everyday_words: set[str] | None = None,
+) -> Alignment:
+    """Align the passages of different articles and list the differences of each aligned pair.
+
+    ``articles`` maps a source name to its exact text; ``sentence_spans`` holds rows
+    (passage id, start, end) and ``sentence_offsets`` each passage's row range, as the
+    index stores them. Vectors must be L2-normalised. ``dense_neighbours`` (optional, see
+    ``dense_neighbour_count``) gives each passage's nearest passages from the vector store,
+    which spares the all-pairs product of the vectors.
+
+    With ``story_of`` (source -> story id, ``qa.corroboration.stories``) each story is
+    aligned on its own (``_align_story``): its passages only, with signals (TF-IDF, name
+    IDF, the dense baseline) computed over the story, so a story's links do not depend on
+    the unrelated rest of the corpus; articles in no story get no links. Without it the
+    whole corpus is one group (the pre-story behaviour, kept for the candidate tests).
+    """
+    if story_of is None:
+        corpus = SignalCorpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
+        return Alignment(links=_align_group(corpus, settings, dense_neighbours, None), settings=settings)
+    members: dict[str, list[int]] = defaultdict(list)
+    for passage in passages:
+        story = story_of.get(passage.citation.source)
+        if story is not None:
+            members[story].append(passage.id)
+    links: dict[int, list[Link]] = {}
+    for story in sorted(members):
+        links.update(
+            _align_story(members[story], passages, articles, passage_vectors, sentence_spans, sentence_offsets,
+                         sentence_vectors, settings, story_of, everyday_words or set())
+        )
+    return Alignment(links=dict(sorted(links.items())), settings=settings)
+
+
+def _align_story(
+    ids: Sequence[int],
+    passages: Sequence[Passage],
+    articles: Mapping[str, str],
+    passage_vectors: np.ndarray | None,
+    sentence_spans: np.ndarray,
+    sentence_offsets: np.ndarray,
+    sentence_vectors: np.ndarray | None,
+    settings: AlignmentSettings,
+    story_of: Mapping[str, str],
+    everyday_words: set[str],
+) -> dict[int, list[Link]]:
+    """The links among one story's passages, in global passage ids."""
+    local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
+    rows: list[np.ndarray] = []
+    offsets = [0]
+    sentence_rows: list[int] = []
+    for position, pid in enumerate(ids):
+        lo, hi = int(sentence_offsets[pid]), int(sentence_offsets[pid + 1])
+        block = np.array(sentence_spans[lo:hi], dtype=np.int64).reshape(-1, 3)
+        block[:, 0] = position
+        rows.append(block)
+        sentence_rows.extend(range(lo, hi))
+        offsets.append(offsets[-1] + (hi - lo))
+    spans = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
+    vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
+    sentences = None if sentence_vectors is None else np.asarray(sentence_vectors)[sentence_rows]
+    corpus = SignalCorpus(local, articles, vectors, spans, np.array(offsets, dtype=np.int64), sentences)
+    gate = FactGate(local, articles, story_of, everyday_words, settings)
+    found = _align_group(corpus, settings, None, gate)
+    return {
+        ids[position]: [replace(link, passage=ids[link.passage]) for link in items] for position, items in found.items()
+    }
+
+
+def _align_group(
+    corpus: SignalCorpus, settings: AlignmentSettings, dense_neighbours: np.ndarray | None, gate: FactGate | None
+) -> dict[int, list[Link]]:
+    """Score the candidate pairs of one group of passages, keep each passage's best, find differences."""
+    scores: dict[tuple[int, int], float] = {}
+    for pid, others in _candidates(corpus, settings, dense_neighbours).items():
+        for other in others:
+            key = (min(pid, other), max(pid, other))
+            if key in scores:
+                continue
+            score = corpus.pair_score(key[0], key[1], settings)
+            if gate is not None and score >= settings.threshold and not gate.shares_a_fact(*key):
+                continue
+            scores[key] = score
+    # Keep each passage's best links first, then extract differences once per kept pair:
+    # differences cost about a millisecond a pair, scores a few microseconds.
+    ranked: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (a, b), score in scores.items():
+        if score >= settings.threshold:
+            ranked[a].append((round(score, 4), b))
+            ranked[b].append((round(score, 4), a))
+    best = {pid: sorted(items, key=lambda item: (-item[0], item[1]))[: settings.max_aligned] for pid, items in ranked.items()}
+    found: dict[tuple[int, int], list[FoundDifference]] = {}
+    kept: dict[int, list[Link]] = {}
+    for pid, items in best.items():
+        kept[pid] = []
+        for score, other in items:
+            key = (min(pid, other), max(pid, other))
+            if key not in found:
+                found[key] = differences_between(corpus, key[0], key[1], settings)
+            differences = found[key]
+            if pid != key[0]:
+                differences = [FoundDifference(d.kind, d.there, d.here) for d in differences]
+            kept[pid].append(Link(other, score, tuple(differences)))
+    return kept

@@ -1,0 +1,235 @@
+"""Differences of substance between two aligned passages, as exact spans of each source.
+
+Within an aligned pair, each sentence is paired with its best match on the other side
+(above ``AlignmentSettings.sentence_threshold``); on paired sentences this module
+compares quotes (by context and wording), quantities (normalised: "12 bombardiers" =
+"douze avions", "24 heures" = "en un jour"), dates (fields both state), names in the
+same role ("selon Peskov" / "selon Lavrov") and hedges kept by one side only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, same_name, words_of
+from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, fold, same_value
+from qa.corroboration.record import AlignmentSettings, FoundDifference
+from qa.corroboration.signals import SignalCorpus, Unit, line_before
+from qa.lexical import analyze
+from qa.models import Span
+
+def _quote_overlap(a: str, b: str) -> float:
+    """Share of the shorter quote's words found in the other, spelling variants included."""
+    words_a = {w for w in words_of(a) if len(w) > 1}
+    words_b = {w for w in words_of(b) if len(w) > 1}
+    if not words_a or not words_b:
+        return 0.0
+    if len(words_a) > len(words_b):
+        words_a, words_b = words_b, words_a
+    return sum(1 for w in words_a if any(same_name(w, other) for other in words_b)) / len(words_a)
+
+
+def _quote_agrees(a: str, b: str) -> bool:
+    """Two quotes say the same when their analysed terms are the same (inflection aside),
+    or when one is a cut of the other: every term of the shorter is in the longer (a
+    second outlet quoting part of the same words is no difference of substance)."""
+    terms_a, terms_b = set(analyze(a)), set(analyze(b))
+    return terms_a <= terms_b or terms_b <= terms_a
+
+
+def _compare_quotes(
+    corpus: SignalCorpus, here: int, there: int, matched: Sequence[tuple[Unit, Unit, float]], settings: AlignmentSettings
+) -> list[FoundDifference]:
+    source_a, source_b = corpus.text(here), corpus.text(there)
+    pa, pb = corpus.passages[here].citation, corpus.passages[there].citation
+    quotes_a = quotes(source_a[pa.start : pa.end], pa.start, line_before(source_a, pa.start))
+    quotes_b = quotes(source_b[pb.start : pb.end], pb.start, line_before(source_b, pb.start))
+    if not quotes_a or not quotes_b:
+        return []
+    def sentence_of(units: list[Unit], span: Span) -> Unit | None:
+        for unit in units:
+            if unit.span.start <= span.start < unit.span.end:
+                return unit
+        return None
+
+    left, right = corpus.sentences(here), corpus.sentences(there)
+    scored = []
+    for i, qa in enumerate(quotes_a):
+        for j, qb in enumerate(quotes_b):
+            sa, sb = sentence_of(left, qa.span), sentence_of(right, qb.span)
+            context = 0.0 if sa is None or sb is None else corpus.similarity(sa, sb, settings)
+            wording = _quote_overlap(qa.inner, qb.inner)
+            scored.append((0.5 * min(context, 1.0) + 0.5 * wording, i, j))
+    scored.sort(reverse=True)
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    found = []
+    for score, i, j in scored:
+        if i in used_a or j in used_b or score < settings.quote_threshold:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        if not _quote_agrees(quotes_a[i].inner, quotes_b[j].inner):
+            found.append(FoundDifference("quote", quotes_a[i].span, quotes_b[j].span))
+    return found
+
+
+def _compare_quantities(a: Unit, b: Unit) -> list[FoundDifference]:
+    found = []
+    by_dimension_b: dict[str, list[Quantity]] = defaultdict(list)
+    for q in b.quantities:
+        by_dimension_b[q.dimension].append(q)
+    counts_a = [q for q in a.quantities if q.dimension == "count"]
+    counts_b = by_dimension_b.get("count", [])
+    for q in a.quantities:
+        others = by_dimension_b.get(q.dimension, [])
+        if q.dimension == "count":
+            same_noun = [o for o in others if o.noun and o.noun == q.noun]
+            others = same_noun or (others if len(counts_a) == 1 and len(counts_b) == 1 else [])
+        if not others or any(same_value(q.value, o.value) for o in others):
+            continue
+        mine = [x for x in a.quantities if x.dimension == q.dimension]
+        unmatched = [o for o in others if not any(same_value(o.value, x.value) for x in mine)]
+        if unmatched:
+            found.append(FoundDifference("number", q.span, unmatched[0].span))
+    return found
+
+
+def _compare_dates(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+    found = []
+    dates_a = dates(source_a[a.span.start : a.span.end], a.span.start)
+    dates_b = dates(source_b[b.span.start : b.span.end], b.span.start)
+    for da in dates_a:
+        comparable = [db for db in dates_b if dates_comparable(da, db)]
+        if comparable and not any(dates_agree(da, db) for db in comparable):
+            found.append(FoundDifference("date", da.span, comparable[0].span))
+    return found
+
+
+def _word_before(text: str, start: int) -> str:
+    words = words_of(text[max(0, start - 40) : start])
+    return words[-1] if words else ""
+
+
+# Words before a name that say which role it plays: "selon Peskov" / "selon Lavrov".
+_ROLE_SLOTS = frozenset(
+    {"selon", "president", "presidente", "ministre", "porte-parole", "secretaire", "general", "chef", "dirigeant",
+     "premier", "directeur", "directrice", "ambassadeur", "commandant", "par", "gouverneur", "maire", "depute",
+     "senateur", "patron", "conseiller", "envoye", "emissaire", "homologue"}
+)
+
+
+def _compare_names(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+    """Different names in the same role: "selon Peskov" / "selon Lavrov", "président X" / "président Y".
+
+    A group of names is shared when any of its names is on the other side (so
+    "Vladimir Poutine" and "Poutine" agree), spelling variants included.
+    """
+    groups_a = name_groups(source_a[a.span.start : a.span.end], a.span.start)
+    groups_b = name_groups(source_b[b.span.start : b.span.end], b.span.start)
+    keys_a = [n.key for g in groups_a for n in g]
+    keys_b = [n.key for g in groups_b for n in g]
+    only_a = [g for g in groups_a if not any(same_name(n.key, k) for n in g for k in keys_b)]
+    only_b = [g for g in groups_b if not any(same_name(n.key, k) for n in g for k in keys_a)]
+    found = []
+    used: set[int] = set()
+    for group in only_a:
+        slot = _word_before(source_a, group[0].span.start)
+        if slot not in _ROLE_SLOTS:
+            continue
+        for index, other in enumerate(only_b):
+            if index not in used and _word_before(source_b, other[0].span.start) == slot:
+                used.add(index)
+                found.append(
+                    FoundDifference("name", Span(group[0].span.start, group[-1].span.end), Span(other[0].span.start, other[-1].span.end))
+                )
+                break
+    return found
+
+
+def _tokens_with_spans(text: str, offset: int) -> list[tuple[str, int, int]]:
+    return [(fold(m.group(0)).replace("’", "'"), offset + m.start(), offset + m.end()) for m in WORD.finditer(text)]
+
+
+_PHRASE_EDGE_WORDS = frozenset(
+    {"le", "la", "les", "l'", "un", "une", "des", "de", "d'", "du", "a", "au", "aux", "et", "en", "ou", "que", "qu'",
+     "qui", "mais", "donc", "ces", "ce", "cette", "son", "sa", "ses", "leur", "leurs", "d'une", "d'un", "l", "d",
+     "il", "elle", "ils", "elles", "qu'il", "qu'elle", "qu'ils", "qu'elles", "s'il", "s'ils", "on"}
+)
+
+
+def _plain_phrase(hedged: Unit, hedge: Hedge, plain: Unit, source_h: str, source_p: str) -> Span:
+    """The words of the plain sentence standing where the hedge stands in the hedged one.
+
+    Anchors are analysed terms shared by both sentences: the phrase runs from after the
+    last anchor before the hedge to before the first anchor after it. Falls back to the
+    whole plain sentence when the phrase would be empty or long.
+    """
+    def stems(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        out = []
+        for word, start, end in tokens:
+            terms = analyze(word)
+            if terms:
+                out.append((terms[0], start, end))
+        return out
+
+    hedged_tokens = stems(_tokens_with_spans(source_h[hedged.span.start : hedged.span.end], hedged.span.start))
+    plain_tokens = stems(_tokens_with_spans(source_p[plain.span.start : plain.span.end], plain.span.start))
+    plain_terms = [t for t, _, _ in plain_tokens]
+    before = [t for t, s, e in hedged_tokens if e <= hedge.span.start and t in plain_terms]
+    after = [t for t, s, e in hedged_tokens if s >= hedge.span.end and t in plain_terms]
+    lo = plain.span.start
+    if before:
+        positions = [i for i, (t, _, _) in enumerate(plain_tokens) if t == before[-1]]
+        lo = plain_tokens[positions[0]][2]
+    hi = plain.span.end
+    if after:
+        positions = [i for i, (t, s, _) in enumerate(plain_tokens) if t == after[0] and s >= lo]
+        if positions:
+            hi = plain_tokens[positions[0]][1]
+    words = _tokens_with_spans(source_p[lo:hi], lo)
+    while words and (words[0][0] in _PHRASE_EDGE_WORDS or not any(c.isalnum() for c in words[0][0])):
+        words.pop(0)
+    while words and words[-1][0] in _PHRASE_EDGE_WORDS:
+        words.pop()
+    if len(words) > 8 and not before and after and hi < plain.span.end:
+        # The hedge opens its clause: keep the few words just before the next shared word.
+        words = words[-3:]
+        while words and words[0][0] in _PHRASE_EDGE_WORDS:
+            words.pop(0)
+    if not words or len(words) > 8:
+        return plain.span
+    return Span(words[0][1], words[-1][2])
+
+
+def _compare_hedges(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+    hedges_a = hedges(source_a[a.span.start : a.span.end], a.span.start)
+    hedges_b = hedges(source_b[b.span.start : b.span.end], b.span.start)
+    if bool(hedges_a) == bool(hedges_b):
+        return []
+    if hedges_a:
+        return [FoundDifference("hedge", hedges_a[0].span, _plain_phrase(a, hedges_a[0], b, source_a, source_b))]
+    return [FoundDifference("hedge", _plain_phrase(b, hedges_b[0], a, source_b, source_a), hedges_b[0].span)]
+
+
+def differences_between(corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings) -> list[FoundDifference]:
+    """Differences of substance between two aligned passages, as spans of each source."""
+    source_a, source_b = corpus.text(here), corpus.text(there)
+    matched = [(a, b, s) for a, b, s in corpus.sentence_matches(here, there, settings) if s >= settings.sentence_threshold]
+    found = _compare_quotes(corpus, here, there, matched, settings)
+    quoted_a = [d.here for d in found]
+    for a, b, score in matched:
+        found.extend(_compare_quantities(a, b))
+        found.extend(_compare_dates(a, b, source_a, source_b))
+        found.extend(_compare_names(a, b, source_a, source_b))
+        if score >= settings.hedge_sentence_threshold:
+            found.extend(_compare_hedges(a, b, source_a, source_b))
+    unique: list[FoundDifference] = []
+    for d in found:
+        if d.kind != "quote" and any(q.start <= d.here.start < q.end for q in quoted_a):
+            continue  # already reported as part of a differing quote
+        if d not in unique:
+            unique.append(d)
+    return unique
+

@@ -1,0 +1,221 @@
+"""Quantities and dates in text, normalised so that different wordings of one fact agree.
+
+"12 bombardiers" and "douze avions" are both the count 12; "1 600 km", "environ 1 600
+kilomètres" and "994 miles" are one distance; "24 heures" and "en un jour" one duration;
+"4 juillet 2025" agrees with "le 4 juillet". Each mention keeps its exact span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.lexical import analyze, fold_accents
+from qa.models import Span
+from qa.text.mentions import MONTH_PATTERN_FR, MONTHS, NUMBER_WORDS, ONE_WORDS, SCALE_WORDS, WEEKDAY_PATTERN
+
+# "un"/"une" count as 1 only before a unit ("en un jour"), never as an article.
+# unit word (folded, lower case) -> (dimension, factor to the dimension's base unit)
+_UNITS: dict[str, tuple[str, float]] = {
+    "km": ("distance", 1.0), "kilometre": ("distance", 1.0), "kilometres": ("distance", 1.0),
+    "kilometer": ("distance", 1.0), "kilometers": ("distance", 1.0),
+    "m": ("distance", 0.001), "metre": ("distance", 0.001), "metres": ("distance", 0.001),
+    "mile": ("distance", 1.609344), "miles": ("distance", 1.609344),
+    "minute": ("duration", 1 / 60), "minutes": ("duration", 1 / 60),
+    "h": ("duration", 1.0), "heure": ("duration", 1.0), "heures": ("duration", 1.0),
+    "hour": ("duration", 1.0), "hours": ("duration", 1.0),
+    "jour": ("duration", 24.0), "jours": ("duration", 24.0), "journee": ("duration", 24.0),
+    "day": ("duration", 24.0), "days": ("duration", 24.0),
+    "semaine": ("duration", 168.0), "semaines": ("duration", 168.0),
+    "mois": ("duration", 730.0), "an": ("duration", 8760.0), "ans": ("duration", 8760.0),
+    "annee": ("duration", 8760.0), "annees": ("duration", 8760.0),
+    "%": ("percent", 1.0), "pourcent": ("percent", 1.0),
+    "dixieme": ("fraction", 0.1), "dixiemes": ("fraction", 0.1), "centieme": ("fraction", 0.01),
+    "centiemes": ("fraction", 0.01), "millieme": ("fraction", 0.001), "milliemes": ("fraction", 0.001),
+    "dollar": ("usd", 1.0), "dollars": ("usd", 1.0), "$": ("usd", 1.0),
+    "euro": ("eur", 1.0), "euros": ("eur", 1.0), "€": ("eur", 1.0),
+    "tonne": ("mass", 1.0), "tonnes": ("mass", 1.0), "kg": ("mass", 0.001),
+}
+_RELATIVE_TOLERANCE = 0.02
+
+_NUMBER_WORD_ALTERNATION = "|".join(
+    sorted((re.escape(w) for w in [*NUMBER_WORDS, *SCALE_WORDS, *ONE_WORDS]), key=len, reverse=True)
+)
+_DIGITS = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
+_WORD_NUMBER = rf"(?:{_NUMBER_WORD_ALTERNATION})(?:(?:-|\s+|\s+et\s+|-et-)(?:{_NUMBER_WORD_ALTERNATION}))*"
+_QUANTITY = re.compile(
+    rf"(?<![\w.,])(?P<number>{_DIGITS}|{_WORD_NUMBER})(?![\w])"
+    r"(?:\s*(?P<unit>%|\$|€|pour\s+cent|[^\W\d_]+))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number found in text, normalised: value in the base unit of its dimension.
+
+    ``dimension`` is ``distance`` (km), ``duration`` (hours), ``percent``, a currency,
+    ``mass`` (tonnes) or ``count``; for a count, ``noun`` is the folded stem of the word
+    counted ("12 bombardiers" -> ``bombardi``).
+    """
+
+    value: float
+    dimension: str
+    noun: str
+    span: Span
+
+
+def parse_number_words(words: str) -> float | None:
+    """The value of a French number written in words ("douze", "quatre-vingt-dix", "deux mille")."""
+    tokens = [t for t in re.split(r"[\s\-]+", words.lower()) if t and t != "et"]
+    if not tokens:
+        return None
+    total = 0.0
+    current = 0.0
+    previous = None
+    for token in tokens:
+        if token in ONE_WORDS:
+            current += 1
+        elif token in ("cent", "cents"):
+            current = max(current, 1) * 100
+        elif token == "mille":
+            total += max(current, 1) * 1000
+            current = 0
+        elif token in SCALE_WORDS:
+            total += max(current, 1) * SCALE_WORDS[token]
+            current = 0
+        elif token in ("vingt", "vingts") and previous == "quatre":
+            current = current - 4 + 80
+        elif token in NUMBER_WORDS:
+            value = NUMBER_WORDS[token]
+            if value == 10 and previous in ("soixante", "vingt", "vingts"):
+                current += 10
+            elif value < 10 and previous == "dix":
+                current += value  # dix-sept: 10 + 7
+            else:
+                current += value
+        else:
+            return None
+        previous = token
+    return total + current
+
+
+def _parse_digits(text: str) -> float:
+    compact = re.sub(r"[ \u00a0\u202f]", "", text)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", compact):
+        compact = compact.replace(",", "")
+    return float(compact.replace(",", "."))
+
+
+def quantities(text: str, offset: int = 0) -> list[Quantity]:
+    """Every quantity in ``text``, normalised; spans are ``offset``-based.
+
+    Years (1900 to 2100 with no unit) are dates, not quantities; "un"/"une" is a
+    quantity only when a unit follows ("en un jour").
+    """
+    found: list[Quantity] = []
+    for match in _QUANTITY.finditer(text):
+        raw = match.group("number")
+        unit_word = match.group("unit") or ""
+        folded_unit = fold(re.sub(r"\s+", "", unit_word))
+        is_word = not raw[0].isdigit()
+        if is_word:
+            value = parse_number_words(raw)
+            if value is None:
+                continue
+        else:
+            value = _parse_digits(raw)
+        end = match.end("number")
+        scale = SCALE_WORDS.get(unit_word.lower())
+        if scale and not is_word:
+            value *= scale
+            end = match.end("unit")
+            following = re.match(r"\s*(?:de\s+|d')?([^\W\d_]+|\$|€)", text[end:])
+            folded_unit = fold(following.group(1)) if following else ""
+            if folded_unit in _UNITS:
+                end += following.end()
+        if folded_unit in _UNITS:
+            dimension, factor = _UNITS[folded_unit]
+            value *= factor
+            if not scale or end == match.end("number"):
+                end = match.end("unit")
+            noun = ""
+        else:
+            if raw.lower() in ONE_WORDS or (raw.lower() == "neuf" and not unit_word):
+                continue  # an article, or "neuf" meaning "new"
+            if not is_word and value.is_integer() and 1900 <= value <= 2100:
+                continue  # a year: handled by dates()
+            if unit_word.lower() in MONTHS or fold(unit_word) in MONTHS:
+                continue  # "4 juillet": a date
+            dimension = "count"
+            stems = analyze(unit_word) if unit_word else []
+            noun = stems[0] if stems else ""
+        found.append(Quantity(float(value), dimension, noun, Span(offset + match.start("number"), offset + end)))
+    return found
+
+
+def same_value(a: float, b: float) -> bool:
+    """Whether two normalised values agree, within rounding of unit conversions (2 %)."""
+    return abs(a - b) <= _RELATIVE_TOLERANCE * max(abs(a), abs(b), 1e-9)
+
+
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A calendar date or weekday in text: any of day, month, year may be unknown (0)."""
+
+    day: int
+    month: int
+    year: int
+    weekday: str
+    span: Span
+
+
+_DATE = re.compile(
+    rf"\b(?:(?P<day>\d{{1,2}}|1er|premier)\s+)?(?P<month>{MONTH_PATTERN_FR})(?:\s+(?P<year>(?:19|20)\d{{2}}))?\b"
+    rf"|\b(?P<weekday>{WEEKDAY_PATTERN})\b"
+    rf"|\b(?:en|de|depuis)\s+(?P<lone_year>(?:19|20)\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
+def dates(text: str, offset: int = 0) -> list[DateMention]:
+    """Dates in ``text``: "4 juillet 2025", "le 4 juillet", "début juin", "lundi", "en 2024"."""
+    found = []
+    for match in _DATE.finditer(text):
+        if match.group("weekday"):
+            found.append(DateMention(0, 0, 0, match.group("weekday").lower(), Span(offset + match.start(), offset + match.end())))
+            continue
+        if match.group("lone_year"):
+            found.append(DateMention(0, 0, int(match.group("lone_year")), "", Span(offset + match.start("lone_year"), offset + match.end())))
+            continue
+        month_word = match.group("month")
+        day_text = match.group("day")
+        day = 0 if not day_text else (1 if day_text.lower() in ("1er", "premier") else int(day_text))
+        year = int(match.group("year")) if match.group("year") else 0
+        found.append(DateMention(day, MONTHS[fold(month_word)], year, "", Span(offset + match.start(), offset + match.end())))
+    return found
+
+
+def dates_agree(a: DateMention, b: DateMention) -> bool:
+    """Two dates agree when every field both of them state is equal."""
+    if a.weekday or b.weekday:
+        return not (a.weekday and b.weekday) or a.weekday == b.weekday
+    for x, y in ((a.day, b.day), (a.month, b.month), (a.year, b.year)):
+        if x and y and x != y:
+            return False
+    return True
+
+
+def dates_comparable(a: DateMention, b: DateMention) -> bool:
+    """Whether two mentions state at least one field in common (weekday, day, month or year)."""
+    if a.weekday or b.weekday:
+        return bool(a.weekday and b.weekday)
+    return bool((a.month and b.month) or (a.year and b.year))
+
+
+
+def fold(word: str) -> str:
+    """Lower-cased and accent-folded."""
+    return fold_accents(word.lower())

@@ -1,0 +1,143 @@
+"""What alignment produces and the index stores: settings, links, differences, checks.
+
+``Alignment`` maps each passage id to its ``Link``s (aligned passages of other articles,
+best first, each with the ``FoundDifference``s of the pair as spans of the two sources);
+it is written as ``alignment.json`` and checked on load by ``alignment_problem``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.models import DIFFERENCE_KINDS, Passage, Span
+
+@dataclass(frozen=True)
+class AlignmentSettings:
+    """Weights of the signals and thresholds; calibrated on the gold set (docs/quality.md).
+
+    score = lexical + dense_weight * max(dense - baseline, 0) + number_weight * numbers
+            + name_weight * names
+
+    ``baseline`` is the mean dense similarity of passages of different articles in the
+    corpus: news on one topic are all "similar" to a sentence model, so only the excess
+    over that baseline is evidence of the same fact.
+    """
+
+    dense_weight: float = 0.50
+    # Count the dense excess in standard deviations of the group's cross-article similarity
+    # rather than in cosine: models differ in how wide their cosines spread (e5's sit in a
+    # narrow band), so the same weight then means the same evidence for any model.
+    dense_in_spreads: bool = False
+    number_weight: float = 0.03
+    name_weight: float = 0.10
+    threshold: float = 0.165
+    max_aligned: int = 5
+    candidates: int = 12
+    sentence_threshold: float = 0.16
+    hedge_sentence_threshold: float = 0.20
+    quote_threshold: float = 0.20
+    # Within a story, a specific found in more than this share of its passages is one of
+    # the story's common words, no evidence that two passages report one fact.
+    story_common_share: float = 0.15
+    # Terms used by at most this share of a story's passages (or two) are distinctive; a
+    # pair sharing this many of them shares a fact even without a name, number or date.
+    distinctive_share: float = 0.1
+    min_distinctive_terms: int = 1
+
+    def to_dict(self) -> dict[str, float]:
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class FoundDifference:
+    """A difference between two aligned passages: a span of each source."""
+
+    kind: str
+    here: Span
+    there: Span
+
+
+@dataclass(frozen=True)
+class Link:
+    """An aligned passage of another article, with its score and the differences found."""
+
+    passage: int
+    score: float
+    differences: tuple[FoundDifference, ...] = ()
+
+
+@dataclass
+class Alignment:
+    """For each passage id, its aligned passages of other articles, best first."""
+
+    links: dict[int, list[Link]] = field(default_factory=dict)
+    settings: AlignmentSettings = AlignmentSettings()
+
+    def of(self, passage_id: int) -> list[Link]:
+        return self.links.get(passage_id, [])
+
+    def pairs(self) -> set[tuple[int, int]]:
+        """Aligned pairs as (smaller id, larger id)."""
+        return {(min(a, l.passage), max(a, l.passage)) for a, links in self.links.items() for l in links}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings.to_dict(),
+            "links": {
+                str(pid): [
+                    {
+                        "passage": link.passage,
+                        "score": link.score,
+                        "differences": [
+                            {"kind": d.kind, "here": [d.here.start, d.here.end], "there": [d.there.start, d.there.end]}
+                            for d in link.differences
+                        ],
+                    }
+                    for link in links
+                ]
+                for pid, links in sorted(self.links.items())
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Alignment:
+        settings = AlignmentSettings(**data.get("settings", {}))
+        links = {
+            int(pid): [
+                Link(
+                    passage=int(item["passage"]),
+                    score=float(item["score"]),
+                    differences=tuple(
+                        FoundDifference(d["kind"], Span(*d["here"]), Span(*d["there"])) for d in item["differences"]
+                    ),
+                )
+                for item in items
+            ]
+            for pid, items in data.get("links", {}).items()
+        }
+        return cls(links=links, settings=settings)
+
+
+def alignment_problem(alignment: Alignment, passages: Sequence[Passage], articles: Mapping[str, str]) -> str:
+    """What is wrong with a stored alignment for these passages ("" when it fits them)."""
+    count = len(passages)
+    for pid, links in alignment.links.items():
+        if not 0 <= pid < count:
+            return f"passage {pid} does not exist"
+        here = passages[pid].citation
+        for link in links:
+            if not 0 <= link.passage < count:
+                return f"passage {link.passage} does not exist"
+            there = passages[link.passage].citation
+            if there.source == here.source:
+                return f"passages {pid} and {link.passage} are from the same article"
+            for difference in link.differences:
+                if difference.kind not in DIFFERENCE_KINDS:
+                    return f"unknown difference kind {difference.kind!r}"
+                inside_here = here.start <= difference.here.start < difference.here.end <= here.end
+                inside_there = there.start <= difference.there.start < difference.there.end <= there.end
+                if not (inside_here and inside_there):
+                    return f"a difference of passages {pid} and {link.passage} lies outside them"
+    return ""

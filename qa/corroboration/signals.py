@@ -1,0 +1,217 @@
+"""The signals alignment compares, computed once per corpus: terms, vectors, numbers, names.
+
+``SignalCorpus`` holds, for every passage (and, on demand, every sentence), a ``Unit``:
+its TF-IDF vector of analysed terms (attribution words left out), its normalised
+quantities, its name keys (spelling variants folded) and its embedding. ``similarity``
+combines them; ``AlignmentSettings`` (``qa.corroboration.record``) weighs them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.corroboration.mentions import NameCanon, names
+from qa.corroboration.numbers import Quantity, quantities, same_value
+from qa.corroboration.record import AlignmentSettings
+from qa.lexical import analyze
+from qa.models import Passage, Span
+
+def _quantity_keys(found: Sequence[Quantity]) -> list[tuple[str, float]]:
+    return [(q.dimension, q.value) for q in found if q.dimension != "count" or q.value >= 2]
+
+
+def number_overlap(a: Sequence[Quantity], b: Sequence[Quantity]) -> float:
+    """Share of the smaller side's quantities found on the other side (same dimension and value)."""
+    keys_a, keys_b = _quantity_keys(a), _quantity_keys(b)
+    if not keys_a or not keys_b:
+        return 0.0
+    shared = sum(1 for d, v in keys_a if any(d == e and same_value(v, w) for e, w in keys_b))
+    return shared / min(len(keys_a), len(keys_b))
+
+
+def name_overlap(a: Sequence[str], b: Sequence[str], idf: Mapping[str, float]) -> float:
+    """IDF-weighted Dice overlap of two sets of name keys (canonicalised by ``NameCanon``)."""
+    set_a, set_b = set(a), set(b)
+    if not set_a or not set_b:
+        return 0.0
+
+    def weight(key: str) -> float:
+        return idf.get(key, 1.0)
+
+    shared = set_a & set_b
+    total = sum(map(weight, set_a)) + sum(map(weight, set_b))
+    return 2 * sum(map(weight, shared)) / total if total else 0.0
+
+
+# Attribution words ("selon deux sources proches du dossier", "a déclaré un responsable"):
+# every news passage has them, so sharing them is no evidence of sharing a fact.
+ATTRIBUTION_TERMS = frozenset(
+    analyze(
+        "selon source sources proche proches personne personnes informée informées courant déclaré déclare "
+        "responsable responsables indiqué affirmé dit dossier dossiers discussions expliqué ajouté"
+    )
+)
+
+
+def alignment_terms(text: str) -> list[str]:
+    """The analysed terms of ``text`` that alignment compares: attribution words left out."""
+    return [term for term in analyze(text) if term not in ATTRIBUTION_TERMS]
+
+
+class _TfIdf:
+    """TF-IDF vectors of analysed terms over a set of texts, for cosine similarity."""
+
+    def __init__(self, documents: Sequence[list[str]]):
+        frequency: Counter[str] = Counter()
+        for terms in documents:
+            frequency.update(set(terms))
+        count = max(len(documents), 1)
+        self.idf = {term: math.log(1 + count / df) for term, df in frequency.items()}
+        self.default_idf = math.log(1 + count)
+
+    def vector(self, terms: Sequence[str]) -> dict[str, float]:
+        counts = Counter(terms)
+        vector = {t: (1 + math.log(c)) * self.idf.get(t, self.default_idf) for t, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        return {t: v / norm for t, v in vector.items()}
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return float(sum(v * b.get(t, 0.0) for t, v in a.items()))
+
+
+@dataclass
+class Unit:
+    """A passage or a sentence, with the signals alignment compares."""
+
+    span: Span
+    terms: dict[str, float]
+    quantities: list[Quantity]
+    names: list[str]
+    vector: np.ndarray | None
+
+
+
+def line_before(text: str, start: int) -> str:
+    end = text.rfind("\n", 0, start)
+    while end > 0 and not text[:end].rstrip("\r\n").strip():
+        end = -1
+    if end <= 0:
+        return ""
+    head = text[:end].rstrip("\r\n")
+    return head[head.rfind("\n") + 1 :]
+
+
+def _cross_source_baseline(vectors: np.ndarray | None, sources: Sequence[str], sample: int = 2000) -> tuple[float, float]:
+    """Mean and standard deviation of the similarity of passages of different articles
+    (on a fixed sample when large)."""
+    if vectors is None or len(vectors) < 2:
+        return 0.0, 1.0
+    rows = np.arange(len(vectors))
+    if len(rows) > sample:
+        rows = np.random.default_rng(0).choice(rows, sample, replace=False)
+    chosen = vectors[rows]
+    similarities = chosen @ chosen.T
+    labels = np.array(sources)[rows]
+    different = labels[:, None] != labels[None, :]
+    if not different.any():
+        return 0.0, 1.0
+    values = similarities[different]
+    return float(values.mean()), max(float(values.std()), 1e-3)
+
+
+class SignalCorpus:
+    """The signals of every passage and sentence, computed once."""
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        articles: Mapping[str, str],
+        passage_vectors: np.ndarray | None,
+        sentence_spans: np.ndarray,
+        sentence_offsets: np.ndarray,
+        sentence_vectors: np.ndarray | None,
+    ):
+        self.passages = passages
+        self.articles = articles
+        self.passage_vectors = None if passage_vectors is None else np.asarray(passage_vectors, dtype=np.float32)
+        self.sentence_vectors = None if sentence_vectors is None else np.asarray(sentence_vectors, dtype=np.float32)
+        self.sentence_spans = sentence_spans
+        self.sentence_offsets = sentence_offsets
+        terms = [alignment_terms(p.text) for p in passages]
+        self.tfidf = _TfIdf(terms)
+        self.canon = NameCanon()
+        name_lists = [[self.canon(n.key) for n in names(p.text)] for p in passages]
+        frequency: Counter[str] = Counter()
+        for keys in name_lists:
+            frequency.update(set(keys))
+        count = max(len(passages), 1)
+        self.name_idf = {key: math.log(1 + count / df) for key, df in frequency.items()}
+        self.units = [
+            Unit(
+                span=Span(p.citation.start, p.citation.end),
+                terms=self.tfidf.vector(terms[i]),
+                quantities=quantities(p.text, p.citation.start),
+                names=name_lists[i],
+                vector=None if self.passage_vectors is None else self.passage_vectors[i],
+            )
+            for i, p in enumerate(passages)
+        ]
+        self._sentences: dict[int, list[Unit]] = {}
+        self.baseline, self.spread = _cross_source_baseline(self.passage_vectors, [p.citation.source for p in passages])
+
+    def text(self, passage_id: int) -> str:
+        return self.articles[self.passages[passage_id].citation.source]
+
+    def sentences(self, passage_id: int) -> list[Unit]:
+        cached = self._sentences.get(passage_id)
+        if cached is not None:
+            return cached
+        lo, hi = int(self.sentence_offsets[passage_id]), int(self.sentence_offsets[passage_id + 1])
+        source = self.text(passage_id)
+        units = []
+        for row in range(lo, hi):
+            start, end = int(self.sentence_spans[row][1]), int(self.sentence_spans[row][2])
+            sentence = source[start:end]
+            units.append(
+                Unit(
+                    span=Span(start, end),
+                    terms=self.tfidf.vector(alignment_terms(sentence)),
+                    quantities=quantities(sentence, start),
+                    names=[self.canon(n.key) for n in names(sentence)],
+                    vector=None if self.sentence_vectors is None else self.sentence_vectors[row],
+                )
+            )
+        self._sentences[passage_id] = units
+        return units
+
+    def similarity(self, a: Unit, b: Unit, settings: AlignmentSettings) -> float:
+        """The alignment score of two units (passages or sentences)."""
+        dense = 0.0 if a.vector is None or b.vector is None else float(a.vector @ b.vector)
+        return (
+            _cosine(a.terms, b.terms)
+            + settings.dense_weight * max(dense - self.baseline, 0.0) / (self.spread if settings.dense_in_spreads else 1.0)
+            + settings.number_weight * number_overlap(a.quantities, b.quantities)
+            + settings.name_weight * name_overlap(a.names, b.names, self.name_idf)
+        )
+
+    def sentence_matches(self, here: int, there: int, settings: AlignmentSettings) -> list[tuple[Unit, Unit, float]]:
+        """Sentence pairs where one is the other's best match, best first."""
+        left, right = self.sentences(here), self.sentences(there)
+        if not left or not right:
+            return []
+        scores = np.array([[self.similarity(a, b, settings) for b in right] for a in left])
+        chosen = {(i, int(scores[i].argmax())) for i in range(len(left))}
+        chosen |= {(int(scores[:, j].argmax()), j) for j in range(len(right))}
+        return sorted(((left[i], right[j], float(scores[i, j])) for i, j in chosen), key=lambda m: -m[2])
+
+    def pair_score(self, here: int, there: int, settings: AlignmentSettings) -> float:
+        return self.similarity(self.units[here], self.units[there], settings)
+
