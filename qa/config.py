@@ -74,6 +74,17 @@ DEFAULTS: dict[str, Any] = {
     "PRELOAD_MODEL": True,
     "THREADS": 2,
     "TIMEOUT": 60,
+    # Seconds a client has to send a whole request (head and body) once its connection is
+    # open, or once it starts its next request on a kept-alive one; then 408 and closed.
+    # Requests are read on each worker's event loop, so a slow client holds no thread
+    # (qa/worker.py, docs/reliability.md).
+    "REQUEST_TIMEOUT": 10,
+    # Seconds an idle kept-alive connection stays open.
+    "KEEPALIVE": 5,
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: a count of
+    # proxies in front (every request comes through them), or a list of their addresses
+    # or networks. Empty: forwarded headers are ignored (qa/security.py).
+    "TRUSTED_PROXIES": "",
     # Set by ``qa serve`` for its workers, not by hand: the id of the build whose file
     # checksums the master has just verified, so that each worker does not hash the same
     # files again (~600 MB at 100k passages). Any other build is verified as it loads.

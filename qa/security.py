@@ -19,19 +19,32 @@ by all ``/api/`` routes (pages, static files and ``/healthz`` are not counted), 
 memory, so per worker process. Over the limit a client gets ``429`` with ``Retry-After``
 and the usual JSON error body. It is on by default (``120/minute;2000/hour``, see
 ``qa/config.py``); the tests and benchmarks set it to ``""`` (off) unless a test is about
-it. Behind a reverse proxy every client has the proxy's
-address: apply Werkzeug's ``ProxyFix`` first, or rate-limit at the proxy.
+it.
+
+Behind a reverse proxy every client would have the proxy's address. ``QA_TRUSTED_PROXIES``
+says which proxies to believe, and Werkzeug's ``ProxyFix`` then takes the client's
+address from ``X-Forwarded-For`` (and the scheme from the nearest ``X-Forwarded-Proto``):
+
+* a count ``N``: every request comes through ``N`` proxies (the service is not reachable
+  any other way); the ``N``-th address from the right of ``X-Forwarded-For`` is the client;
+* a list of addresses or networks (JSON list, or comma-separated): only a request whose
+  peer is one of them has its forwarded headers read, through as many of them as appear
+  at the right end of ``X-Forwarded-For``;
+* empty (the default): forwarded headers are ignored, so a client cannot choose its address.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from qa.errors import BadRequest
 
@@ -90,7 +103,11 @@ def read_body_within_limit() -> None:
     chunks: list[bytes] = []
     received = 0
     while received < wanted:
-        chunk = stream.read(min(65536, wanted - received))
+        try:
+            chunk = stream.read(min(65536, wanted - received))
+        except Exception as error:  # the server's reader refused the framing (a bad chunk size...)
+            code = "invalid_chunked_body" if declared is None else "incomplete_body"
+            raise BadRequest(f"the request body cannot be read: {error}", code=code) from error
         if not chunk:
             break
         chunks.append(chunk)
@@ -115,6 +132,68 @@ def rate_limits(config: dict[str, Any]) -> list[str]:
     return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_proxies(value: Any) -> int | tuple[Network, ...]:
+    """``QA_TRUSTED_PROXIES`` parsed: a hop count, or the proxies' networks (empty: none).
+
+    A malformed value is an error at start, never a silently open door.
+    """
+    if value is None or value == "" or value == 0 or value == []:
+        return ()
+    if isinstance(value, bool):
+        raise ValueError(f"QA_TRUSTED_PROXIES must be a count or a list of addresses, not {value!r}")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        count = int(value)
+        if count < 0:
+            raise ValueError("QA_TRUSTED_PROXIES cannot be negative")
+        return count if count else ()
+    items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
+    networks = []
+    for item in items:
+        text = str(item).strip()
+        if text:
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError as error:
+                raise ValueError(f"QA_TRUSTED_PROXIES: {text!r} is not an address or network") from error
+    return tuple(networks)
+
+
+def _is_in(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+class TrustedProxies:
+    """WSGI middleware: Werkzeug's ``ProxyFix`` for the configured proxies only (module docstring)."""
+
+    def __init__(self, app: Callable, proxies: int | tuple[Network, ...]):
+        self.app = app
+        self.proxies = proxies
+        self._fixes: dict[int, ProxyFix] = {}
+
+    def _fix(self, hops: int) -> ProxyFix:
+        if hops not in self._fixes:
+            self._fixes[hops] = ProxyFix(self.app, x_for=hops, x_proto=1)
+        return self._fixes[hops]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        if isinstance(self.proxies, int):
+            return self._fix(self.proxies)(environ, start_response)
+        if not _is_in(environ.get("REMOTE_ADDR", ""), self.proxies):
+            return self.app(environ, start_response)  # a direct client: its forwarded headers are ignored
+        forwarded = [part for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        hops = 1
+        while hops < len(forwarded) and _is_in(forwarded[-hops], self.proxies):
+            hops += 1  # that hop is one of our proxies too: the client is further left
+        return self._fix(hops)(environ, start_response)
+
+
 def _not_api() -> bool:
     return not request.path.startswith("/api/")
 
@@ -123,6 +202,9 @@ def init_app(app: Flask) -> None:
     """Register the security headers and, if configured, the rate limiter."""
     # FLASK_DEBUG=1 in the environment would turn debug on; the service never runs in debug.
     app.debug = False
+    proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES"))
+    if proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, proxies)  # type: ignore[method-assign]
     app.after_request(add_security_headers)
     app.before_request(read_body_within_limit)
     limits = rate_limits(app.config)

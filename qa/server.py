@@ -12,6 +12,13 @@ without loading anything. The parent never *runs* the model: no encode, so no to
 thread pool exists before the fork; each worker's first encode (its warm-up) makes its
 own. With the preload off, the parent only imports the library (``import_library``),
 the largest part of a cold start, and each worker loads its own model.
+
+The workers are ``qa.worker.BufferingWorker``: gunicorn's threaded worker, except that
+each request is read whole on the worker's event loop before a request thread gets it,
+so slow, idle and half-sent connections hold no thread (``QA_REQUEST_TIMEOUT`` closes the
+ones that never finish), and requests gunicorn cannot parse get the service's JSON error.
+Forwarded headers are never trusted by gunicorn itself (``forwarded_allow_ips`` is
+empty): ``QA_TRUSTED_PROXIES`` and Werkzeug's ``ProxyFix`` decide (``qa/security.py``).
 """
 
 from __future__ import annotations
@@ -60,14 +67,19 @@ def run_gunicorn(
     """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first.
 
     ``embedder``, if given, is loaded here (not run) and shared by every worker's app.
+
+    ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH`` come from the
+    current app's config when there is one.
     """
     from flask import current_app, has_app_context
 
     from qa.config import DEFAULTS
     from qa.embedder import import_library
+    from qa.worker import worker_class
 
+    config = current_app.config if has_app_context() else DEFAULTS
     if model is None:
-        model = str(current_app.config["MODEL"]) if has_app_context() else str(DEFAULTS["MODEL"])
+        model = str(config["MODEL"])
     import_library(model)
     load = getattr(embedder, "load", None)
     if load is not None:
@@ -76,7 +88,13 @@ def run_gunicorn(
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": worker_class(float(config["REQUEST_TIMEOUT"]), int(config["MAX_CONTENT_LENGTH"])),
+        # An idle kept-alive connection costs a socket; it is closed after this many seconds.
+        "keepalive": int(config["KEEPALIVE"]),
+        # Connections per worker, idle and half-sent ones included (beyond it, the kernel's
+        # listen backlog holds new ones).
+        "worker_connections": 1000,
+        "forwarded_allow_ips": "",
         "timeout": timeout,
         "graceful_timeout": 10,
         "accesslog": "-",

@@ -473,17 +473,46 @@ def test_real_server_bad_input_methods_and_routes(live):
     assert "Traceback" not in live.log()
 
 
+MALFORMED_HTTP = [
+    # (raw request, status, code): requests gunicorn's parser refuses before any route runs
+    (b"GARBAGE\r\n\r\n", 400, "invalid_request_line"),
+    (b"GET /healthz\r\n\r\n", 400, "invalid_request_line"),
+    (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 400, "invalid_request_line"),
+    (b"G\x00T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "invalid_request_line"),
+    (b"GET /healthz HTTP/1.1\nHost: x\n\n", 400, "invalid_request_line"),
+    (b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", 400, "invalid_header"),
+    (b"GET /healthz HTTP/1.1\r\nBad Name: x\r\n\r\n", 400, "invalid_header"),
+    (b"GET /api/sources/" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+    (b"GET /api/sources/" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431, "headers_too_large"),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 1234567890\r\n" * 150 + b"\r\n", 431, "headers_too_large"),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Huge: " + b"h" * 8000 + b"\r\n" * 1 + (b"X-Huge2: " + b"h" * 8000 + b"\r\n") * 9 + b"\r\n", 431, "headers_too_large"),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "abc"}, b"{}"), 400, "invalid_content_length"),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "-1"}, b"{}"), 400, "invalid_content_length"),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "2, 3"}, b"{}"), 400, "invalid_content_length"),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "1e3"}, b"{}"), 400, "invalid_content_length"),
+    (b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, "invalid_content_length"),
+    (raw_request("POST", "/api/ask", {"Content-Length": "2", "Transfer-Encoding": "chunked"}, b"0\r\n\r\n"), 400, "invalid_content_length"),
+    (raw_request("POST", "/api/ask", {"Transfer-Encoding": "gzip"}, b"{}"), 400, None),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, b"zz\r\n{}\r\n0\r\n\r\n"), 400, "invalid_chunked_body"),
+    (raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, b"2\r\n{}XX0\r\n\r\n"), 400, "invalid_chunked_body"),
+    (raw_request("GET", "/healthz", {"Expect": "teapot"}), 417, "expectation_failed"),
+]
+
+
 @pytest.mark.slow
-def test_real_server_malformed_http_is_refused_and_the_server_keeps_serving(live):
-    """Requests gunicorn cannot parse never reach the app: it answers 400/414 itself."""
-    raw = live.raw_http(raw_request("POST", "/api/ask", {"Content-Type": "application/json", "Content-Length": "abc"}, b"{}"))
-    assert parse_http_response(raw)[0] == 400
-    raw = live.raw_http(raw_request("GET", "/api/sources/" + "a" * 9000))
-    assert parse_http_response(raw)[0] == 414
+def test_real_server_malformed_http_gets_the_json_error_and_the_server_keeps_serving(live):
+    """Requests gunicorn cannot parse never reach the app; they still get our JSON 4xx."""
+    for raw_bytes, status, code in MALFORMED_HTTP:
+        raw = live.raw_http(raw_bytes, timeout=15)
+        document = assert_json_error(*_status_type_body(raw), status, code)
+        assert "content-security-policy" in parse_http_response(raw)[1], raw[:200]
+        assert document["error"]["message"]
     raw = live.raw_http(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, shutdown_write=True)  # a TLS hello
-    assert not raw or parse_http_response(raw)[0] == 400
+    assert not raw or assert_json_error(*_status_type_body(raw), 400)
     status, answer = live.ask({"question": "Tomahawk"})
     assert status == 200 and answer["passages"]
+    assert "Traceback" not in live.log()
 
 
 @pytest.mark.slow
