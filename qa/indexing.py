@@ -24,6 +24,7 @@ versioned folder that readers can keep using while a newer one is published.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -275,6 +276,7 @@ def _build_locked(
     builds.mkdir(parents=True, exist_ok=True)
     build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
     staging = builds / f".tmp-{build_id}"
+    final = builds / build_id
     staging.mkdir()
     try:
         store.save(staging)
@@ -312,15 +314,26 @@ def _build_locked(
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(staging)
-        final = builds / build_id
         os.rename(staging, final)
         _publish(index_dir, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException as error:
+        _discard_failed_build(index_dir, build_id, (staging, final), error)
         raise
     _prune(index_dir)
     log.info("published index build %s: %d passages in %.1f s", build_id, len(passages), time.perf_counter() - started)
     return final
+
+
+def _discard_failed_build(index_dir: Path, build_id: str, folders: tuple[Path, ...], error: BaseException) -> None:
+    """Remove a failed build's folders (never the published one) and, for an I/O error, say why in one line."""
+    served = current_build_id(index_dir)
+    for folder in folders:
+        if folder.name != served:
+            shutil.rmtree(folder, ignore_errors=True)
+    if isinstance(error, OSError):
+        why = "the disk is full" if error.errno == errno.ENOSPC else "it could not be written"
+        still = f"build {served} is still served" if served and served != build_id else "no previous build to serve"
+        log.error("index build %s failed: %s (%s); its temporary folder was removed and %s", build_id, why, error, still)
 
 
 def _publish(index_dir: Path, build: Path) -> None:

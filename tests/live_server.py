@@ -207,7 +207,8 @@ class StalledClients:
                 if data and self._sockets[sock] != "idle":
                     self.answers.append(data)
                 if not data or self._sockets[sock] != "idle":
-                    self._sockets.pop(sock).close()
+                    del self._sockets[sock]
+                    sock.close()
                     self.reopened += 1
             if time.monotonic() - last_trickle >= 1.0:
                 last_trickle = time.monotonic()
@@ -215,7 +216,8 @@ class StalledClients:
                     try:
                         sock.send(b"X-Slow: 1\r\n" if kind == "head" else b"a" if kind == "body" else b"")
                     except OSError:
-                        self._sockets.pop(sock).close()
+                        del self._sockets[sock]
+                        sock.close()
             self._top_up()
         for sock in self._sockets:
             sock.close()

@@ -373,3 +373,57 @@ def test_a_build_killed_while_embedding_leaves_the_previous_index_intact(tmp_pat
     again = run_qa("index", "--quiet", MODEL="hashing", SEEDS_DIR=str(seeds), INDEX_DIR=str(index))
     assert again.returncode == 0, again.stderr
     assert not list((index / "builds").glob(".tmp-*"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs: room for one index build of the seeds (~110 KiB), not for a bigger one.
+
+    A real full disk: the kernel answers ENOSPC, as it would on a full volume. Needs the
+    right to mount (root in CI and in the development containers).
+    """
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.mark.slow
+def test_a_build_that_fills_the_disk_leaves_the_previous_index_serving(tmp_path, small_disk):
+    seeds = copy_seeds(tmp_path / "seeds")
+    index_dir = small_disk / "index"
+    settings = {"MODEL": "hashing", "SEEDS_DIR": str(seeds), "INDEX_DIR": str(index_dir), "AUTO_BUILD": False}
+    assert run_qa("index", "--quiet", **settings).returncode == 0
+    previous = current_build_id(index_dir)
+    with LiveServer(tmp_path / "server.log", **settings) as live:
+        _, before = live.ask({"question": QUESTIONS[0]})
+        # A new article of ~300 KB: its build cannot fit in what is left of the disk.
+        paragraph = "Le Kremlin a répondu aux frappes de missiles sur la région frontalière. " * 20
+        (seeds / "zz_long.txt").write_text("Un très long article\n" + "\n".join([paragraph] * 200), encoding="utf-8")
+        result = run_qa("index", "--quiet", **settings)
+        assert result.returncode != 0
+        log_lines = [line for line in result.stderr.splitlines() if "index build" in line and "failed" in line]
+        assert len(log_lines) == 1, result.stderr[-2000:]
+        assert "the disk is full" in log_lines[0] and "No space left on device" in log_lines[0]
+        assert f"build {previous} is still served" in log_lines[0]
+        assert "Traceback" not in result.stderr
+        print(log_lines[0])
+        # Nothing of the failed build is left; the previous build is still the one served.
+        assert sorted(p.name for p in (index_dir / "builds").iterdir()) == [previous]
+        assert current_build_id(index_dir) == previous
+        health = json.loads(live.request("GET", "/healthz")[2])
+        assert health["index"]["build"] == previous and health["articles"] == len(list(seeds.glob("*.txt"))) - 1
+        status, after = live.ask({"question": QUESTIONS[0]})
+        assert status == 200 and after["passages"] == before["passages"]
+    # Once there is room again (the article removed), the next build succeeds.
+    (seeds / "zz_long.txt").unlink()
+    (seeds / "000_49f69a7d4a642e90.txt").write_text(
+        (seeds / "000_49f69a7d4a642e90.txt").read_text(encoding="utf-8") + "\nUne ligne ajoutée.\n", encoding="utf-8"
+    )
+    assert run_qa("index", "--quiet", **settings).returncode == 0
+    assert current_build_id(index_dir) != previous

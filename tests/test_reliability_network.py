@@ -200,3 +200,39 @@ def test_keep_alive_and_pipelined_requests_are_still_served(tmp_path):
                 sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 time.sleep(0.2)
                 assert parse_http_response(sock.recv(65536))[0] == 200
+
+
+def limited_statuses(live: LiveServer, forwarded_for: list[str | None]) -> list[int]:
+    """``/api/sources`` once per entry, with that ``X-Forwarded-For`` (or none)."""
+    statuses = []
+    for value in forwarded_for:
+        headers = {"X-Forwarded-For": value, "X-Forwarded-Proto": "https"} if value else {}
+        statuses.append(live.request("GET", "/api/sources", None, headers)[0])
+    return statuses
+
+
+@pytest.mark.parametrize(
+    "trusted, forged_is_believed",
+    [("", False), ("1", True), ('["127.0.0.1"]', True), ("10.9.8.7, 192.0.2.0/24", False)],
+    ids=["unset", "count", "list-with-the-peer", "list-without-the-peer"],
+)
+def test_trusted_proxies_decide_whose_address_the_rate_limit_counts(tmp_path, trusted, forged_is_believed):
+    """``QA_RATELIMIT=3/minute``; each request claims another client in ``X-Forwarded-For``.
+
+    Unset, or set to proxies the request did not come through, the claim is ignored: the
+    address is the socket's and the fourth request is limited. Trusted, each claimed
+    client has its own budget, and a client repeating one address is limited at the fourth.
+    """
+    settings = {"RATELIMIT": "3/minute", "WORKERS": 1}
+    if trusted:
+        settings["TRUSTED_PROXIES"] = trusted
+    with server(tmp_path, **settings) as live:
+        claimed = limited_statuses(live, [f"203.0.113.{n}" for n in range(1, 7)])
+        if forged_is_believed:
+            assert claimed == [200] * 6
+            assert limited_statuses(live, ["198.51.100.7"] * 4) == [200, 200, 200, 429]
+            # Through two proxies (the client, then a proxy in our list): still the client.
+            if trusted.startswith("["):
+                assert limited_statuses(live, ["198.51.100.8, 127.0.0.1"] * 4) == [200, 200, 200, 429]
+        else:
+            assert claimed[:3] == [200] * 3 and claimed[3:] == [429] * 3
