@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -170,8 +172,8 @@ class Server:
                 self.process.wait()
 
 
-def start_server(env: dict[str, str], workers: int = 1, threads: int = 4, log_path: Path | None = None) -> Server:
-    """Start ``qa serve`` (gunicorn) in its own process group; the caller must ``stop()`` it."""
+def start_server(env: dict[str, str], workers: int | None = 1, threads: int | None = 4, log_path: Path | None = None) -> Server:
+    """Start ``qa serve`` (gunicorn); the caller must ``stop()`` it. ``None``: the configured default."""
     port = free_port()
     full_env = {"QA_RATELIMIT": "", **os.environ, **env}  # load from one client, by design
     if log_path:
@@ -179,7 +181,9 @@ def start_server(env: dict[str, str], workers: int = 1, threads: int = 4, log_pa
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     started = time.perf_counter()
     process = subprocess.Popen(
-        [QA, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
+        [QA, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--workers", str(workers)] if workers else [])
+        + (["--threads", str(threads)] if threads else []),
         cwd=ROOT,
         env=full_env,
         stdout=log,
@@ -210,3 +214,96 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = OUT / f"{name}.json"
     path.write_text(json.dumps({"command": command_line(), "machine": machine(), **result}, indent=2, ensure_ascii=False))
     return path
+
+
+class StalledClients:
+    """Connections that hold a socket and send nothing useful, kept open in a thread.
+
+    ``partial`` connections each send part of a request and stall: half of them part of
+    the head, half a whole head promising a body they never finish; every second they
+    add a byte or a header line (a slowloris), and when the server closes one it is
+    opened again. ``idle`` connections each make one keep-alive request, read the answer
+    and then sit idle; when the server closes one it is opened again. Only 127.0.0.1;
+    ``partial + idle`` sockets at most at any time.
+    """
+
+    def __init__(self, port: int, partial: int = 50, idle: int = 50):
+        self.port = port
+        self.partial = partial
+        self.idle = idle
+        self.reopened = 0
+        self.answers: list[bytes] = []  # what the server sent to partial connections before closing
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._sockets: dict[socket.socket, str] = {}
+
+    def _open(self, kind: str, number: int) -> None:
+        try:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        except OSError:
+            return
+        if kind == "head":
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        elif kind == "body":
+            sock.sendall(
+                b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 400\r\n\r\n{"question": "'
+            )
+        else:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try:
+                sock.recv(65536)  # the answer; the connection is kept alive
+            except OSError:
+                sock.close()
+                return
+        sock.setblocking(False)
+        self._sockets[sock] = kind
+
+    def _top_up(self) -> None:
+        kinds = list(self._sockets.values())
+        for kind, wanted in (("head", self.partial // 2), ("body", self.partial - self.partial // 2), ("idle", self.idle)):
+            for number in range(wanted - kinds.count(kind)):
+                self._open(kind, number)
+
+    def _run(self) -> None:
+        self._top_up()
+        self.ready_at = time.monotonic()
+        last_trickle = time.monotonic()
+        while not self._stop.is_set():
+            readable, _, _ = select.select(list(self._sockets), [], [], 0.2) if self._sockets else ([], [], [])
+            for sock in readable:
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if data and self._sockets[sock] != "idle":
+                    self.answers.append(data)
+                if not data or self._sockets[sock] != "idle":
+                    del self._sockets[sock]
+                    sock.close()
+                    self.reopened += 1
+            if time.monotonic() - last_trickle >= 1.0:
+                last_trickle = time.monotonic()
+                for sock, kind in list(self._sockets.items()):
+                    try:
+                        sock.send(b"X-Slow: 1\r\n" if kind == "head" else b"a" if kind == "body" else b"")
+                    except OSError:
+                        del self._sockets[sock]
+                        sock.close()
+            self._top_up()
+        for sock in self._sockets:
+            sock.close()
+
+    def open_count(self) -> int:
+        return len(self._sockets)
+
+    def __enter__(self) -> StalledClients:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not hasattr(self, "ready_at") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

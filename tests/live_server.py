@@ -4,7 +4,8 @@
 ``QA_*`` settings given, waits until ``/healthz`` answers, and always stops it (SIGTERM
 to its own group, then SIGKILL). Its log goes to a file the test can read. ``raw_http``
 talks HTTP over a plain socket, so nothing (no client library, no Werkzeug test client)
-normalises the request line, the path or the body framing.
+normalises the request line, the path or the body framing. ``StalledClients`` (in
+``bench/common.py``, shared with the benchmarks) holds slow and idle connections open.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.common import StalledClients  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = [sys.executable, "-m", "qa"]
@@ -139,99 +142,3 @@ def raw_http(port: int, data: bytes, timeout: float = 10, shutdown_write: bool =
             pass
         return b"".join(chunks)
 
-
-class StalledClients:
-    """Connections that hold a socket and send nothing useful, kept open in a thread.
-
-    ``partial`` connections each send part of a request and stall: half of them part of
-    the head, half a whole head promising a body they never finish; every second they
-    add a byte or a header line (a slowloris), and when the server closes one it is
-    opened again. ``idle`` connections each make one keep-alive request, read the answer
-    and then sit idle; when the server closes one it is opened again. Only 127.0.0.1;
-    ``partial + idle`` sockets at most at any time.
-    """
-
-    def __init__(self, port: int, partial: int = 50, idle: int = 50):
-        import threading
-
-        self.port = port
-        self.partial = partial
-        self.idle = idle
-        self.reopened = 0
-        self.answers: list[bytes] = []  # what the server sent to partial connections before closing
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._sockets: dict[socket.socket, str] = {}
-
-    def _open(self, kind: str, number: int) -> None:
-        try:
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        except OSError:
-            return
-        if kind == "head":
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        elif kind == "body":
-            sock.sendall(
-                b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b'Content-Length: 400\r\n\r\n{"question": "'
-            )
-        else:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            try:
-                sock.recv(65536)  # the answer; the connection is kept alive
-            except OSError:
-                sock.close()
-                return
-        sock.setblocking(False)
-        self._sockets[sock] = kind
-
-    def _top_up(self) -> None:
-        kinds = list(self._sockets.values())
-        for kind, wanted in (("head", self.partial // 2), ("body", self.partial - self.partial // 2), ("idle", self.idle)):
-            for number in range(wanted - kinds.count(kind)):
-                self._open(kind, number)
-
-    def _run(self) -> None:
-        import select
-
-        self._top_up()
-        self.ready_at = time.monotonic()
-        last_trickle = time.monotonic()
-        while not self._stop.is_set():
-            readable, _, _ = select.select(list(self._sockets), [], [], 0.2) if self._sockets else ([], [], [])
-            for sock in readable:
-                try:
-                    data = sock.recv(65536)
-                except OSError:
-                    data = b""
-                if data and self._sockets[sock] != "idle":
-                    self.answers.append(data)
-                if not data or self._sockets[sock] != "idle":
-                    del self._sockets[sock]
-                    sock.close()
-                    self.reopened += 1
-            if time.monotonic() - last_trickle >= 1.0:
-                last_trickle = time.monotonic()
-                for sock, kind in list(self._sockets.items()):
-                    try:
-                        sock.send(b"X-Slow: 1\r\n" if kind == "head" else b"a" if kind == "body" else b"")
-                    except OSError:
-                        del self._sockets[sock]
-                        sock.close()
-            self._top_up()
-        for sock in self._sockets:
-            sock.close()
-
-    def open_count(self) -> int:
-        return len(self._sockets)
-
-    def __enter__(self) -> StalledClients:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not hasattr(self, "ready_at") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)

@@ -1,0 +1,177 @@
+"""Slow clients: which gunicorn worker keeps serving when 100 connections stall (docs/reliability.md).
+
+For each variant, a server on the seeds with the serving defaults (2 workers x 2
+threads, the default model, one torch thread), on a free loopback port:
+
+* ``buffering``: ``qa serve`` itself (``qa.worker.BufferingWorker``, whole requests read
+  on the event loop);
+* ``gthread``: plain gunicorn ``-k gthread`` on the same app (``qa serve`` before);
+* ``gevent``: gunicorn ``-k gevent``; its monkey-patching turns the embedder's encoding
+  thread into a greenlet, so the model runs on the event loop;
+* ``gevent-thread``: the same, with the encoding moved to a native thread of gevent's
+  pool (``gevent.threadpool``), the model off the loop.
+
+Then one client in turn asks ``GET /healthz`` and ``POST /api/ask`` (a new question each
+time: the model runs), ``--rounds`` times without and then with ``StalledClients`` (50
+connections sending part of a request, 50 idle kept-alive ones), twice; before that,
+four clients post new questions back to back for ``--throughput-seconds`` (no stalled
+connections). Only 127.0.0.1; at most 101 connections at a time.
+
+Usage::
+
+    .venv/bin/python bench/slow_clients.py [--variants buffering gthread gevent gevent-thread] [--rounds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    OUT, QA, ROOT, StalledClients, distinct_questions, free_port, header, raw_post, write_result,
+)
+from bench.soak import closed_loop_throughput  # noqa: E402
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+# A gunicorn config for the gevent-thread variant: the encoding runs on a native thread.
+GEVENT_THREAD_CONFIG = '''
+def post_worker_init(worker):
+    import gevent.threadpool
+    service = worker.wsgi.extensions["qa"]
+    embedder = service.embedder
+    if hasattr(embedder, "_encoder"):
+        embedder._encoder = gevent.threadpool.ThreadPoolExecutor(max_workers=1)
+    service.warm_up()
+'''
+
+
+def start(variant: str, port: int, env: dict[str, str], log: Path, config: Path) -> subprocess.Popen:
+    if variant == "buffering":
+        command = [QA, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        worker = "gthread" if variant == "gthread" else "gevent"
+        command = [GUNICORN, "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "2", "-k", worker,
+                   "--worker-connections", "1000", "--no-control-socket"]
+        if variant == "gevent-thread":
+            command += ["-c", str(config)]
+        command.append("qa:create_app()")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def timed_get(port: int, path: str) -> tuple[int, float]:
+    import socket
+
+    started = time.perf_counter()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        status = int(data.split(b" ", 2)[1]) if data else -1
+    except OSError:
+        status = -1
+    return status, (time.perf_counter() - started) * 1000
+
+
+def timed_ask(port: int, question: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    try:
+        status = raw_post(port, "/api/ask", json.dumps({"question": question}).encode(), timeout=5)[0]
+    except OSError:
+        status = -1
+    return status, (time.perf_counter() - started) * 1000
+
+
+def summary(samples: list[tuple[int, float]]) -> dict:
+    return {"p50_ms": round(statistics.median(ms for _, ms in samples), 2), "max_ms": round(max(ms for _, ms in samples), 1),
+            "failed": sum(1 for status, _ in samples if status != 200)}
+
+
+def run_variant(variant: str, env: dict[str, str], rounds: int, seconds: float, offset: int, config: Path) -> dict:
+    port = free_port()
+    process = start(variant, port, env, OUT / f"slow-{variant}.log", config)
+    try:
+        deadline = time.monotonic() + 300
+        while timed_get(port, "/healthz")[0] != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{variant} did not start; see {OUT / f'slow-{variant}.log'}")
+            time.sleep(0.5)
+        questions = iter(distinct_questions(offset + 100_000)[offset:])
+        for _ in range(10):
+            timed_ask(port, next(questions))
+        # Measured first: after the stalled phases gthread may still be draining dead connections.
+        throughput = closed_loop_throughput(port, [next(questions) for _ in range(20_000)], 4, seconds)
+        quiet: dict[str, list] = {"healthz": [], "ask": []}
+        stalled: dict[str, list] = {"healthz": [], "ask": []}
+        for _ in range(2):
+            for target in (quiet, stalled):
+                attack = StalledClients(port, 50, 50) if target is stalled else None
+                if attack:
+                    attack.__enter__()
+                try:
+                    for _ in range(rounds):
+                        target["healthz"].append(timed_get(port, "/healthz"))
+                        target["ask"].append(timed_ask(port, next(questions)))
+                finally:
+                    if attack:
+                        attack.__exit__()
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGKILL)
+    return {"variant": variant, **{f"{route}_{phase}": summary(samples[route])
+                                   for phase, samples in (("quiet", quiet), ("stalled", stalled)) for route in ("healthz", "ask")},
+            "throughput_req_s": round(throughput, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", default=["buffering", "gthread", "gevent", "gevent-thread"])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--throughput-seconds", type=float, default=10)
+    parser.add_argument("--model", default=os.environ.get("QA_MODEL"))
+    parser.add_argument("--index", type=Path, default=OUT / "index-slow")
+    args = parser.parse_args()
+    header("slow clients: 50 stalled + 50 idle connections, per gunicorn worker")
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "QA_RATELIMIT": "", "QA_INDEX_DIR": str(args.index), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if args.model:
+        env["QA_MODEL"] = args.model
+    subprocess.run([QA, "index", "--if-stale", "--quiet"], cwd=ROOT, env=env, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(GEVENT_THREAD_CONFIG)
+    rows = []
+    for number, variant in enumerate(args.variants):
+        row = run_variant(variant, env, args.rounds, args.throughput_seconds, number * 100_000, Path(handle.name))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print("\n| worker | /healthz p50 quiet → stalled (max) ms | /api/ask p50 quiet → stalled (max) ms | failed | req/s, 4 clients |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        h, hs, a, as_ = row["healthz_quiet"], row["healthz_stalled"], row["ask_quiet"], row["ask_stalled"]
+        failed = sum(row[key]["failed"] for key in ("healthz_quiet", "healthz_stalled", "ask_quiet", "ask_stalled"))
+        print(f"| {row['variant']} | {h['p50_ms']} → {hs['p50_ms']} ({hs['max_ms']}) | {a['p50_ms']} → {as_['p50_ms']} ({as_['max_ms']}) "
+              f"| {failed} | {row['throughput_req_s']} |")
+    print(f"\nsaved {write_result('slow_clients', {'rows': rows})}")
+
+
+if __name__ == "__main__":
+    main()
