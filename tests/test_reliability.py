@@ -13,12 +13,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import assert_citations_slice, copy_seeds, make_config
 from live_server import LiveServer
 
 from bench.common import parse_http_response
 from qa import create_app
+from qa.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
 
 SOURCE = "000_49f69a7d4a642e90.txt"
 
@@ -521,3 +524,56 @@ def test_real_server_sends_security_headers(live):
                                ("POST", "/api/ask", b'{"question": "Tomahawk"}')]:
         _, headers, _ = live.request(method, path, body, {"Content-Type": "application/json"} if body else {})
         assert_security_headers({k.title(): v for k, v in headers.items()})
+
+
+# --- request framing of the serving worker (qa/worker.py), pure -------------------------------
+
+@st.composite
+def framed_requests(draw):
+    body = draw(st.binary(max_size=3000))
+    headers = draw(st.lists(st.tuples(st.sampled_from(["X-A", "Accept", "User-Agent"]), st.text("abc xyz;=", max_size=40)), max_size=5))
+    head = "POST /api/ask HTTP/1.1\r\nHost: x\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+    if draw(st.booleans()):
+        sizes = draw(st.lists(st.integers(1, 500), max_size=6))
+        chunks, position = [], 0
+        for size in sizes:
+            piece = body[position : position + size]
+            position += size
+            if piece:
+                chunks.append(b"%x;ext=1\r\n%s\r\n" % (len(piece), piece))
+        raw = (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + b"".join(chunks) + b"0\r\n\r\n"
+    else:
+        raw = (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    cuts = sorted(draw(st.lists(st.integers(1, max(1, len(raw) - 1)), max_size=8)))
+    return raw, cuts
+
+
+@settings(max_examples=300, deadline=None)
+@given(framed_requests())
+def test_the_worker_dispatches_a_request_exactly_when_it_is_whole(case):
+    raw, cuts = case
+    frame = RequestFrame(max_head=65536, max_body=1 << 20)
+    position = 0
+    for cut in [c for c in cuts if c < len(raw)] + [len(raw)]:
+        state = frame.feed(raw[position:cut])
+        position = cut
+        assert state == (READY if cut == len(raw) else MORE), (cut, len(raw))
+    assert bytes(frame.data) == raw and not frame.oversized
+
+
+def test_the_worker_judges_early_what_the_parser_will_refuse():
+    def state(raw: bytes, max_body: int = 100) -> tuple[str, bool]:
+        frame = RequestFrame(max_head=1024, max_body=max_body)
+        return frame.feed(raw), frame.oversized
+
+    assert state(b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n") == (READY, False)
+    assert state(b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n") == (READY, False)
+    assert state(b"POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n{") == (READY, True)  # 413 from the head
+    assert state(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{") == (MORE, False)
+    assert state(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == (READY, False)
+    assert state(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n" + b"x" * 101) == (READY, True)
+    assert state(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n" + b"x" * 99) == (MORE, False)
+    assert state(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") == (READY, False)
+    assert state(b"GET / HTTP/1.1\r\nX: " + b"a" * 2000) == (HEAD_TOO_LARGE, False)
+    assert state(b"GET /" + b"a" * 9000) == (READY, False)  # the parser answers 414
+    assert state(b"GET / HTTP/1.1\nHost: x\n") == (READY, False)  # bare LF
