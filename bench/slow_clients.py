@@ -62,7 +62,7 @@ def start(variant: str, port: int, env: dict[str, str], log: Path, config: Path)
     else:
         worker = "gthread" if variant == "gthread" else "gevent"
         command = [GUNICORN, "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "2", "-k", worker,
-                   "--worker-connections", "1000", "--no-control-socket"]
+                   "--worker-connections", "1000", "--no-control-socket", "--timeout", "60"]
         if variant == "gevent-thread":
             command += ["-c", str(config)]
         command.append("qa:create_app()")
@@ -108,7 +108,7 @@ def run_variant(variant: str, env: dict[str, str], rounds: int, seconds: float, 
     process = start(variant, port, env, OUT / f"slow-{variant}.log", config)
     try:
         deadline = time.monotonic() + 300
-        while timed_get(port, "/healthz")[0] != 200:
+        while timed_get(port, "/healthz")[0] != 200 or timed_ask(port, "Tomahawk")[0] != 200:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{variant} did not start; see {OUT / f'slow-{variant}.log'}")
             time.sleep(0.5)
@@ -160,7 +160,11 @@ def main() -> None:
         handle.write(GEVENT_THREAD_CONFIG)
     rows = []
     for number, variant in enumerate(args.variants):
-        row = run_variant(variant, env, args.rounds, args.throughput_seconds, number * 100_000, Path(handle.name))
+        try:
+            row = run_variant(variant, env, args.rounds, args.throughput_seconds, number * 100_000, Path(handle.name))
+        except RuntimeError as error:  # recorded, and the other variants still run
+            print(json.dumps({"variant": variant, "error": str(error)}), flush=True)
+            continue
         rows.append(row)
         print(json.dumps(row), flush=True)
     print("\n| worker | /healthz p50 quiet → stalled (max) ms | /api/ask p50 quiet → stalled (max) ms | failed | req/s, 4 clients |")

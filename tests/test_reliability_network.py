@@ -236,3 +236,24 @@ def test_trusted_proxies_decide_whose_address_the_rate_limit_counts(tmp_path, tr
                 assert limited_statuses(live, ["198.51.100.8, 127.0.0.1"] * 4) == [200, 200, 200, 429]
         else:
             assert claimed[:3] == [200] * 3 and claimed[3:] == [429] * 3
+
+
+def test_the_slow_clients_benchmark_runs(tmp_path):
+    """``bench/slow_clients.py`` on the hashing model, the service's worker only (a smoke test: it times nothing)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("QA_")}, "BENCH_OUT": str(tmp_path / "out"),
+           "QA_SEEDS_DIR": str(copy_seeds(tmp_path / "seeds"))}
+    result = subprocess.run(
+        [sys.executable, "bench/slow_clients.py", "--model", "hashing", "--variants", "buffering", "--rounds", "3",
+         "--throughput-seconds", "1", "--index", str(tmp_path / "index")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = json.loads((tmp_path / "out" / "slow_clients.json").read_text())["rows"][0]
+    assert row["variant"] == "buffering" and row["throughput_req_s"] > 0
+    assert all(row[key]["failed"] == 0 for key in ("healthz_quiet", "healthz_stalled", "ask_quiet", "ask_stalled"))
