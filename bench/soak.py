@@ -8,7 +8,9 @@
    at half that rate, open loop: request ``i`` is due at ``start + i / rate`` whatever
    the previous ones did, from a pool of client threads, for ``--seconds``.
 4. Every ``--sample-seconds`` it records the resident memory (RSS) of each gunicorn
-   worker; every minute, the latency percentiles, the request count and the errors.
+   worker, and its private memory (USS: RSS without the pages it shares, such as the
+   model the parent loaded); every minute, the latency percentiles, the request count
+   and the errors.
 
 Verdict (exit status 1 if any fails): no error; every worker's RSS after the warm-up
 (``--warmup`` seconds) stays within ``--rss-tolerance`` (5 %) of its value at the end of
@@ -45,6 +47,17 @@ def worker_rss_mb(master_pid: int) -> dict[int, float]:
     for child in psutil.Process(master_pid).children(recursive=True):
         try:
             rows[child.pid] = round(child.memory_info().rss / 2**20, 1)
+        except psutil.Error:
+            continue
+    return rows
+
+
+def worker_uss_mb(master_pid: int) -> dict[int, float]:
+    """Private memory (USS) in MiB of each worker: what a leak grows, shared model pages aside."""
+    rows = {}
+    for child in psutil.Process(master_pid).children(recursive=True):
+        try:
+            rows[child.pid] = round(child.memory_full_info().uss / 2**20, 1)
         except psutil.Error:
             continue
     return rows
@@ -91,7 +104,8 @@ def soak(port: int, master_pid: int, questions: list[str], rate: float, seconds:
 
     def sampler() -> None:
         while not stop.is_set():
-            samples.append({"t": round(time.perf_counter() - started, 1), "rss_mb": worker_rss_mb(master_pid)})
+            samples.append({"t": round(time.perf_counter() - started, 1), "rss_mb": worker_rss_mb(master_pid),
+                            "uss_mb": worker_uss_mb(master_pid)})
             stop.wait(sample_seconds)
 
     def one(due: float, question: str) -> None:
@@ -115,7 +129,8 @@ def soak(port: int, master_pid: int, questions: list[str], rate: float, seconds:
     elapsed = time.perf_counter() - started
     stop.set()
     sampling.join()
-    samples.append({"t": round(time.perf_counter() - started, 1), "rss_mb": worker_rss_mb(master_pid)})
+    samples.append({"t": round(time.perf_counter() - started, 1), "rss_mb": worker_rss_mb(master_pid),
+                    "uss_mb": worker_uss_mb(master_pid)})
     minutes = []
     for minute in range(int(seconds // 60) + (1 if seconds % 60 else 0)):
         rows = [(status, latency) for due, status, latency in results if minute * 60 <= due < (minute + 1) * 60]
@@ -125,15 +140,15 @@ def soak(port: int, master_pid: int, questions: list[str], rate: float, seconds:
             "errors": sum(1 for _, status, _ in results if status != 200), "minutes": minutes, "rss_samples": samples}
 
 
-def rss_verdict(samples: list[dict], warmup: float, tolerance: float) -> dict:
-    """Per worker: RSS at the end of the warm-up, then the largest change from it."""
+def rss_verdict(samples: list[dict], warmup: float, tolerance: float, key: str = "rss_mb") -> dict:
+    """Per worker: memory (``key``: RSS, or USS) at the end of the warm-up, then the largest change from it."""
     after = [s for s in samples if s["t"] >= warmup]
     if not after:
         return {"ok": False, "reason": "no sample after the warm-up"}
-    base = after[0]["rss_mb"]
+    base = after[0][key]
     workers = {}
     for pid, start in base.items():
-        values = [s["rss_mb"][pid] for s in after if pid in s["rss_mb"]]
+        values = [s[key][pid] for s in after if pid in s[key]]
         if len(values) != len(after):
             workers[pid] = {"ok": False, "reason": "the worker was replaced during the soak"}
             continue
@@ -178,6 +193,7 @@ def main() -> int:
     finally:
         server.stop()
     rss = rss_verdict(result["rss_samples"], args.warmup, args.rss_tolerance)
+    uss = rss_verdict(result["rss_samples"], args.warmup, args.rss_tolerance, key="uss_mb")  # reported, not judged
     on_time = result["achieved_rate"] >= 0.95 * rate
     verdict = {"errors": result["errors"] == 0, "rss_flat": rss["ok"], "on_time": on_time}
     print("\n| minute | requests | errors | p50 ms | p95 ms | p99 ms | RSS per worker MiB (end of minute) |")
@@ -188,9 +204,10 @@ def main() -> int:
         lat = row["latency_ms"]
         print(f"| {row['minute']} | {row['requests']} | {row['errors']} | {lat.get('p50')} | {lat.get('p95')} | {lat.get('p99')} | {rss_text} |")
     print(f"\nRSS after warm-up ({args.warmup:g} s): {json.dumps(rss)}")
+    print(f"USS (private memory) after warm-up: {json.dumps(uss)}")
     print(f"requests {result['requests']}, errors {result['errors']}, achieved {result['achieved_rate']} req/s of {rate:.2f}")
     print(f"verdict: {json.dumps(verdict)}")
-    path = write_result("soak", {"measured_throughput": measured, "rate": rate, **result, "rss": rss, "verdict": verdict})
+    path = write_result("soak", {"measured_throughput": measured, "rate": rate, **result, "rss": rss, "uss": uss, "verdict": verdict})
     print(f"saved {path}")
     return 0 if all(verdict.values()) else 1
 
