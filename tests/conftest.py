@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -120,3 +121,25 @@ def assert_citations_slice(body: dict, articles: dict[str, str]) -> None:
     for passage in body["passages"]:
         citation = passage["citation"]
         assert verify_citation(articles[citation["source"]], citation["start"], citation["end"], passage["text"])
+
+
+def assert_error_shape(status: int, content_type: str, body: bytes, expected_status: int, code: str | None = None) -> dict:
+    """The one JSON error shape, with the expected status; never a trace or an HTML page.
+
+    Takes the raw parts so that it serves both Flask's test client and raw sockets.
+    """
+    assert status == expected_status, body[:300]
+    assert content_type.split(";")[0].strip() == "application/json", (content_type, body[:300])
+    document = json.loads(body)
+    assert set(document) == {"error"} and set(document["error"]) == {"code", "message"}
+    assert isinstance(document["error"]["message"], str) and document["error"]["message"]
+    assert b"Traceback" not in body and b"<html" not in body.lower()
+    if code is not None:
+        assert document["error"]["code"] == code, document
+    return document
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """``assert_error_shape`` on a Flask test client response."""
+    return assert_error_shape(response.status_code, response.content_type, response.get_data(), status, code)
+

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import assert_citations_slice
+from conftest import assert_citations_slice, assert_error
 
 from qa.timing import parse_server_timing, server_timing_header
 
@@ -14,17 +14,6 @@ from qa.timing import parse_server_timing, server_timing_header
 def articles_of(client) -> dict[str, str]:
     listing = client.get("/api/sources").get_json()["sources"]
     return {s["source"]: client.get(f"/api/sources/{s['source']}").get_json()["text"] for s in listing}
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    if code:
-        assert body["error"]["code"] == code
-    return body
 
 
 def test_ask_returns_k_passages_with_citations_that_slice(client):

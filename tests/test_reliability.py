@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_citations_slice, copy_seeds, make_config
+from conftest import assert_citations_slice, assert_error, assert_error_shape, copy_seeds, make_config
 from live_server import LiveServer
 
 from bench.common import parse_http_response
@@ -26,21 +26,8 @@ from qa.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
 SOURCE = "000_49f69a7d4a642e90.txt"
 
 
-def assert_json_error(status: int, content_type: str, body: bytes, expected_status: int, code: str | None = None) -> dict:
-    """A 4xx with exactly the one error shape; never a trace or an HTML page."""
-    assert status == expected_status, body[:300]
-    assert content_type.split(";")[0].strip() == "application/json", (content_type, body[:300])
-    document = json.loads(body)
-    assert set(document) == {"error"} and set(document["error"]) == {"code", "message"}
-    assert isinstance(document["error"]["message"], str) and document["error"]["message"]
-    assert b"Traceback" not in body and b"<html" not in body.lower()
-    if code is not None:
-        assert document["error"]["code"] == code, document
-    return document
-
-
 def check(response, expected_status: int, code: str | None = None) -> dict:
-    return assert_json_error(response.status_code, response.content_type, response.get_data(), expected_status, code)
+    return assert_error(response, expected_status, code)
 
 
 def assert_still_serves(client) -> None:
@@ -398,23 +385,23 @@ def test_real_server_body_size_limit_with_and_without_content_length(live):
     json_headers = {"Content-Type": "application/json"}
     # Declared too big: refused before the body is read.
     raw = live.raw_http(raw_request("POST", "/api/ask", {**json_headers, "Content-Length": "1000000000"}, small))
-    assert_json_error(*_status_type_body(raw), 413, "payload_too_large")
+    assert_error_shape(*_status_type_body(raw), 413, "payload_too_large")
     # Chunked, no Content-Length: counted while reading, 413 rather than a silently cut body.
     raw = live.raw_http(raw_request("POST", "/api/ask", {**json_headers, "Transfer-Encoding": "chunked"}, chunked(big)))
-    assert_json_error(*_status_type_body(raw), 413, "payload_too_large")
+    assert_error_shape(*_status_type_body(raw), 413, "payload_too_large")
     # Chunked and small: served.
     raw = live.raw_http(raw_request("POST", "/api/ask", {**json_headers, "Transfer-Encoding": "chunked"}, chunked(small, 7)))
     status, _, body = parse_http_response(raw)
     assert status == 200 and json.loads(body)["passages"]
     # No Content-Length and no chunking: the body is empty for HTTP/1.1.
     raw = live.raw_http(raw_request("POST", "/api/ask", json_headers, small), shutdown_write=True)
-    assert_json_error(*_status_type_body(raw), 400, "empty_body")
+    assert_error_shape(*_status_type_body(raw), 400, "empty_body")
     # A Content-Length the body never reaches (the client closes early): 400, not a guess.
     raw = live.raw_http(raw_request("POST", "/api/ask", {**json_headers, "Content-Length": "500"}, small), shutdown_write=True)
-    assert_json_error(*_status_type_body(raw), 400, "incomplete_body")
+    assert_error_shape(*_status_type_body(raw), 400, "incomplete_body")
     # Over the limit with an honest Content-Length.
     status, headers, body = live.request("POST", "/api/ask", big, json_headers)
-    assert_json_error(status, headers["content-type"], body, 413, "payload_too_large")
+    assert_error_shape(status, headers["content-type"], body, 413, "payload_too_large")
 
 
 def _status_type_body(raw: bytes) -> tuple[int, str, bytes]:
@@ -445,7 +432,7 @@ def _status_type_body(raw: bytes) -> tuple[int, str, bytes]:
 def test_real_server_path_traversal_is_json_404(live, path):
     raw = live.raw_http(raw_request("GET", path))
     status, content_type, body = _status_type_body(raw)
-    assert_json_error(status, content_type, body, 404)
+    assert_error_shape(status, content_type, body, 404)
     assert b"root:" not in body and b"[project]" not in body
 
 
@@ -466,7 +453,7 @@ def test_real_server_bad_input_methods_and_routes(live):
     ]
     for method, path, body, headers, status, code in cases:
         got_status, got_headers, got_body = live.request(method, path, body, headers)
-        assert_json_error(got_status, got_headers.get("content-type", ""), got_body, status, code)
+        assert_error_shape(got_status, got_headers.get("content-type", ""), got_body, status, code)
         assert "content-security-policy" in got_headers
     for question in ODD_QUESTIONS:
         status, answer = live.ask({"question": question})
@@ -508,11 +495,11 @@ def test_real_server_malformed_http_gets_the_json_error_and_the_server_keeps_ser
     """Requests gunicorn cannot parse never reach the app; they still get our JSON 4xx."""
     for raw_bytes, status, code in MALFORMED_HTTP:
         raw = live.raw_http(raw_bytes, timeout=15)
-        document = assert_json_error(*_status_type_body(raw), status, code)
+        document = assert_error_shape(*_status_type_body(raw), status, code)
         assert "content-security-policy" in parse_http_response(raw)[1], raw[:200]
         assert document["error"]["message"]
     raw = live.raw_http(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, shutdown_write=True)  # a TLS hello
-    assert not raw or assert_json_error(*_status_type_body(raw), 400)
+    assert not raw or assert_error_shape(*_status_type_body(raw), 400)
     status, answer = live.ask({"question": "Tomahawk"})
     assert status == 200 and answer["passages"]
     assert "Traceback" not in live.log()
