@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.corroboration import dense_neighbour_count, with_corroboration  # noqa: E402
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
-from qa.indexing import load_index  # noqa: E402
+from qa.index.load import load_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "alignment_gold.jsonl"

@@ -35,10 +35,10 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
     from qa.embedder import make_embedder
-    from qa.indexing import split_corpus
-    from qa.passages import embedding_text
+    from qa.index.build import split_corpus
+    from qa.ingest.passages import embedding_text
 
     torch.set_num_threads(args.torch_threads)
     embedders = {}

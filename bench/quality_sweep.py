@@ -23,16 +23,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.corpus import read_corpus  # noqa: E402
+from qa.ingest.corpus import read_corpus  # noqa: E402
 from qa.embedder import make_embedder  # noqa: E402
 from qa.evaluation import evaluate, read_questions, summarise  # noqa: E402
-from qa.indexing import LoadedIndex, build_index, load_index, sentence_table  # noqa: E402
+from qa.index.build import BuildContext, build_index, sentence_table  # noqa: E402
+from qa.index.load import LoadedIndex, load_index  # noqa: E402
 from qa.lexical import LexicalIndex  # noqa: E402
 from qa.models import Citation, Passage  # noqa: E402
-from qa.passages import embedding_text, paragraph_lines  # noqa: E402
+from qa.ingest.passages import embedding_text, paragraph_lines  # noqa: E402
 from qa.ranking import RankingSettings, should_answer  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
-from qa.store import VectorStore  # noqa: E402
+from qa.index.store import VectorStore  # noqa: E402
 
 
 def line_passages(seeds: Path) -> tuple[list[Passage], dict]:
@@ -139,7 +140,7 @@ def main() -> None:
     embedder = make_embedder("bundled")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        build_index(args.seeds, Path(folder), embedder)
+        build_index(BuildContext(args.seeds, Path(folder), embedder))
         structured = load_index(Path(folder))
     base = RankingSettings()
     print(f"command: .venv/bin/python bench/quality_sweep.py --questions {args.questions.relative_to(ROOT)}\n")

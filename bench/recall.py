@@ -8,7 +8,7 @@ vectors, queries drawn the same way).
 
 Recall@10 counts an approximate hit as found when its exact score reaches the exact
 10th score (ties between near-duplicate passages would otherwise count as misses), as
-ann-benchmarks does. Both indexes are built through ``qa.store.VectorStore``, so the
+ann-benchmarks does. Both indexes are built through ``qa.index.store.VectorStore``, so the
 HNSW parameters measured are the ones the service uses.
 
 Usage::
@@ -46,7 +46,7 @@ def recombined_vectors(sentence_vectors: np.ndarray, count: int, seed: int = 6) 
 
 
 def measure(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> dict:
-    from qa.store import VectorStore
+    from qa.index.store import VectorStore
 
     row = {"vectors": len(vectors)}
     stores = {}

@@ -58,11 +58,14 @@ def child_build(
     """Build once (in this process) and return the build's figures."""
     from qa.service import QAService
 
+    from qa.cli import build_threads
+
     config = _config(seeds, index, model, sentence_vectors, hnsw_threshold)
+    config["TORCH_THREADS"] = build_threads(config)  # as `qa index` does: the build gets every core
     service = QAService(config, embedder=_embedder(model, recombined))
     service.embedder.embed_query("load the model before timing")
     started = time.perf_counter()
-    loaded = service.rebuild()
+    loaded = service.rebuild(full=True)
     seconds = time.perf_counter() - started
     files = {str(p.relative_to(loaded.path)): p.stat().st_size for p in loaded.path.rglob("*") if p.is_file()}
     return {

@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from qa.openapi import openapi_spec
-from qa.schema import Limits, answer_json, article_json, parse_ask, parse_json_body, story_json, story_of_article_json
+from qa.schema import (
+    Limits,
+    answer_json,
+    article_json,
+    parse_ask,
+    parse_json_body,
+    source_list_json,
+    story_json,
+    story_of_article_json,
+)
 from qa.service import QAService
 from qa.server_timing import record_stages
 
@@ -27,8 +36,7 @@ def ask() -> Response:
 
 @bp.get("/api/sources")
 def list_sources() -> Response:
-    articles = service().index.articles.values()
-    return jsonify({"sources": [{"source": a.source, "title": a.title} for a in articles]})
+    return jsonify(source_list_json(service().index.articles.values()))
 
 
 @bp.get("/api/sources/<path:source>")

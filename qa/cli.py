@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ``qa index``, ``qa ask``, ``qa serve`` and ``qa eval``.
+"""The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa serve`` and ``qa eval``.
 
 The commands live on the app's CLI group (``init_app``), so Flask's test runner drives
 them; the ``qa`` console script is a ``FlaskGroup`` around ``create_app``.
@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -18,11 +19,15 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
-from qa.indexing import IndexProblem, current_build_id, index_status, model_record
-from qa.models import Answer, Hit
-from qa.schema import Limits, answer_json, parse_ask
 from qa.errors import APIError
-from qa.service import QAService
+from qa.index.build import model_record
+from qa.index.layout import IndexProblem
+from qa.index.publish import current_build_id
+from qa.index.status import index_status
+from qa.ingest.corpus import CorpusError, list_sources
+from qa.models import Answer, Article, Citation, Hit
+from qa.schema import Limits, answer_json, article_json, parse_ask, source_list_json, story_of_article_json
+from qa.service import QAService, SourceNotFound
 
 log = logging.getLogger(__name__)
 
@@ -33,32 +38,149 @@ def _service() -> QAService:
     return current_app.extensions["qa"]
 
 
+def build_threads(config: dict) -> int:
+    """Torch threads for a build: ``QA_BUILD_THREADS``, or every core this process may use."""
+    configured = int(config.get("BUILD_THREADS") or 0)
+    if configured > 0:
+        return configured
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 @click.command("index")
 @click.option("--if-stale", is_flag=True, help="Build only when the index is missing or stale.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--full", is_flag=True, help="Re-read and re-embed every article instead of reusing unchanged ones.")
+@click.option("--watch", is_flag=True, help="Keep running: rebuild (incrementally) whenever the seeds folder changes.")
+@click.option("--debounce", type=float, default=2.0, show_default=True, help="With --watch: seconds of quiet before a build.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @with_appcontext
-def index_command(if_stale: bool, quiet: bool) -> None:
-    """Build the index from the articles in the seeds folder."""
+def index_command(if_stale: bool, full: bool, watch: bool, debounce: float, quiet: bool) -> None:
+    """Build the index from the articles in the seeds folder (reusing unchanged articles)."""
+    # A build is the only work of this process: give the model every core (serving uses
+    # QA_TORCH_THREADS per worker). Set before the embedder is made, on first use below.
+    current_app.config["TORCH_THREADS"] = build_threads(current_app.config)
+    log.info("building with %d torch threads", current_app.config["TORCH_THREADS"])
+    # Our own bars count each stage; the libraries' anonymous ones ("Loading weights") go.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     service = _service()
-    if if_stale:
+    if if_stale and not full:
         reasons = index_status(
             service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
         )
         if not reasons:
             click.echo(f"index is up to date in {service.index_dir}")
-            return
-        click.echo("index needs a build: " + "; ".join(reasons))
+            if not watch:
+                return
+        else:
+            click.echo("index needs a build: " + "; ".join(reasons))
+            _build_and_report(service, progress=not quiet, full=False)
+    else:
+        _build_and_report(service, progress=not quiet, full=full)
+    if watch:
+        _watch(service, debounce=debounce, progress=not quiet)
+
+
+def _build_and_report(service: QAService, progress: bool, full: bool) -> None:
     try:
-        index = service.rebuild(progress=not quiet)
-    except (IndexProblem, OSError, RuntimeError) as error:
+        index = service.rebuild(progress=progress, full=full)
+    except (IndexProblem, CorpusError, OSError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     manifest = index.manifest
+    reuse = manifest.get("incremental", {})
     click.echo(
         f"indexed {manifest['passages']} passages from {manifest['articles']} articles "
+        f"({reuse.get('articles_reused', 0)} reused, {reuse.get('articles_embedded', 0)} embedded, "
+        f"{reuse.get('articles_removed', 0)} removed) "
         f"with {manifest['model']['name']} in {manifest['build_seconds']} s -> {index.path}"
     )
     for source, reason in manifest.get("skipped", {}).items():
         click.echo(f"skipped {source}: {reason}", err=True)
+
+
+def _folder_state(seeds_dir: Path) -> tuple:
+    """A cheap picture of the seeds folder: names, sizes and times. It only says *when* to
+    build; what a build reuses is decided by content hashes."""
+    state = []
+    try:
+        names = list_sources(seeds_dir)
+    except CorpusError:
+        return ()
+    for name in names:
+        try:
+            stat = (seeds_dir / name).stat()
+        except OSError:
+            continue
+        state.append((name, stat.st_size, stat.st_mtime_ns))
+    return tuple(state)
+
+
+def _watch(service: QAService, debounce: float, progress: bool, poll: float = 0.5) -> None:
+    """Rebuild whenever the seeds folder changes, after ``debounce`` seconds of quiet.
+
+    One build at a time: builds run one after the other in this loop, and each takes the
+    index's build lock, so a ``qa index`` or a server's rebuild elsewhere waits its turn.
+    """
+    click.echo(f"watching {service.seeds_dir} (Ctrl-C to stop)")
+    seen = _folder_state(service.seeds_dir)
+    try:
+        while True:
+            time.sleep(poll)
+            state = _folder_state(service.seeds_dir)
+            if state == seen:
+                continue
+            quiet_since = time.monotonic()
+            while time.monotonic() - quiet_since < debounce:
+                time.sleep(min(poll, debounce))
+                again = _folder_state(service.seeds_dir)
+                if again != state:
+                    state, quiet_since = again, time.monotonic()
+            seen = state
+            try:
+                _build_and_report(service, progress=progress, full=False)
+            except click.ClickException as error:
+                # A failed build leaves the previous index serving; keep watching.
+                click.echo(f"build failed: {error.message}", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopped watching")
+
+
+@click.command("sources")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/sources[/NAME].")
+@with_appcontext
+def sources_command(name: str | None, as_json: bool) -> None:
+    """List the indexed articles, or print one (its canonical text and metadata)."""
+    service = _service()
+    try:
+        if name is None:
+            articles = list(service.index.articles.values())
+            if as_json:
+                click.echo(json.dumps(source_list_json(articles), ensure_ascii=False, indent=2))
+            else:
+                for article in articles:
+                    click.echo(f"{article.source}\t{article.title}" + (f"\t{byline(article)}" if byline(article) else ""))
+            return
+        article = service.article(name)
+    except SourceNotFound as error:
+        raise click.ClickException(f"no article named {name!r} (see `qa sources`)") from error
+    except IndexProblem as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        body = {**article_json(article), "story": story_of_article_json(service.stories(), article.source)}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else ""))
+    if article.author:
+        click.echo(f"by {article.author}")
+    click.echo("")
+    click.echo(article.text, nl=not article.text.endswith("\n"))
+
+
+def byline(item: Article | Citation) -> str:
+    """The known parts of "outlet · published · url", or an empty string."""
+    return " · ".join(part for part in (item.outlet, item.published, item.url) if part)
 
 
 def format_answer(answer: Answer) -> str:
@@ -74,6 +196,8 @@ def format_answer(answer: Answer) -> str:
             f"{hit.rank}. [{citation.title} ¶{citation.paragraph}] {citation.source}:{citation.start}-{citation.end}"
             f"  score {hit.score:.3f} (dense {hit.dense:.3f}, lexical {hit.lexical:.2f})"
         )
+        if byline(citation):
+            lines.append(f"   {byline(citation)}")
         text = hit.passage.text
         if hit.highlight is not None:
             a = hit.highlight.start - citation.start
@@ -225,7 +349,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
 
 
 def init_app(app: Flask) -> None:
-    for command in (index_command, ask_command, eval_command, serve_command):
+    for command in (index_command, sources_command, ask_command, eval_command, serve_command):
         app.cli.add_command(command)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qa.indexing import BuildOptions
+from qa.index.options import BuildOptions
 from qa.ranking import RankingSettings
 
 _RANKING = RankingSettings()
@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     # parallel regions stall whenever another process holds a core, and concurrent
     # throughput on 2 cores fell from 82 to 10 req/s (bench/throughput.py, docs/benchmarks.md).
     "TORCH_THREADS": 1,
+    # Torch threads for `qa index`, whose only work is the build: 0 means every core.
+    "BUILD_THREADS": 0,
     "QUERY_CACHE_SIZE": 1024,
     # Build or rebuild the index at start when it is missing or stale.
     "AUTO_BUILD": True,

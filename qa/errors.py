@@ -107,7 +107,7 @@ def init_app(app: Flask) -> None:
         return response
 
     from qa.embedder import ModelUnavailable
-    from qa.indexing import IndexProblem
+    from qa.index.layout import IndexProblem
     from qa.service import SourceNotFound
 
     @app.errorhandler(SourceNotFound)

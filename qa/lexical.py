@@ -150,6 +150,18 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._doc_count
 
+    def describe(self) -> dict[str, object]:
+        """The manifest's ``lexical`` section: what this index is and how it scores."""
+        retriever = self._retriever
+        return {
+            "library": "bm25s",
+            "method": str(getattr(retriever, "method", "lucene")),
+            "k1": float(retriever.k1),
+            "b": float(retriever.b),
+            "documents": self._doc_count,
+            "terms": len(self._vocab),
+        }
+
     def matches(self, term: str) -> list[tuple[int, float]]:
         """Index columns a question term matches, each with a weight factor.
 

@@ -1,7 +1,7 @@
 """Typed records that cross module borders: articles, passages, citations and hits.
 
 They are plain dataclasses with no behaviour that needs I/O. They become JSON only at
-the web edge (``qa.api``) and in the index files (``qa.indexing``), through ``to_dict``
+the web edge (``qa.api``) and in the index files (``qa.index.layout``), through ``to_dict``
 and ``from_dict``.
 """
 
@@ -17,11 +17,37 @@ DIFFERENCE_KINDS = ("quote", "number", "date", "name", "hedge")
 
 @dataclass(frozen=True)
 class Article:
-    """One article: its file name in ``seeds/``, its title and its exact text."""
+    """One article: its source name, its title, its canonical text and what is known of it.
+
+    ``source`` is the file name in ``seeds/`` (``<file>#<id>`` for a line of a ``.jsonl``
+    feed). ``text`` is the canonical text that citations index: the file itself for a
+    plain ``.txt``, the text after the front matter, or the text extracted from a page or
+    a feed line (``qa.ingest.formats``). ``outlet``, ``published`` (ISO 8601), ``url`` and
+    ``author`` are None when unknown.
+    """
 
     source: str
     title: str
     text: str
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
+    author: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        return cls(
+            source=data["source"],
+            title=data["title"],
+            text=data["text"],
+            outlet=data.get("outlet"),
+            published=data.get("published"),
+            url=data.get("url"),
+            author=data.get("author"),
+        )
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,8 @@ class Citation:
     ``start`` and ``end`` index the source file's text, decoded as UTF-8 with nothing
     normalised, so that ``text[start:end]`` is exactly the passage text.
     ``paragraph`` is the 1-based number of the passage's first paragraph, counting every
-    non-blank line of the file as a paragraph.
+    non-blank line of the file as a paragraph. ``outlet``, ``published`` (ISO 8601) and
+    ``url`` are the article's (``Article``), None when unknown.
     """
 
     source: str
@@ -47,6 +74,9 @@ class Citation:
     paragraph: int
     start: int
     end: int
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.indexing import package_version
+from qa.index.layout import package_version
 from qa.models import DIFFERENCE_KINDS
 from qa.schema import BLANK_FREE_PATTERN, Limits
 
@@ -19,13 +19,27 @@ def _error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
 
 
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_METADATA = {
+    "outlet": {**_NULLABLE_STRING, "description": "The publication (a page's og:site_name, a front matter's outlet); null when unknown."},
+    "published": {
+        **_NULLABLE_STRING,
+        "description": "Publication date or date-time, ISO 8601 (2025-07-15 or 2025-07-15T08:30:00+02:00); null when unknown.",
+    },
+    "url": {**_NULLABLE_STRING, "description": "The article's canonical http(s) URL; null when unknown."},
+}
+
+
 def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
     """The API description for the given limits."""
     citation = {
         "type": "object",
-        "required": ["source", "title", "paragraph", "start", "end"],
+        "required": ["source", "title", "paragraph", "start", "end", "outlet", "published", "url"],
         "properties": {
-            "source": {"type": "string", "description": "File name in seeds/."},
+            "source": {
+                "type": "string",
+                "description": "The article: a file name in seeds/, or <file>#<id> for an article of a .jsonl feed.",
+            },
             "title": {"type": "string"},
             "paragraph": {
                 "type": "integer",
@@ -34,6 +48,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
             },
             "start": {"type": "integer", "minimum": 0, "description": "Code-point offset into the source text."},
             "end": {"type": "integer", "minimum": 0, "description": "source_text[start:end] is the passage text."},
+            **_METADATA,
         },
     }
     span = {
@@ -127,11 +142,17 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
     }
     article = {
         "type": "object",
-        "required": ["source", "title", "text"],
+        "required": ["source", "title", "text", "outlet", "published", "url", "author"],
         "properties": {
             "source": {"type": "string"},
             "title": {"type": "string"},
-            "text": {"type": "string"},
+            "text": {
+                "type": "string",
+                "description": "The canonical text citations index: the file itself for a plain .txt, the text after "
+                "the front matter, or the text extracted from a page or a feed line.",
+            },
+            **_METADATA,
+            "author": _NULLABLE_STRING,
             "story": {
                 "type": "object",
                 "nullable": True,
@@ -201,6 +222,15 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
             "dimension": {"type": "integer"},
             "index": {"type": "object"},
             "version": {"type": "string"},
+            "skipped": {
+                "type": "object",
+                "required": ["count", "files"],
+                "description": "Article files (or feed lines, as file:line) the build skipped, with why.",
+                "properties": {
+                    "count": {"type": "integer", "minimum": 0},
+                    "files": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
         },
     }
     source_list = {
@@ -211,8 +241,8 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["source", "title"],
-                    "properties": {"source": {"type": "string"}, "title": {"type": "string"}},
+                    "required": ["source", "title", "outlet", "published", "url"],
+                    "properties": {"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA},
                 },
             }
         },

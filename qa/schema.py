@@ -7,6 +7,7 @@ Validation errors raise ``BadRequest`` with a code a client can switch on.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,9 @@ def citation_json(citation: Citation) -> dict[str, Any]:
         "paragraph": citation.paragraph,
         "start": citation.start,
         "end": citation.end,
+        "outlet": citation.outlet,
+        "published": citation.published,
+        "url": citation.url,
     }
 
 
@@ -183,4 +187,23 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def article_json(article: Article) -> dict[str, Any]:
-    return {"source": article.source, "title": article.title, "text": article.text}
+    """One article: its canonical text (what citations slice) and its metadata."""
+    return {
+        "source": article.source,
+        "title": article.title,
+        "text": article.text,
+        "outlet": article.outlet,
+        "published": article.published,
+        "url": article.url,
+        "author": article.author,
+    }
+
+
+def source_list_json(articles: Iterable[Article]) -> dict[str, Any]:
+    """The list of indexed articles, without their text."""
+    return {
+        "sources": [
+            {"source": a.source, "title": a.title, "outlet": a.outlet, "published": a.published, "url": a.url}
+            for a in articles
+        ]
+    }

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.embedder import Embedder
-from qa.indexing import LoadedIndex
+from qa.index.load import LoadedIndex
 from qa.lexical import analyze, coverage_of
 from qa.models import Answer, Hit, Span
 from qa.ranking import (

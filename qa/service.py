@@ -18,7 +18,9 @@ from qa.config import build_options, ranking_settings, resolve_path
 from qa.corroboration import with_corroboration
 from qa.corroboration.stories import Stories
 from qa.embedder import Embedder, make_embedder
-from qa.indexing import LoadedIndex, build_index, current_build_id, ensure_index
+from qa.index.build import BuildContext, build_index, ensure_index
+from qa.index.load import LoadedIndex, load_index
+from qa.index.publish import current_build_id
 from qa.models import Answer, Article
 from qa.search import ask
 from qa.timing import StageTimes
@@ -73,35 +75,38 @@ class QAService:
         with self._lock:
             if self._index is None or current_build_id(self.index_dir) not in (self._index.build_id, None):
                 self._index = ensure_index(
-                    self.seeds_dir,
-                    self.index_dir,
-                    self.embedder,
-                    self.build_options,
-                    passage_prefix=self.embedder.passage_prefix,
+                    self.build_context(),
                     rebuild=bool(self.config["AUTO_BUILD"]),
                     verified_build=str(self.config.get("VERIFIED_BUILD") or ""),
                 )
                 log.info("serving index build %s (%d passages)", self._index.build_id, len(self._index.passages))
             return self._index
 
+    def build_context(self, progress: bool = False, full: bool = False) -> BuildContext:
+        """What a build of this service's seeds into its index folder needs."""
+        return BuildContext(
+            seeds_dir=self.seeds_dir,
+            index_dir=self.index_dir,
+            embedder=self.embedder,
+            options=self.build_options,
+            passage_prefix=self.embedder.passage_prefix,
+            progress=progress,
+            full=full,
+        )
+
     def warm_up(self) -> None:
         """Load the index and the model now rather than on the first question."""
         self.index
         self.embedder.embed_query("warm-up")
 
-    def rebuild(self, progress: bool = False) -> LoadedIndex:
-        """Build a new index from the seeds now and serve it."""
-        build_index(
-            self.seeds_dir,
-            self.index_dir,
-            self.embedder,
-            self.build_options,
-            passage_prefix=self.embedder.passage_prefix,
-            progress=progress,
-        )
+    def rebuild(self, progress: bool = False, full: bool = False) -> LoadedIndex:
+        """Build a new index from the seeds now (incrementally unless ``full``) and serve it."""
+        build = build_index(self.build_context(progress=progress, full=full))
+        # Just written and checksummed by this process: its files need not be hashed again.
+        index = load_index(self.index_dir, verified_build=build.name)
         with self._lock:
-            self._index = None
-        return self.index
+            self._index = index
+        return index
 
     def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
         index = self.index
@@ -116,7 +121,7 @@ class QAService:
         return self.index.stories
 
     def article(self, source: str) -> Article:
-        """An indexed article by file name; names are looked up, never joined to a path."""
+        """An indexed article by source name; names are looked up, never joined to a path."""
         article = self.index.articles.get(source)
         if article is None:
             raise SourceNotFound(source)
@@ -137,4 +142,5 @@ class QAService:
                 "store": manifest["store"]["kind"],
             },
             "version": manifest["package_version"],
+            "skipped": {"count": len(index.skipped), "files": index.skipped},
         }

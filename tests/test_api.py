@@ -24,7 +24,7 @@ def test_ask_returns_k_passages_with_citations_that_slice(client):
     assert isinstance(body["answered"], bool)
     assert len(body["passages"]) == 3
     for passage in body["passages"]:
-        assert set(passage["citation"]) == {"source", "title", "paragraph", "start", "end"}
+        assert set(passage["citation"]) == {"source", "title", "paragraph", "start", "end", "outlet", "published", "url"}
         assert set(passage["scores"]) == {"fused", "dense", "lexical"}
         assert passage["score"] == passage["scores"]["fused"]
         highlight = passage["highlight"]

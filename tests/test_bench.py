@@ -131,3 +131,17 @@ def test_calibrate_runs_on_a_small_sample(tmp_path):
     signals = json.loads((tmp_path / "signals.json").read_text())
     assert len(signals["piaf"]) == len(signals["piaf-held-out"]) == 30
     assert all(not row["answerable"] for row in signals["piaf-held-out"])
+
+
+def test_incremental_script(tmp_path):
+    from bench.incremental import PIAF
+
+    if not (PIAF / "seeds").is_dir():
+        pytest.skip("the shared PIAF corpus is not beside the clone")
+    stdout, result = run_bench(tmp_path, "incremental.py", "--articles", "6", "--questions", "5", timeout=600)
+    assert set(result["ratio_to_full"]) == {"full build", "add a .txt", "add an .html page", "remove an article", "full build, same files"}
+    assert result["steps"]["add a .txt"]["incremental"]["articles_embedded"] == 1
+    assert result["steps"]["remove an article"]["incremental"]["texts_embedded"] == 0
+    comparison = result["comparison"]
+    assert comparison["same_passages"] and comparison["same_answers"] == comparison["questions"] == 5
+    assert comparison["page_citations_ok"] and comparison["page_text_clean"] and comparison["page_passages"] > 0

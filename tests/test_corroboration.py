@@ -19,7 +19,9 @@ from qa.citations import verify_citation
 from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
 from qa.corroboration.mentions import hedges, names, quotes, same_name
 from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_value
-from qa.indexing import IndexProblem, current_build, load_index
+from qa.index.layout import IndexProblem
+from qa.index.load import load_index
+from qa.index.publish import current_build
 from qa.models import DIFFERENCE_KINDS, Span
 from tests.conftest import DATA
 from tests.corroboration_helpers import compare_texts
@@ -208,7 +210,7 @@ def check_corroboration(body: dict, articles: dict[str, str]) -> None:
         assert isinstance(passage["also_in"], list) and isinstance(passage["differences"], list)
         for other in passage["also_in"]:
             citation = other["citation"]
-            assert set(citation) == {"source", "title", "paragraph", "start", "end"}
+            assert set(citation) == {"source", "title", "paragraph", "start", "end", "outlet", "published", "url"}
             assert citation["source"] != passage["citation"]["source"]
             assert verify_citation(articles[citation["source"]], citation["start"], citation["end"], other["text"])
         for difference in passage["differences"]:
@@ -345,14 +347,14 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     import numpy as np
 
     from bench.synth import write_corpus
-    from qa.corpus import read_corpus
+    from qa.ingest.corpus import read_corpus
     from qa.corroboration import AlignmentSettings, dense_neighbour_count
     from qa.corroboration.align import _candidates
     from qa.corroboration.signals import SignalCorpus
     from qa.embedder import HashingEmbedder
-    from qa.indexing import sentence_table, split_corpus
-    from qa.passages import embedding_text
-    from qa.store import VectorStore
+    from qa.index.build import sentence_table, split_corpus
+    from qa.ingest.passages import embedding_text
+    from qa.index.store import VectorStore
 
     corpus = read_corpus(write_corpus(300, tmp_path / "seeds"))
     embedder = HashingEmbedder(dimension=384)

@@ -28,13 +28,15 @@ from conftest import copy_seeds, make_config
 from live_server import QA, ROOT, LiveServer, qa_env
 from qa import create_app
 from qa.embedder import bundled_model_path
-from qa.indexing import IndexProblem, current_build, current_build_id, load_index
+from qa.index.layout import IndexProblem
+from qa.index.load import load_index
+from qa.index.publish import current_build, current_build_id
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Atacms Ukraine", "doctrine nucléaire du Kremlin"]
 
 
 def disk_text(seeds: Path, source: str) -> str:
-    return (seeds / source).read_bytes().decode("utf-8")  # as qa.corpus reads it: nothing translated
+    return (seeds / source).read_bytes().decode("utf-8")  # as qa.ingest.corpus reads it: nothing translated
 
 
 def assert_served_citations_match_disk(client, seeds: Path) -> None:
@@ -66,7 +68,7 @@ def rebuilt_after(tmp_path: Path, caplog, reason: str, **overrides):
     """Restart; the index is rebuilt, the log says why; return the new app's client."""
     old_build = current_build_id(tmp_path / "index")
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.index.build"):
         app = restart(tmp_path, **overrides)
         app.extensions["qa"].warm_up()
     assert f"rebuilding the index: " in caplog.text and reason in caplog.text, caplog.text

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qa.citations import verify_citation
-from qa.corpus import decode_article
+from qa.ingest.corpus import decode_article
 from qa.errors import APIError, BadRequest
 from qa.lexical import analyze, fold_accents, normalize
 from qa.models import Article
-from qa.passages import approximate_token_count, embedding_text, find_title, paragraph_lines, split_article, split_sentences
+from qa.ingest.passages import approximate_token_count, embedding_text, find_title, paragraph_lines, split_article, split_sentences
 from qa.schema import Limits, parse_ask, parse_json_body
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

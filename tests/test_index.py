@@ -8,18 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.corpus import read_corpus
+from qa.ingest.corpus import read_corpus
 from qa.embedder import HashingEmbedder
-from qa.indexing import (
-    IndexProblem,
-    build_index,
-    current_build,
-    ensure_index,
-    index_status,
-    load_index,
-    model_record,
-)
-from qa.passages import embedding_text, split_article
+from qa.index.build import BuildContext, build_index, ensure_index, model_record
+from qa.index.layout import IndexProblem
+from qa.index.load import load_index
+from qa.index.publish import current_build
+from qa.index.status import index_status
+from qa.ingest.passages import embedding_text, split_article
 
 from conftest import copy_seeds
 
@@ -31,7 +27,7 @@ def seeds(tmp_path):
 
 def test_round_trip_keeps_passages_vectors_and_manifest(seeds, tmp_path):
     embedder = HashingEmbedder()
-    build = build_index(seeds, tmp_path / "index", embedder)
+    build = build_index(BuildContext(seeds, tmp_path / "index", embedder))
     index = load_index(tmp_path / "index")
     expected = [p for a in read_corpus(seeds).articles for p in split_article(a, embedder.count_tokens, embedder.window, 0)]
     assert [p.text for p in index.passages] == [p.text for p in expected]
@@ -48,7 +44,7 @@ def test_round_trip_keeps_passages_vectors_and_manifest(seeds, tmp_path):
 
 def test_changed_added_or_removed_article_makes_the_index_stale(seeds, tmp_path):
     embedder = HashingEmbedder()
-    build_index(seeds, tmp_path / "index", embedder)
+    build_index(BuildContext(seeds, tmp_path / "index", embedder))
     model = model_record(embedder)
     assert index_status(tmp_path / "index", seeds, model) == []
     (seeds / "new.txt").write_text("Titre\nUn nouvel article assez long pour faire un passage entier ici.\n")
@@ -62,17 +58,17 @@ def test_changed_added_or_removed_article_makes_the_index_stale(seeds, tmp_path)
 
 
 def test_another_model_makes_the_index_stale(seeds, tmp_path):
-    build_index(seeds, tmp_path / "index", HashingEmbedder())
+    build_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()))
     other = {"name": "some/other-model", "fingerprint": "x", "passage_prefix": ""}
     assert any("model" in r for r in index_status(tmp_path / "index", seeds, other))
 
 
 def test_ensure_index_rebuilds_a_stale_index_and_says_why(seeds, tmp_path, caplog):
     embedder = HashingEmbedder()
-    first = ensure_index(seeds, tmp_path / "index", embedder)
+    first = ensure_index(BuildContext(seeds, tmp_path / "index", embedder))
     (seeds / "extra.txt").write_text("Un autre titre\nUn paragraphe nouveau, assez long pour être un passage à lui seul.\n")
     with caplog.at_level("WARNING"):
-        second = ensure_index(seeds, tmp_path / "index", embedder)
+        second = ensure_index(BuildContext(seeds, tmp_path / "index", embedder))
     assert second.build_id != first.build_id
     assert "extra.txt" in second.articles
     assert "rebuilding the index" in caplog.text and "extra.txt" in caplog.text
@@ -80,7 +76,7 @@ def test_ensure_index_rebuilds_a_stale_index_and_says_why(seeds, tmp_path, caplo
 
 def test_without_auto_build_a_stale_index_is_refused(seeds, tmp_path):
     with pytest.raises(IndexProblem, match="no index"):
-        ensure_index(seeds, tmp_path / "index", HashingEmbedder(), rebuild=False)
+        ensure_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()), rebuild=False)
 
 
 class ExplodingEmbedder(HashingEmbedder):
@@ -89,10 +85,10 @@ class ExplodingEmbedder(HashingEmbedder):
 
 
 def test_a_failed_build_leaves_the_previous_index_in_place(seeds, tmp_path):
-    good = build_index(seeds, tmp_path / "index", HashingEmbedder())
+    good = build_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()))
     (seeds / "extra.txt").write_text("Titre\nUn paragraphe nouveau, assez long pour être un passage à lui seul.\n")
     with pytest.raises(RuntimeError, match="power cut"):
-        build_index(seeds, tmp_path / "index", ExplodingEmbedder())
+        build_index(BuildContext(seeds, tmp_path / "index", ExplodingEmbedder()))
     assert current_build(tmp_path / "index") == good
     assert load_index(tmp_path / "index").build_id == good.name
     assert not list((tmp_path / "index" / "builds").glob(".tmp-*"))
@@ -100,30 +96,30 @@ def test_a_failed_build_leaves_the_previous_index_in_place(seeds, tmp_path):
 
 def test_a_damaged_vector_file_is_detected_and_rebuilt(seeds, tmp_path):
     embedder = HashingEmbedder()
-    build = build_index(seeds, tmp_path / "index", embedder)
+    build = build_index(BuildContext(seeds, tmp_path / "index", embedder))
     vectors = build / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
     with pytest.raises(IndexProblem, match="vectors.faiss"):
         load_index(tmp_path / "index")
-    rebuilt = ensure_index(seeds, tmp_path / "index", embedder)
+    rebuilt = ensure_index(BuildContext(seeds, tmp_path / "index", embedder))
     assert rebuilt.build_id != build.name
 
 
 def test_a_build_verified_by_the_parent_is_not_hashed_again_but_any_other_is(seeds, tmp_path, monkeypatch):
-    import qa.indexing
+    import qa.index.layout
 
     embedder = HashingEmbedder()
-    build = build_index(seeds, tmp_path / "index", embedder)
+    build = build_index(BuildContext(seeds, tmp_path / "index", embedder))
     hashed: list[str] = []
-    real_sha256 = qa.indexing._sha256
-    monkeypatch.setattr(qa.indexing, "_sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+    real_sha256 = qa.index.layout.sha256_file
+    monkeypatch.setattr(qa.index.layout, "sha256_file", lambda path: hashed.append(path.name) or real_sha256(path))
 
-    ensure_index(seeds, tmp_path / "index", embedder, verified_build=build.name)
+    ensure_index(BuildContext(seeds, tmp_path / "index", embedder), verified_build=build.name)
     assert hashed == []
-    ensure_index(seeds, tmp_path / "index", embedder, verified_build="20990101T000000Z-1")  # another build
+    ensure_index(BuildContext(seeds, tmp_path / "index", embedder), verified_build="20990101T000000Z-1")  # another build
     assert "vectors.faiss" in hashed
     hashed.clear()
-    ensure_index(seeds, tmp_path / "index", embedder)
+    ensure_index(BuildContext(seeds, tmp_path / "index", embedder))
     assert "vectors.faiss" in hashed
 
 
@@ -138,7 +134,7 @@ def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch)
 
     monkeypatch.setenv("QA_VERIFIED_BUILD", "")  # restored (unset) after the test
     app = create_app(make_config(tmp_path))
-    build = build_index(Path(app.config["SEEDS_DIR"]), Path(app.config["INDEX_DIR"]), app.extensions["qa"].embedder)
+    build = build_index(BuildContext(Path(app.config["SEEDS_DIR"]), Path(app.config["INDEX_DIR"]), app.extensions["qa"].embedder))
     started = {}
     monkeypatch.setattr(qa.server, "run_gunicorn", lambda *args, **kwargs: started.update(os.environ))
     result = app.test_cli_runner().invoke(args=["serve"])
@@ -150,14 +146,14 @@ def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch)
 
 def test_old_builds_are_pruned(seeds, tmp_path):
     for _ in range(4):
-        build_index(seeds, tmp_path / "index", HashingEmbedder())
+        build_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()))
     builds = [p for p in (tmp_path / "index" / "builds").iterdir() if not p.name.startswith(".")]
     assert len(builds) == 2
     assert current_build(tmp_path / "index") in builds
 
 
 def test_sentence_table_covers_each_passage(seeds, tmp_path):
-    build_index(seeds, tmp_path / "index", HashingEmbedder())
+    build_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()))
     index = load_index(tmp_path / "index")
     for passage in index.passages:
         spans, vectors = index.sentences_of(passage.id)
@@ -168,7 +164,7 @@ def test_sentence_table_covers_each_passage(seeds, tmp_path):
 
 @pytest.mark.parametrize("threshold", [10**9, 0])  # flat, then HNSW for any size
 def test_store_neighbours_find_each_vector_itself_first(threshold):
-    from qa.store import VectorStore
+    from qa.index.store import VectorStore
 
     vectors = np.random.default_rng(1).standard_normal((300, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -181,3 +177,59 @@ def test_store_neighbours_find_each_vector_itself_first(threshold):
     recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(found, exact)])
     assert recall >= (1.0 if threshold else 0.95)
     assert store.neighbours(vectors[:3], 1000).shape == (3, 300)  # k is capped at the store's size
+
+
+def test_search_imports_only_the_loading_side_of_the_index():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qa.search; "
+        "print(sorted(m for m in sys.modules if m.startswith(('qa.index', 'qa.ingest'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = eval(out)
+    assert "qa.index.load" in loaded
+    for builder in ("qa.index.build", "qa.index.embed", "qa.index.status", "qa.ingest.corpus", "qa.ingest.formats"):
+        assert builder not in loaded, loaded
+
+
+@pytest.mark.slow
+def test_qa_index_watch_rebuilds_when_the_seeds_change(tmp_path):
+    """`qa index --watch`: one build at start, then a debounced incremental build per change."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    seeds = copy_seeds(tmp_path / "seeds")
+    index = tmp_path / "index"
+    env = {**os.environ, "QA_MODEL": "hashing", "QA_SEEDS_DIR": str(seeds), "QA_INDEX_DIR": str(index), "QA_RATELIMIT": ""}
+    log_path = tmp_path / "watch.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa", "index", "--watch", "--debounce", "0.5", "--quiet"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        def wait_for(predicate, what: str) -> None:
+            deadline = time.monotonic() + 120
+            while not predicate():
+                assert process.poll() is None, log_path.read_text()[-2000:]
+                assert time.monotonic() < deadline, f"{what}: " + log_path.read_text()[-2000:]
+                time.sleep(0.2)
+
+        wait_for(lambda: "watching" in log_path.read_text(), "the first build")
+        first = load_index(index).build_id
+        (seeds / "new.txt").write_text("Un titre neuf\nUn paragraphe nouveau, assez long pour être un passage à lui seul.\n")
+        wait_for(lambda: "new.txt" in load_index(index).articles, "the build after adding an article")
+        second = load_index(index)
+        assert second.build_id != first and second.manifest["incremental"]["articles_reused"] == 2
+        (seeds / "new.txt").unlink()
+        wait_for(lambda: "new.txt" not in load_index(index).articles, "the build after removing it")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import decode_article, read_corpus
+from qa.ingest.corpus import decode_article, read_corpus
 from qa.models import Article
-from qa.passages import (
+from qa.ingest.passages import (
     approximate_token_count,
     embedding_text,
     find_title,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.passages import embedding_text
+from qa.ingest.passages import embedding_text
 
 from conftest import assert_citations_slice
 

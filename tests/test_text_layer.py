@@ -26,7 +26,7 @@ from qa.corroboration.differences import differences_between
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
 from qa.corroboration.signals import SignalCorpus
 from qa.models import Article
-from qa.passages import approximate_token_count, split_article, split_sentences
+from qa.ingest.passages import approximate_token_count, split_article, split_sentences
 from qa.text.paragraphs import paragraph_at
 
 HEAVY = ("flask", "faiss", "torch", "sentence_transformers", "bm25s")

@@ -27,7 +27,7 @@ def citation_of_span(passages: Sequence[Passage], passage_id: int, articles: Map
     """A citation of ``span`` inside passage ``passage_id``'s article, paragraph numbered as passages are."""
     citation = passages[passage_id].citation
     text = articles[citation.source].text
-    return Citation(citation.source, citation.title, paragraph_at(text, span.start), span.start, span.end)
+    return replace(citation, paragraph=paragraph_at(text, span.start), start=span.start, end=span.end)
 
 
 def corroborate(

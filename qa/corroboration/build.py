@@ -1,6 +1,6 @@
 """The one call the index build makes: stories, then the alignment within stories.
 
-``corroborate_corpus`` is what ``qa.indexing`` runs after embedding; its two results are
+``corroborate_corpus`` is what ``qa.index.build`` runs after embedding; its two results are
 stored as ``stories.json`` and ``alignment.json``. Both are keyed per article (stories
 keep each article's specifics; links name passages of articles of one story), so an
 incremental build can hand unchanged articles' specifics back (``known_specifics``).

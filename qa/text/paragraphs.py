@@ -3,7 +3,7 @@
 Line ends are ``\\n``, ``\\r\\n`` or ``\\r`` only (not ``\\x0c``, ``\\u2028`` or ``\\x1c``,
 which ``str.splitlines`` would also split on), and a line holding nothing but
 whitespace, BOM or zero-width spaces is blank. Every citation's ``paragraph`` comes from
-here: a passage's (``qa.passages``) and a difference's (``qa.corroboration.attach``).
+here: a passage's (``qa.ingest.passages``) and a difference's (``qa.corroboration.attach``).
 """
 
 from __future__ import annotations

@@ -320,7 +320,10 @@ def split_article(
                 Passage(
                     id=first_id + len(passages),
                     text=text[span.start : span.end],
-                    citation=Citation(article.source, article.title, paragraph, span.start, span.end),
+                    citation=Citation(
+                        article.source, article.title, paragraph, span.start, span.end,
+                        outlet=article.outlet, published=article.published, url=article.url,
+                    ),
                     kind=segment.kind,
                     heading=segment.heading,
                     part=part,

@@ -1,6 +1,6 @@
 """The vector store: the only module that imports ``faiss``.
 
-A small interface (``build``, ``search``, ``save``, ``load``) in the manner of txtai's
+A small interface (``build``, ``search``, ``save``, ``load``, ``describe``) in the manner of txtai's
 ``ann/faiss.py``. Vectors are L2-normalised before they get here, so the inner product
 that ``IndexFlatIP`` computes is the cosine similarity.
 
@@ -17,10 +17,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from qa.index.options import HNSW_THRESHOLD
+
 FILE_NAME = "vectors.faiss"
-# Exact search below, HNSW from here: flat search costs ~3 ms at 50k passages and ~7 ms at
-# 100k on 2 cores, HNSW ~0.2 ms with recall@10 >= 0.99 (docs/benchmarks.md).
-HNSW_THRESHOLD = 50_000
 
 
 class StoreError(RuntimeError):
@@ -94,6 +93,18 @@ class VectorStore:
             _, ids = self._index.search(queries[lo : lo + block], k)
             found[lo : lo + block] = ids
         return found
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``, row for row (a later build reuses them)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size == 0:
+            return np.zeros((0, int(self._index.d)), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(ids), dtype=np.float32)
+
+    def describe(self) -> dict[str, object]:
+        """The manifest's ``store`` section."""
+        info = self.info
+        return {"kind": info.kind, "dimension": info.dimension, "count": info.count, "faiss": info.faiss_version}
 
     def similarities(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Inner products of the query with the stored vectors of ``ids``."""
