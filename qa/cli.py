@@ -36,9 +36,12 @@ def _service() -> QAService:
 @click.command("index")
 @click.option("--if-stale", is_flag=True, help="Build only when the index is missing or stale.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--ray", "ray_address", metavar="ADDRESS", help="Embed on a Ray cluster: auto, local or HOST:PORT.")
+@click.option("--ray-workers", type=click.IntRange(min=1), help="Ray embedding workers (default: one per CPU).")
+@click.option("--ray-retries", type=click.IntRange(min=0), default=3, show_default=True, help="Restarts of a dead Ray worker.")
 @with_appcontext
-def index_command(if_stale: bool, quiet: bool) -> None:
-    """Build the index from the articles in the seeds folder."""
+def index_command(if_stale: bool, quiet: bool, ray_address: str | None, ray_workers: int | None, ray_retries: int) -> None:
+    """Build the index from the articles in the seeds folder (embedding on Ray with --ray)."""
     service = _service()
     if if_stale:
         reasons = index_status(
@@ -49,10 +52,19 @@ def index_command(if_stale: bool, quiet: bool) -> None:
             return
         click.echo("index needs a build: " + "; ".join(reasons))
     try:
-        index = service.rebuild(progress=not quiet)
+        if ray_address:
+            from qa.cluster import ray_embedder  # Ray is an optional extra: imported only here
+
+            with ray_embedder(service.embedder, ray_address, workers=ray_workers, retries=ray_retries) as embedder:
+                index = service.rebuild(progress=not quiet, embedder=embedder)
+        else:
+            index = service.rebuild(progress=not quiet)
     except (IndexProblem, OSError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     manifest = index.manifest
+    ray = manifest.get("embedding", {})
+    if ray.get("kind") == "ray":
+        click.echo(f"embedded on Ray at {ray['address']}: {ray['nodes']} node(s), {ray['cpus']:g} CPUs, {ray['workers']} workers")
     click.echo(
         f"indexed {manifest['passages']} passages from {manifest['articles']} articles "
         f"with {manifest['model']['name']} in {manifest['build_seconds']} s -> {index.path}"

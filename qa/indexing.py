@@ -305,6 +305,7 @@ def _build_locked(
             "store": {"kind": info.kind, "dimension": info.dimension, "count": info.count},
             "lexical": {"library": "bm25s", "method": "lucene", "k1": options.bm25_k1, "b": options.bm25_b},
             "sentence_vectors": sentence_vectors is not None,
+            "embedding": getattr(embedder, "backend", {"kind": "local"}),  # where (qa/cluster.py)
             "alignment": {"pairs": len(alignment.pairs()), "seconds": round(alignment_seconds, 3)},
             "stories": {"count": len(stories.stories), "articles": len(stories.story_of)},
             "versions": _versions(),

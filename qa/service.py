@@ -89,12 +89,12 @@ class QAService:
         self.index
         self.embedder.embed_query("warm-up")
 
-    def rebuild(self, progress: bool = False) -> LoadedIndex:
-        """Build a new index from the seeds now and serve it."""
+    def rebuild(self, progress: bool = False, embedder: Embedder | None = None) -> LoadedIndex:
+        """Build a new index from the seeds now and serve it (``embedder``: e.g. on Ray)."""
         build_index(
             self.seeds_dir,
             self.index_dir,
-            self.embedder,
+            embedder or self.embedder,
             self.build_options,
             passage_prefix=self.embedder.passage_prefix,
             progress=progress,
