@@ -21,7 +21,9 @@ stay on the driver. Questions are still encoded by the local model (``embed_quer
 * A worker process that dies is restarted by Ray and its batches are retried (``retries``
   times); past that the build fails with ``ClusterError`` and publishes nothing, so the
   index in place stays served.
-* Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``), and so is the dashboard.
+* Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``), and so is the dashboard. A
+  ``local`` runtime requires a token of its own (``RAY_AUTH_MODE=token``); a cluster's
+  token, if it has one, comes from ``RAY_AUTH_TOKEN`` or ``~/.ray/auth_token`` (Ray's).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -209,6 +212,12 @@ def _import_ray(address: str):
         # Ray otherwise swaps 127.0.0.1 for the host's outward address and listens on it.
         # This variable (read when ray is imported) keeps every Ray server on loopback.
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if address == "local" and "RAY_AUTH_MODE" not in os.environ:
+        # A new local runtime requires a token by default, and Ray would write one to
+        # ~/.ray/auth_token, which every later `ray start` on the machine then picks up.
+        # A token of this process alone (inherited by the runtime it starts) instead.
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     try:
         import ray
     except ImportError as error:

@@ -1,8 +1,9 @@
 """``qa index --ray``: the embedding on a real Ray head bound to 127.0.0.1 (qa/cluster.py).
 
-The head is started by the tests (``ray start --head --block`` in a session of its own,
-usage statistics and dashboard off) and stopped by them: SIGTERM to that ``ray start``,
-then SIGKILL to whatever is left of its session. Nothing else's Ray is touched.
+The head is started by the tests (``bench/rayhead.py``: ``ray start --head --block`` in a
+session of its own, usage statistics and dashboard off) and stopped by them: SIGTERM to
+that ``ray start``, then SIGKILL to whatever is left of its session. Nothing else's Ray
+is touched.
 """
 
 from __future__ import annotations
@@ -10,22 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-# Before Ray is imported anywhere in this process: no usage statistics, loopback only.
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 psutil = pytest.importorskip("psutil")
 
@@ -43,9 +36,13 @@ from qa.embedder import make_embedder  # noqa: E402
 from qa.indexing import current_build_id, load_index  # noqa: E402
 from qa.schema import answer_json  # noqa: E402
 
+from bench.common import free_port  # noqa: E402
+from bench.rayhead import Head, in_session, ray_env, ray_head  # noqa: E402
 from conftest import DATA, ROOT, copy_seeds  # noqa: E402
 
-RAY = Path(sys.executable).with_name("ray")
+# Before Ray is imported in this process (the shipping test drives Ray from here): no usage
+# statistics, loopback only, the test heads' token.
+os.environ.update({key: value for key, value in ray_env().items() if key.startswith("RAY_")})
 QUESTIONS = [json.loads(line)["question"] for line in (DATA / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -108,93 +105,6 @@ def test_bad_worker_counts_are_refused():
 
 
 # --- a real Ray head on 127.0.0.1 ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def ray_env() -> dict[str, str]:
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    return env
-
-
-@dataclass
-class Head:
-    address: str
-    process: subprocess.Popen
-
-    def processes(self) -> list:
-        """Every live process of the head's session: the ones this test started."""
-        found = []
-        for process in psutil.process_iter(["pid"]):
-            try:
-                if os.getsid(process.pid) == self.process.pid:
-                    found.append(process)
-            except (ProcessLookupError, PermissionError):
-                pass
-        return found
-
-    def workers(self, state: str = "") -> list:
-        """The embedding workers of this head, by their Ray process title (``ray::Class.method``)."""
-        title = "ray::EmbeddingWorker" + (f".{state}" if state else "")
-        found = []
-        for process in self.processes():
-            try:
-                cmdline = process.cmdline()
-            except psutil.Error:
-                continue
-            if cmdline and cmdline[0].startswith(title):
-                found.append(process)
-        return found
-
-
-@contextmanager
-def ray_head(cpus: int = 2):
-    """``ray start --head`` on 127.0.0.1 and a free port; stopped (every process) on exit."""
-    port = free_port()
-    temp = tempfile.mkdtemp(prefix="qa-ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
-    log = open(Path(temp) / "head.log", "w+")
-    command = [
-        str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--disable-usage-stats",
-        "--include-dashboard=false", f"--num-cpus={cpus}", f"--temp-dir={temp}", "--block",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=ray_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    head = Head(f"127.0.0.1:{port}", process)
-    try:
-        deadline = time.monotonic() + 180
-        while "Ray runtime started" not in Path(log.name).read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Ray head did not start:\n" + Path(log.name).read_text()[-3000:])
-            time.sleep(0.5)
-        yield head
-    finally:
-        stop_head(head)
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def stop_head(head: Head) -> None:
-    started = head.processes()
-    if head.process.poll() is None:
-        head.process.send_signal(signal.SIGTERM)  # ray start --block stops its processes
-        try:
-            head.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-    _, alive = psutil.wait_procs(started, timeout=15)
-    for process in alive + head.processes():
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(head.processes(), timeout=15)
-    if head.process.poll() is None:
-        head.process.kill()
-        head.process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -344,8 +254,9 @@ def test_workers_that_lack_the_model_folder_get_it_shipped_as_a_ray_object(head,
 def test_ray_local_starts_its_own_runtime_and_stops_it(tmp_path):
     seeds = copy_seeds(tmp_path / "seeds")
     env = qa_env(MODEL="hashing", SEEDS_DIR=str(seeds), INDEX_DIR=str(tmp_path / "index"))
-    for variable in ("RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"):
-        env.pop(variable)  # qa/cluster.py sets both itself
+    for variable in ("RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"):
+        env.pop(variable)  # qa/cluster.py sets them itself for a local runtime
+    env["HOME"] = str(tmp_path / "home")  # Ray must not leave a token in the user's home
     env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="qa-ray-", dir="/tmp")
     process = subprocess.Popen(
         [sys.executable, "-m", "qa", "index", "--quiet", "--ray", "local", "--ray-workers", "1"],
@@ -354,21 +265,15 @@ def test_ray_local_starts_its_own_runtime_and_stops_it(tmp_path):
     try:
         out, err = process.communicate(timeout=600)
     finally:
-        leftovers = [p for p in psutil.process_iter(["pid"]) if _in_session(p.pid, process.pid)]
+        leftovers = [p for p in psutil.process_iter(["pid"]) if in_session(p.pid, process.pid)]
         for leftover in leftovers:
             leftover.kill()
         shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
     assert process.returncode == 0, err[-3000:]
     assert leftovers == [], "the local Ray runtime outlived qa index"
+    assert not (tmp_path / "home" / ".ray" / "auth_token").exists()
     embedding = load_index(tmp_path / "index").manifest["embedding"]
     assert embedding["kind"] == "ray" and embedding["address"] == "local" and embedding["workers"] == 1
-
-
-def _in_session(pid: int, session: int) -> bool:
-    try:
-        return os.getsid(pid) == session
-    except (ProcessLookupError, PermissionError):
-        return False
 
 
 @pytest.mark.slow
