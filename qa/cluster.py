@@ -158,8 +158,11 @@ class EmbeddingWorker:
             "vector": vector,
         }
 
-    def embed(self, texts: list[str]) -> tuple[int, np.ndarray]:
-        return os.getpid(), self.embedder.embed_passages(texts)
+    def embed(self, texts: list[str]) -> tuple[int, np.ndarray, float]:
+        """This process's id (a change means a restart), the vectors, the CPU seconds spent."""
+        started = time.process_time()
+        vectors = self.embedder.embed_passages(texts)
+        return os.getpid(), vectors, time.process_time() - started
 
 
 def is_loopback(address: str) -> bool:
@@ -257,7 +260,7 @@ class RayEmbedder:
         self._ray = None
         self._workers: list[Any] = []
         self._pids: list[int] = []
-        self._stats: dict[str, Any] = {"texts": 0, "batches": 0, "embed_seconds": 0.0, "restarts": 0}
+        self._stats: dict[str, Any] = {"texts": 0, "batches": 0, "embed_seconds": 0.0, "worker_cpu_seconds": 0.0, "restarts": 0}
         self._cluster: dict[str, Any] = {}
 
     # The Embedder protocol: everything but embed_passages is the local model's.
@@ -348,6 +351,7 @@ class RayEmbedder:
             "batches": self._stats["batches"],
             "startup_seconds": round(self._stats.get("startup_seconds", 0.0), 3),
             "embed_seconds": round(self._stats["embed_seconds"], 3),
+            "worker_cpu_seconds": round(self._stats["worker_cpu_seconds"], 3),
         }
 
     def _spec(self) -> tuple[ModelSpec, Path | None]:
@@ -433,7 +437,7 @@ class RayEmbedder:
                     batch, worker = in_flight.pop(ref)
                     load[worker] -= 1
                     try:
-                        pid, vectors = self._ray.get(ref)
+                        pid, vectors, cpu_seconds = self._ray.get(ref)
                     except Exception as error:
                         raise ClusterError(
                             f"Ray worker {worker} failed while embedding (after up to {self.retries} restarts "
@@ -443,6 +447,7 @@ class RayEmbedder:
                         self._pids[worker] = pid
                         self._stats["restarts"] += 1
                     results[batch] = vectors
+                    self._stats["worker_cpu_seconds"] += cpu_seconds
                     bar.update(len(batches[batch]))
         self._stats["texts"] += len(texts)
         self._stats["batches"] += len(batches)
