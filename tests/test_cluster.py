@@ -120,12 +120,12 @@ def qa_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def ray_index(index_dir: Path, seeds: Path, *args: str) -> subprocess.Popen:
+def ray_index(index_dir: Path, seeds: Path, model: str, *args: str) -> subprocess.Popen:
     """``qa index --ray ...`` in a child process (the real command line)."""
     return subprocess.Popen(
         [sys.executable, "-m", "qa", "index", "--quiet", *args],
         cwd=ROOT,
-        env=qa_env(MODEL="bundled", SEEDS_DIR=str(seeds), INDEX_DIR=str(index_dir)),
+        env=qa_env(MODEL=model, SEEDS_DIR=str(seeds), INDEX_DIR=str(index_dir)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -151,7 +151,7 @@ def kill_an_embedding_worker(head: Head, build: subprocess.Popen, timeout: float
 def answers(index_dir: Path, seeds: Path, embedder) -> list[dict]:
     """The API's answers to the seed questions, served from ``index_dir``."""
     app = create_app(
-        {"TESTING": True, "SEEDS_DIR": str(seeds), "INDEX_DIR": str(index_dir), "MODEL": "bundled", "EMBEDDER": embedder, "AUTO_BUILD": False, "RATELIMIT": ""}
+        {"TESTING": True, "SEEDS_DIR": str(seeds), "INDEX_DIR": str(index_dir), "MODEL": embedder.name, "EMBEDDER": embedder, "AUTO_BUILD": False, "RATELIMIT": ""}
     )
     service = app.extensions["qa"]
     return [answer_json(service.ask(question, 5)) for question in QUESTIONS]
@@ -186,7 +186,7 @@ def ray_build(head, real_app, tmp_path_factory):
     """One ``qa index --ray 127.0.0.1:PORT`` of the seeds that ``real_app`` built locally."""
     index_dir = tmp_path_factory.mktemp("ray-build") / "index"
     seeds = Path(real_app.config["SEEDS_DIR"])
-    code, out, err = finish(ray_index(index_dir, seeds, "--ray", head.address))
+    code, out, err = finish(ray_index(index_dir, seeds, real_app.config["MODEL"], "--ray", head.address))
     assert code == 0, err[-3000:]
     return index_dir, out
 
@@ -208,7 +208,7 @@ def test_a_build_on_ray_gives_the_same_index_and_answers_as_a_local_build(ray_bu
 @pytest.mark.slow
 def test_a_worker_killed_midway_is_restarted_and_its_batches_retried(head, real_app, tmp_path):
     service = real_app.extensions["qa"]
-    build = ray_index(tmp_path / "index", service.seeds_dir, "--ray", head.address, "--ray-retries", "2")
+    build = ray_index(tmp_path / "index", service.seeds_dir, real_app.config["MODEL"], "--ray", head.address, "--ray-retries", "2")
     killed = kill_an_embedding_worker(head, build)
     code, out, err = finish(build)
     assert code == 0, err[-3000:]
@@ -224,7 +224,7 @@ def test_a_worker_dying_without_retries_fails_the_build_and_the_previous_index_s
     shutil.copytree(ray_build[0], index_dir, symlinks=True)
     before = current_build_id(index_dir)
     service = real_app.extensions["qa"]
-    build = ray_index(index_dir, service.seeds_dir, "--ray", head.address, "--ray-retries", "0")
+    build = ray_index(index_dir, service.seeds_dir, real_app.config["MODEL"], "--ray", head.address, "--ray-retries", "0")
     kill_an_embedding_worker(head, build)
     code, out, err = finish(build)
     assert code == 1
