@@ -418,7 +418,10 @@ class RayEmbedder:
         if not self._workers:
             self._start_workers()
         started = time.perf_counter()
-        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        # Batches of texts of similar length, as one local encode would sort them: a batch
+        # is padded to its longest text, and mixed lengths cost ~40 % more CPU per text.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        batches = [[texts[i] for i in order[j : j + self.batch_size]] for j in range(0, len(order), self.batch_size)]
         results: list[np.ndarray | None] = [None] * len(batches)
         waiting = deque(range(len(batches)))
         in_flight: dict[Any, tuple[int, int]] = {}  # object ref -> (batch, worker)
@@ -452,7 +455,9 @@ class RayEmbedder:
         self._stats["texts"] += len(texts)
         self._stats["batches"] += len(batches)
         self._stats["embed_seconds"] += time.perf_counter() - started
-        return np.concatenate([r for r in results if r is not None]).astype(np.float32, copy=False)
+        vectors = np.empty((len(texts), results[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(results)
+        return vectors
 
 
 def _reason(error: BaseException) -> str:
