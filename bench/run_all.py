@@ -30,6 +30,7 @@ FULL = [
     ["bench/recall.py", "--sizes", "10000", "50000", "100000"],
     ["bench/scale.py", "--sizes", "1000", "--questions", "50"],
     ["bench/scale.py", "--sizes", "1000", "10000", "--recombined", "--questions", "100"],
+    ["bench/ray_build.py", "--configs", "local:1", "ray:1", "ray:2", "local:2"],
 ]
 LARGE = [["bench/scale.py", "--sizes", "100000", "--recombined", "--questions", "100"]]
 SMOKE = [
@@ -41,6 +42,7 @@ SMOKE = [
     ["bench/throughput.py", "--configs", "1x2x0", "--clients", "2", "--seconds", "1"],
     ["bench/recall.py", "--sizes", "300", "--queries", "5"],
     ["bench/scale.py", "--sizes", "30", "--questions", "3"],
+    ["bench/ray_build.py", "--seeds", "seeds", "--configs", "local:1", "ray:1"],
 ]
 
 

@@ -6,12 +6,14 @@ them; the ``qa`` console script is a ``FlaskGroup`` around ``create_app``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -21,6 +23,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
 from qa.errors import APIError
 from qa.index.build import model_record
+from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import IndexProblem
 from qa.index.publish import current_build_id
 from qa.index.status import index_status
@@ -55,9 +58,21 @@ def build_threads(config: dict) -> int:
 @click.option("--watch", is_flag=True, help="Keep running: rebuild (incrementally) whenever the seeds folder changes.")
 @click.option("--debounce", type=float, default=2.0, show_default=True, help="With --watch: seconds of quiet before a build.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--ray", "ray_address", metavar="ADDRESS", help="Embed on a Ray cluster: auto, local or HOST:PORT.")
+@click.option("--ray-workers", type=click.IntRange(min=1), help="Ray embedding workers (default: one per CPU).")
+@click.option("--ray-retries", type=click.IntRange(min=0), default=3, show_default=True, help="Restarts of a dead Ray worker.")
 @with_appcontext
-def index_command(if_stale: bool, full: bool, watch: bool, debounce: float, quiet: bool) -> None:
-    """Build the index from the articles in the seeds folder (reusing unchanged articles)."""
+def index_command(
+    if_stale: bool,
+    full: bool,
+    watch: bool,
+    debounce: float,
+    quiet: bool,
+    ray_address: str | None,
+    ray_workers: int | None,
+    ray_retries: int,
+) -> None:
+    """Build the index from the articles in the seeds folder (reusing unchanged articles; on Ray with --ray)."""
     # A build is the only work of this process: give the model every core (serving uses
     # QA_TORCH_THREADS per worker). Set before the embedder is made, on first use below.
     current_app.config["TORCH_THREADS"] = build_threads(current_app.config)
@@ -65,30 +80,55 @@ def index_command(if_stale: bool, full: bool, watch: bool, debounce: float, quie
     # Our own bars count each stage; the libraries' anonymous ones ("Loading weights") go.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     service = _service()
-    if if_stale and not full:
-        reasons = index_status(
-            service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
-        )
-        if not reasons:
-            click.echo(f"index is up to date in {service.index_dir}")
-            if not watch:
-                return
+    with _encoder(service, ray_address, ray_workers, ray_retries, progress=not quiet) as encoder:
+        if if_stale and not full:
+            reasons = index_status(
+                service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
+            )
+            if not reasons:
+                click.echo(f"index is up to date in {service.index_dir}")
+                if not watch:
+                    return
+            else:
+                click.echo("index needs a build: " + "; ".join(reasons))
+                _build_and_report(service, progress=not quiet, full=False, encoder=encoder)
         else:
-            click.echo("index needs a build: " + "; ".join(reasons))
-            _build_and_report(service, progress=not quiet, full=False)
-    else:
-        _build_and_report(service, progress=not quiet, full=full)
-    if watch:
-        _watch(service, debounce=debounce, progress=not quiet)
+            _build_and_report(service, progress=not quiet, full=full, encoder=encoder)
+        if watch:
+            _watch(service, debounce=debounce, progress=not quiet, encoder=encoder)
 
 
-def _build_and_report(service: QAService, progress: bool, full: bool) -> None:
+@contextlib.contextmanager
+def _encoder(
+    service: QAService, ray_address: str | None, workers: int | None, retries: int, progress: bool
+) -> Iterator[Encoder | None]:
+    """``None`` (embed in this process), or an encoder that embeds on Ray for ``--ray``."""
+    if not ray_address:
+        yield None
+        return
+    from qa.cluster import ray_embedder  # Ray is an optional extra: imported only here
+
     try:
-        index = service.rebuild(progress=progress, full=full)
+        with ray_embedder(service.embedder, ray_address, workers=workers, retries=retries) as embedder:
+            # One call per stage: the cluster batches and spreads the texts over its workers.
+            yield LocalEncoder(embedder, progress=progress, chunk_size=RAY_CHUNK)
+    except (OSError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+
+
+RAY_CHUNK = 1 << 20  # texts handed to the cluster at once (a stage's all, in practice)
+
+
+def _build_and_report(service: QAService, progress: bool, full: bool, encoder: Encoder | None = None) -> None:
+    try:
+        index = service.rebuild(progress=progress, full=full, encoder=encoder)
     except (IndexProblem, CorpusError, OSError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     manifest = index.manifest
     reuse = manifest.get("incremental", {})
+    ray = manifest.get("embedding", {})
+    if ray.get("kind") == "ray":
+        click.echo(f"embedded on Ray at {ray['address']}: {ray['nodes']} node(s), {ray['cpus']:g} CPUs, {ray['workers']} workers")
     click.echo(
         f"indexed {manifest['passages']} passages from {manifest['articles']} articles "
         f"({reuse.get('articles_reused', 0)} reused, {reuse.get('articles_embedded', 0)} embedded, "
@@ -116,7 +156,7 @@ def _folder_state(seeds_dir: Path) -> tuple:
     return tuple(state)
 
 
-def _watch(service: QAService, debounce: float, progress: bool, poll: float = 0.5) -> None:
+def _watch(service: QAService, debounce: float, progress: bool, poll: float = 0.5, encoder: Encoder | None = None) -> None:
     """Rebuild whenever the seeds folder changes, after ``debounce`` seconds of quiet.
 
     One build at a time: builds run one after the other in this loop, and each takes the
@@ -138,7 +178,7 @@ def _watch(service: QAService, debounce: float, progress: bool, poll: float = 0.
                     state, quiet_since = again, time.monotonic()
             seen = state
             try:
-                _build_and_report(service, progress=progress, full=False)
+                _build_and_report(service, progress=progress, full=False, encoder=encoder)
             except click.ClickException as error:
                 # A failed build leaves the previous index serving; keep watching.
                 click.echo(f"build failed: {error.message}", err=True)

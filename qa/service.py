@@ -19,6 +19,7 @@ from qa.corroboration import with_corroboration
 from qa.corroboration.stories import Stories
 from qa.embedder import Embedder, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
+from qa.index.embed import Encoder
 from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
 from qa.models import Answer, Article
@@ -99,9 +100,15 @@ class QAService:
         self.index
         self.embedder.embed_query("warm-up")
 
-    def rebuild(self, progress: bool = False, full: bool = False) -> LoadedIndex:
-        """Build a new index from the seeds now (incrementally unless ``full``) and serve it."""
-        build = build_index(self.build_context(progress=progress, full=full))
+    def rebuild(self, progress: bool = False, full: bool = False, encoder: Encoder | None = None) -> LoadedIndex:
+        """Build a new index from the seeds now (incrementally unless ``full``) and serve it.
+
+        ``encoder`` embeds the new texts elsewhere, e.g. on Ray (``qa index --ray``).
+        """
+        context = self.build_context(progress=progress, full=full)
+        if encoder is not None:
+            context.encoder = encoder
+        build = build_index(context)
         # Just written and checksummed by this process: its files need not be hashed again.
         index = load_index(self.index_dir, verified_build=build.name)
         with self._lock:

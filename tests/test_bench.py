@@ -97,6 +97,17 @@ def test_scale_script(tmp_path):
     assert synthetic["query_ask_ms"]["n"] == 3
 
 
+def test_ray_build_script(tmp_path):
+    pytest.importorskip("ray")
+    stdout, result = run_bench(tmp_path, "ray_build.py", "--seeds", str(tmp_path / "seeds"), "--configs", "local:1", "ray:1", timeout=600)
+    local, ray = result["rows"]
+    assert (local["config"], ray["config"]) == ("local:1", "ray:1")
+    assert local["passages"] == ray["passages"] > 0 and local["texts"] == ray["texts"] > local["passages"]
+    assert ray["max_vector_diff"] == 0.0  # the hashing embedder is exact
+    assert ray["startup_s"] > 0 and local["startup_s"] == 0
+    assert "| ray:1 |" in stdout
+
+
 def test_run_all_lists_every_script():
     result = subprocess.run([sys.executable, "bench/run_all.py", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
     for name in ("latency.py", "pause.py", "coldstart.py", "throughput.py", "recall.py", "scale.py"):

@@ -366,6 +366,8 @@ def _build_locked(context: BuildContext) -> Path:
             "store": store.describe(),
             "lexical": lexical.describe(),
             "sentence_vectors": assembled.sentence_vectors is not None,
+            # Where the vectors were computed: {"kind": "local"}, or the Ray cluster (qa/cluster.py).
+            "embedding": getattr(getattr(context.encoder, "embedder", None), "backend", {"kind": "local"}),
             **sections,
             "versions": package_versions(),
             "files": checksums(staging),
