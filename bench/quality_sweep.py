@@ -1,4 +1,4 @@
-"""Compare answer-quality alternatives on the question set, with the real bundled model.
+"""Compare answer-quality alternatives on the seed question set, with a real model (default e5).
 
 Builds each passage variant once in a temporary folder, then evaluates ranking variants
 on it (question embeddings are cached, so each extra variant costs little). Prints
@@ -87,47 +87,27 @@ HEADER = (
 
 
 def abstention_grid(index: LoadedIndex, embedder, questions, base: RankingSettings) -> str:
-    """Abstention thresholds that keep >= 95% of answerable questions, best abstention first."""
+    """Answer-support thresholds that keep >= 95% of answerable questions, best abstention first.
+
+    The full calibration (PIAF dev, leave-article-out negatives, the seeds among PIAF) is
+    ``bench/calibrate.py``; this is the seed set alone.
+    """
     signals = []
     for q in questions:
-        answer = ask(index, embedder, q.question, 10, q.history, base)
         query, _ = query_with_context(q.question, q.history)
-        coverage = float(index.lexical.score(query).coverage.max())
-        dense = max(hit.dense for hit in answer.hits)
-        signals.append((bool(q.answers), coverage, dense))
+        dense, _ = index.store.search(embedder.embed_query(query), max(base.support_gap_rank, 30))
+        signals.append((q.answerable, dense))
     results = []
-    grid = itertools.product(np.arange(0.3, 0.75, 0.05), np.arange(0.3, 0.6, 0.03), np.arange(0.1, 0.4, 0.02))
-    for min_coverage, min_dense, with_match in grid:
-        settings = dataclasses.replace(
-            base, min_coverage=min_coverage, min_dense=min_dense, min_dense_with_match=with_match
-        )
-        decide = [should_answer(c, d, settings) for _, c, d in signals]
-        kept = [a for (answerable, _, _), a in zip(signals, decide) if answerable]
-        abstained = [not a for (answerable, _, _), a in zip(signals, decide) if not answerable]
-        results.append((sum(kept) / len(kept), sum(abstained) / len(abstained), min_coverage, min_dense, with_match))
-    feasible = [r for r in results if r[0] >= 0.95]
-    best = max(r[1] for r in feasible)
-    lines = [
-        f"{len([r for r in feasible if r[1] == best])} of {len(results)} threshold triples reach the best "
-        f"abstention ({best:.3f}) while keeping >= 95% of answerable questions. Their ranges:\n",
-        "| threshold | lowest | highest | default |",
-        "| --- | --- | --- | --- |",
-    ]
-    top = [r for r in feasible if r[1] == best]
-    for position, name, default in (
-        (2, "min coverage", base.min_coverage),
-        (3, "min dense", base.min_dense),
-        (4, "min dense with a match", base.min_dense_with_match),
-    ):
-        values = [r[position] for r in top]
-        lines.append(f"| {name} | {min(values):.2f} | {max(values):.2f} | {default:.2f} |")
-    lines.append("\nPer-question signals (answerable: A, unanswerable: U), sorted by coverage:\n")
-    lines.append("| kind | best coverage | best cosine | answered by default |")
-    lines.append("| --- | --- | --- | --- |")
-    for answerable, coverage, dense in sorted(signals, key=lambda s: (s[1], s[2])):
-        lines.append(
-            f"| {'A' if answerable else 'U'} | {coverage:.2f} | {dense:.2f} | {should_answer(coverage, dense, base)} |"
-        )
+    for min_support, weight in itertools.product(np.arange(0.70, 0.95, 0.005), (0.0, 0.5, 1.0, 1.5)):
+        settings = dataclasses.replace(base, min_support=min_support, support_gap_weight=weight)
+        decide = [should_answer(d, settings) for _, d in signals]
+        kept = [a for (answerable, _), a in zip(signals, decide) if answerable]
+        abstained = [not a for (answerable, _), a in zip(signals, decide) if not answerable]
+        results.append((sum(kept) / len(kept), sum(abstained) / len(abstained), min_support, weight))
+    feasible = sorted((r for r in results if r[0] >= 0.95), key=lambda r: (r[1], r[0]), reverse=True)
+    lines = ["| min support | gap weight | answerable answered | unanswerable abstained |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r[2]:.3f} | {r[3]:.1f} | {r[0]:.3f} | {r[1]:.3f} |" for r in feasible[:15]]
+    lines.append(f"\ndefault: min support {base.min_support}, gap weight {base.support_gap_weight}, rank {base.support_gap_rank}")
     return "\n".join(lines)
 
 
@@ -135,9 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=ROOT / "tests/data/questions.jsonl")
     parser.add_argument("--seeds", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--model", default="e5", help="e5 (default), minilm, or a sentence-transformers name or folder")
     args = parser.parse_args()
     questions = read_questions(args.questions)
-    embedder = make_embedder("bundled")
+    embedder = make_embedder(args.model)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         build_index(BuildContext(args.seeds, Path(folder), embedder))
