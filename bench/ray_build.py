@@ -68,6 +68,7 @@ class TimedEmbedder:
 def child(config: str, seeds: Path, index: Path, model: str, address: str) -> dict[str, Any]:
     """One build in this process; its figures."""
     from qa.config import DEFAULTS
+    from qa.index.embed import LocalEncoder
     from qa.index.load import load_index
     from qa.service import QAService
 
@@ -79,7 +80,7 @@ def child(config: str, seeds: Path, index: Path, model: str, address: str) -> di
     started = time.perf_counter()
     if kind == "local":
         embedder = TimedEmbedder(service.embedder)
-        service.rebuild(embedder=embedder)
+        service.rebuild(full=True, encoder=LocalEncoder(embedder))
         result.update(connect_s=0.0, startup_s=0.0, embed_s=embedder.seconds, embed_cpu_s=embedder.cpu_seconds, texts=embedder.texts)
     else:
         from qa.cluster import RayEmbedder
@@ -88,7 +89,7 @@ def child(config: str, seeds: Path, index: Path, model: str, address: str) -> di
         connect = time.perf_counter()
         with remote:
             result["connect_s"] = time.perf_counter() - connect
-            service.rebuild(embedder=remote)
+            service.rebuild(full=True, encoder=LocalEncoder(remote, chunk_size=1 << 20))  # one call per stage, as qa index --ray
             backend = remote.backend
         result.update(startup_s=backend["startup_seconds"], embed_s=backend["embed_seconds"], texts=backend["texts"])
         result["embed_cpu_s"] = backend["worker_cpu_seconds"]
