@@ -34,6 +34,7 @@ from qa.cluster import (  # noqa: E402
 )
 from qa.embedder import make_embedder  # noqa: E402
 from qa.index.load import load_index  # noqa: E402
+from qa.ingest.passages import embedding_text  # noqa: E402
 from qa.index.publish import current_build_id  # noqa: E402
 from qa.schema import answer_json  # noqa: E402
 
@@ -202,7 +203,12 @@ def test_a_build_on_ray_gives_the_same_index_and_answers_as_a_local_build(ray_bu
     assert_same_answers(answers(index_dir, seeds, service.embedder), answers(local_dir, seeds, service.embedder))
     embedding = load_index(index_dir).manifest["embedding"]
     assert embedding["kind"] == "ray" and embedding["nodes"] == 1 and embedding["cpus"] == 2 and embedding["workers"] == 2
-    assert embedding["texts"] == len(load_index(index_dir).passages) + len(load_index(index_dir).sentence_spans)
+    # Every distinct text of the build went to the cluster once (the build embeds each text once).
+    loaded = load_index(index_dir)
+    distinct = {embedding_text(p) for p in loaded.passages} | {
+        loaded.articles[loaded.passages[pid].citation.source].text[a:b] for pid, a, b in loaded.sentence_spans.tolist()
+    }
+    assert embedding["texts"] == len(distinct) == loaded.manifest["incremental"]["texts_embedded"]
     assert load_index(local_dir).manifest["embedding"] == {"kind": "local"}
 
 
@@ -225,7 +231,8 @@ def test_a_worker_dying_without_retries_fails_the_build_and_the_previous_index_s
     shutil.copytree(ray_build[0], index_dir, symlinks=True)
     before = current_build_id(index_dir)
     service = real_app.extensions["qa"]
-    build = ray_index(index_dir, service.seeds_dir, real_app.config["MODEL"], "--ray", head.address, "--ray-retries", "0")
+    # --full: the copied build is current, so an incremental build would embed nothing.
+    build = ray_index(index_dir, service.seeds_dir, real_app.config["MODEL"], "--ray", head.address, "--ray-retries", "0", "--full")
     kill_an_embedding_worker(head, build)
     code, out, err = finish(build)
     assert code == 1
