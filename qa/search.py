@@ -4,7 +4,8 @@ The data flow reads straight down in ``ask``::
 
     question (+ history) -> query text -> embedder -> vector store (dense candidates)
                                        -> lexical index (BM25 of every passage)
-    -> fuse (qa.ranking) -> top k -> abstain? -> highlight the best sentence -> Answer
+    -> fuse (qa.ranking) -> top k -> abstain? -> highlight the best sentence
+    -> corroboration looked up (computed at index time, qa.corroboration) -> Answer
 
 Follow-up questions: when a question leans on the conversation (it starts with a
 follow-up word like "Et celle des Atacms ?", has one content word, or is short and
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qa.corroboration.attach import with_corroboration
 from qa.embedder import Embedder
 from qa.index.load import LoadedIndex
 from qa.lexical import analyze, coverage_of
@@ -134,7 +136,10 @@ def ask(
                     highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
                 )
             )
-    return Answer(question=question, answered=answered, hits=hits, context_used=context, timings_ms=times.ms)
+    answer = Answer(question=question, answered=answered, hits=hits, context_used=context, timings_ms=times.ms)
+    # Corroboration was computed at index time: attaching it to the hits is a lookup.
+    with times.stage("corroboration"):
+        return with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)
 
 
 def highlight(

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from qa.config import build_options, ranking_settings, resolve_path
-from qa.corroboration import with_corroboration
 from qa.corroboration.stories import Stories
 from qa.embedder import Embedder, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
@@ -24,7 +23,6 @@ from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
 from qa.models import Answer, Article
 from qa.search import ask
-from qa.timing import StageTimes
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +115,7 @@ class QAService:
 
     def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
         index = self.index
-        answer = ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
-        # Corroboration was computed at index time: attaching it is a lookup.
-        with StageTimes(answer.timings_ms).stage("corroboration"):
-            answer = with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)
-        return answer
+        return ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
 
     def stories(self) -> Stories:
         """The multi-article stories of the current index (``qa.corroboration.stories``)."""
