@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import create_app  # noqa: E402
 from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
-from qa.ranking import RankingSettings, should_answer  # noqa: E402
+from qa.search.ranking import RankingSettings, should_answer  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
 from qa.service import QAService  # noqa: E402
 

@@ -120,7 +120,7 @@ def driver_share(passages: int, work: Path) -> dict[str, Any]:
     from qa.ingest.corpus import read_corpus
     from qa.corroboration import align_corpus, dense_neighbour_count
     from qa.index.build import sentence_table, split_corpus
-    from qa.lexical import LexicalIndex
+    from qa.index.lexical import LexicalIndex
     from qa.index.store import VectorStore
     from qa.ingest.passages import embedding_text
 

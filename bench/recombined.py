@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.embedder import Embedder, make_embedder
-from qa.ingest.passages import split_sentences
+from qa.text.sentences import split_sentences
 
 
 class RecombinedEmbedder:

@@ -26,7 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.ingest.corpus import read_corpus  # noqa: E402
-from qa.ingest.passages import is_heading, paragraph_lines, split_sentences  # noqa: E402
+from qa.ingest.passages import is_heading  # noqa: E402
+from qa.text.paragraphs import paragraph_lines  # noqa: E402
+from qa.text.sentences import split_sentences  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAGRAPHS_PER_ARTICLE = 10

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.index.options import BuildOptions
-from qa.ranking import RankingSettings
+from qa.search.ranking import RankingSettings
 
 _RANKING = RankingSettings()
 _BUILD = BuildOptions()
@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT": "120/minute;2000/hour",
     # Send each response's stage timings in a Server-Timing header (see qa/timing.py).
     "SERVER_TIMING": True,
-    # Ranking and abstention (see qa/ranking.py and docs/quality.md).
+    # Ranking and abstention (see qa/search/ranking.py and docs/quality.md).
     "FUSION": _RANKING.fusion,
     "LEXICAL_WEIGHT": _RANKING.lexical_weight,
     "RRF_K": _RANKING.rrf_k,

@@ -35,6 +35,8 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.text.tokens import approximate_token_count
+
 E5 = "e5"
 MINILM = "minilm"
 BUNDLED = "bundled"  # the former name of "minilm", kept as an alias
@@ -347,7 +349,8 @@ class HashingEmbedder:
         """Nothing to load."""
 
     def count_tokens(self, text: str) -> int:
-        return len(re.findall(r"\w+|[^\w\s]", text))
+        """Words and punctuation marks (``qa.text.tokens``): there is no tokenizer."""
+        return approximate_token_count(text)
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self._dimension, dtype=np.float32)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.lexical import APOSTROPHES
 from qa.models import Answer, Hit
+from qa.text.normalise import fold_apostrophes
 
 DEPTH = 10
 
@@ -84,7 +84,7 @@ class QuestionFileError(ValueError):
 
 def fold(text: str) -> str:
     """Fold apostrophes, non-breaking spaces and case for answer matching."""
-    return " ".join(text.translate(APOSTROPHES).casefold().split())
+    return " ".join(fold_apostrophes(text).casefold().split())
 
 
 def read_questions(path: Path) -> list[Question]:

@@ -8,7 +8,7 @@ from qa.corroboration.differences import differences_between
 from qa.corroboration.record import AlignmentSettings
 from qa.corroboration.signals import SignalCorpus
 from qa.models import Citation, Passage
-from qa.ingest.passages import split_sentences
+from qa.text.sentences import split_sentences
 
 
 def compare_texts(here: str, there: str, settings: AlignmentSettings = AlignmentSettings()) -> list[tuple[str, str, str]]:

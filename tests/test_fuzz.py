@@ -19,9 +19,13 @@ from hypothesis import strategies as st
 from qa.citations import verify_citation
 from qa.ingest.corpus import decode_article
 from qa.errors import APIError, BadRequest
-from qa.lexical import analyze, fold_accents, normalize
 from qa.models import Article
-from qa.ingest.passages import approximate_token_count, embedding_text, find_title, paragraph_lines, split_article, split_sentences
+from qa.text.analyzer import analyze
+from qa.text.normalise import fold_accents, normalize
+from qa.text.paragraphs import paragraph_lines
+from qa.text.sentences import split_sentences
+from qa.text.tokens import approximate_token_count
+from qa.ingest.passages import embedding_text, find_title, split_article
 from qa.schema import Limits, parse_ask, parse_json_body
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -24,8 +24,8 @@ from qa.embedder import HashingEmbedder
 from qa.index.build import BuildContext, build_index
 from qa.index.layout import IndexProblem
 from qa.index.load import LoadedIndex, load_index
-from qa.ingest.passages import paragraph_lines
 from qa.search import ask
+from qa.text.paragraphs import paragraph_lines
 
 from conftest import SEEDS
 

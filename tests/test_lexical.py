@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.lexical import LexicalIndex, analyze, coverage_of, fold_accents, normalize
+from qa.index.lexical import LexicalIndex
+from qa.text.analyzer import analyze, coverage_of
+from qa.text.normalise import fold_accents, normalize
 
 
 def test_elisions_apostrophes_accents_and_stop_words():
@@ -72,3 +74,12 @@ def test_coverage_of_a_sentence(index):
     weights = index.score("missiles Tomahawk").weights
     assert coverage_of("Un missile Tomahawk.", weights) == pytest.approx(1.0)
     assert coverage_of("Rien à voir.", weights) == 0.0
+
+
+def test_the_copied_stop_words_are_those_bm25s_ships():
+    """qa.text keeps its own copy of bm25s's lists (no bm25s import): they must not drift."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS as BM25S_EN_PLUS, STOPWORDS_FRENCH as BM25S_FRENCH
+
+    from qa.text.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
+
+    assert STOPWORDS_FRENCH == BM25S_FRENCH and STOPWORDS_EN_PLUS == BM25S_EN_PLUS

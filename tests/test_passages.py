@@ -8,15 +8,10 @@ import pytest
 
 from qa.ingest.corpus import decode_article, read_corpus
 from qa.models import Article
-from qa.ingest.passages import (
-    approximate_token_count,
-    embedding_text,
-    find_title,
-    is_heading,
-    paragraph_lines,
-    split_article,
-    split_sentences,
-)
+from qa.ingest.passages import embedding_text, find_title, is_heading, split_article
+from qa.text.paragraphs import paragraph_lines
+from qa.text.sentences import split_sentences
+from qa.text.tokens import approximate_token_count
 
 from conftest import SEEDS
 

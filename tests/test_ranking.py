@@ -9,19 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.ranking import (
-    RankingSettings,
-    answer_types,
-    best_sentence,
-    carries_answer_type,
-    diversify,
-    fuse,
-    minmax,
-    ranks,
-    answer_support,
-    should_answer,
-)
 from qa.search import leans_on_history, query_with_context
+from qa.search.highlight import answer_types, best_sentence, carries_answer_type
+from qa.search.ranking import RankingSettings, answer_support, diversify, fuse, minmax, ranks, should_answer
 
 SETTINGS = RankingSettings()
 

@@ -26,8 +26,10 @@ from qa.corroboration.differences import differences_between
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
 from qa.corroboration.signals import SignalCorpus
 from qa.models import Article
-from qa.ingest.passages import approximate_token_count, split_article, split_sentences
+from qa.ingest.passages import split_article
 from qa.text.paragraphs import paragraph_at
+from qa.text.sentences import split_sentences
+from qa.text.tokens import approximate_token_count
 
 HEAVY = ("flask", "faiss", "torch", "sentence_transformers", "bm25s")
 
@@ -35,6 +37,8 @@ HEAVY = ("flask", "faiss", "torch", "sentence_transformers", "bm25s")
 def test_text_modules_import_no_web_or_ml_library():
     modules = ["qa.text"] + [f"qa.text.{m.name}" for m in pkgutil.iter_modules(qa.text.__path__)]
     assert "qa.text.paragraphs" in modules and "qa.text.mentions" in modules
+    for name in ("analyzer", "normalise", "sentences", "stopwords", "tokens"):
+        assert f"qa.text.{name}" in modules
     code = (
         f"import importlib, sys\nfor name in {modules!r}: importlib.import_module(name)\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"

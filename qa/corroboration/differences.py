@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, same_name, words_of
-from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, fold, same_value
+from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_value
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, line_before
-from qa.lexical import analyze
 from qa.models import Span
+from qa.text.analyzer import analyze
+from qa.text.normalise import word_key
 
 def _quote_overlap(a: str, b: str) -> float:
     """Share of the shorter quote's words found in the other, spelling variants included."""
@@ -149,7 +150,7 @@ def _compare_names(a: Unit, b: Unit, source_a: str, source_b: str) -> list[Found
 
 
 def _tokens_with_spans(text: str, offset: int) -> list[tuple[str, int, int]]:
-    return [(fold(m.group(0)).replace("’", "'"), offset + m.start(), offset + m.end()) for m in WORD.finditer(text)]
+    return [(word_key(m.group(0)), offset + m.start(), offset + m.end()) for m in WORD.finditer(text)]
 
 
 _PHRASE_EDGE_WORDS = frozenset(

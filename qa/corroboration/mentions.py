@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.corroboration.numbers import fold
 from qa.models import Span
 from qa.text.mentions import ACRONYM, NAME
+from qa.text.normalise import fold_word, word_key
 
 # Transliterations that differ by more than one letter.
 _NAME_ALIASES = {"kiev": "kyiv", "kyiv": "kyiv", "kiyv": "kyiv"}
@@ -29,7 +29,7 @@ class Name:
 
 
 def _name_key(word: str) -> str:
-    key = fold(word).replace("’", "'")
+    key = word_key(word)
     return _NAME_ALIASES.get(key, key)
 
 
@@ -52,7 +52,7 @@ def names(text: str, offset: int = 0) -> list[Name]:
                 start = match.start()
         else:
             start = match.start()
-        folded = fold(word)
+        folded = fold_word(word)
         if folded in _STOP_NAMES:
             continue
         if not ACRONYM.match(word) and sentence_initial(text, start):
@@ -166,7 +166,7 @@ def hedges(text: str, offset: int = 0) -> list[Hedge]:
     found = []
     for match in _HEDGE.finditer(plain):
         word = match.group(0)
-        if fold(word) in _NOT_CONDITIONAL or word[0].isupper() and match.start() > 0 and not sentence_initial(plain, match.start()):
+        if fold_word(word) in _NOT_CONDITIONAL or word[0].isupper() and match.start() > 0 and not sentence_initial(plain, match.start()):
             continue
         before = plain[: match.start()]
         if _CONDITION_BEFORE.search(before) or _FEAR.search(before):
@@ -191,7 +191,7 @@ WORD = re.compile(r"[\w'’-]+")
 
 def words_of(text: str) -> list[str]:
     """Lower-cased, accent-folded words with apostrophes unified; no stop-word removal."""
-    return [fold(w).replace("’", "'") for w in WORD.findall(text)]
+    return [word_key(w) for w in WORD.findall(text)]
 
 
 def name_groups(text: str, offset: int = 0) -> list[list[Name]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.lexical import analyze, fold_accents
 from qa.models import Span
+from qa.text.analyzer import analyze
 from qa.text.mentions import MONTH_PATTERN_FR, MONTHS, NUMBER_WORDS, ONE_WORDS, SCALE_WORDS, WEEKDAY_PATTERN
+from qa.text.normalise import fold_word
 
 # "un"/"une" count as 1 only before a unit ("en un jour"), never as an article.
 # unit word (folded, lower case) -> (dimension, factor to the dimension's base unit)
@@ -117,7 +118,7 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
     for match in _QUANTITY.finditer(text):
         raw = match.group("number")
         unit_word = match.group("unit") or ""
-        folded_unit = fold(re.sub(r"\s+", "", unit_word))
+        folded_unit = fold_word(re.sub(r"\s+", "", unit_word))
         is_word = not raw[0].isdigit()
         if is_word:
             value = parse_number_words(raw)
@@ -131,7 +132,7 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
             value *= scale
             end = match.end("unit")
             following = re.match(r"\s*(?:de\s+|d')?([^\W\d_]+|\$|€)", text[end:])
-            folded_unit = fold(following.group(1)) if following else ""
+            folded_unit = fold_word(following.group(1)) if following else ""
             if folded_unit in _UNITS:
                 end += following.end()
         if folded_unit in _UNITS:
@@ -145,7 +146,7 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
                 continue  # an article, or "neuf" meaning "new"
             if not is_word and value.is_integer() and 1900 <= value <= 2100:
                 continue  # a year: handled by dates()
-            if unit_word.lower() in MONTHS or fold(unit_word) in MONTHS:
+            if unit_word.lower() in MONTHS or fold_word(unit_word) in MONTHS:
                 continue  # "4 juillet": a date
             dimension = "count"
             stems = analyze(unit_word) if unit_word else []
@@ -194,7 +195,7 @@ def dates(text: str, offset: int = 0) -> list[DateMention]:
         day_text = match.group("day")
         day = 0 if not day_text else (1 if day_text.lower() in ("1er", "premier") else int(day_text))
         year = int(match.group("year")) if match.group("year") else 0
-        found.append(DateMention(day, MONTHS[fold(month_word)], year, "", Span(offset + match.start(), offset + match.end())))
+        found.append(DateMention(day, MONTHS[fold_word(month_word)], year, "", Span(offset + match.start(), offset + match.end())))
     return found
 
 
@@ -213,9 +214,3 @@ def dates_comparable(a: DateMention, b: DateMention) -> bool:
     if a.weekday or b.weekday:
         return bool(a.weekday and b.weekday)
     return bool((a.month and b.month) or (a.year and b.year))
-
-
-
-def fold(word: str) -> str:
-    """Lower-cased and accent-folded."""
-    return fold_accents(word.lower())

@@ -18,8 +18,8 @@ import numpy as np
 from qa.corroboration.mentions import NameCanon, names
 from qa.corroboration.numbers import Quantity, quantities, same_value
 from qa.corroboration.record import AlignmentSettings
-from qa.lexical import analyze
 from qa.models import Passage, Span
+from qa.text.analyzer import analyze
 
 def _quantity_keys(found: Sequence[Quantity]) -> list[tuple[str, float]]:
     return [(q.dimension, q.value) for q in found if q.dimension != "count" or q.value >= 2]

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 
 from qa.corroboration.mentions import name_groups
-from qa.corroboration.numbers import dates, fold, quantities
+from qa.corroboration.numbers import dates, quantities
 from qa.models import Passage
+from qa.text.normalise import word_key
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def lowercase_words(texts: Iterable[str]) -> set[str]:
     """
     found: set[str] = set()
     for text in texts:
-        found.update(fold(word).replace("’", "'") for word in _LOWER_WORD.findall(text))
+        found.update(word_key(word) for word in _LOWER_WORD.findall(text))
     return found
 
 

@@ -47,6 +47,7 @@ from qa.index.layout import (
     write_passages,
     write_sentences,
 )
+from qa.index.lexical import LexicalIndex
 from qa.index.load import LoadedIndex, load_build, load_index
 from qa.index.publish import build_lock, current_build, new_build_id, staged_build
 from qa.index.status import index_status
@@ -55,9 +56,10 @@ from qa.index.store import VectorStore
 from qa.ingest import formats, passages as passage_rules
 from qa.ingest.corpus import Corpus, read_corpus
 from qa.ingest.formats import Entry, reader_versions
-from qa.ingest.passages import embedding_text, split_article, split_sentences
-from qa.lexical import LexicalIndex
+from qa.ingest.passages import embedding_text, split_article
 from qa.models import Article, Passage
+from qa.text import normalise, paragraphs, sentences, tokens
+from qa.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +94,10 @@ def model_record(embedder: Embedder, passage_prefix: str = "") -> dict[str, Any]
 
 
 def rules_fingerprint() -> str:
-    """Identifies the code that turns bytes into passages: the readers and the passage rules."""
+    """Identifies the code that turns bytes into passages: the readers, the passage rules
+    and the text rules they use (blanks, paragraphs, sentences, token counting)."""
     digest = hashlib.sha256()
-    for module in (formats, passage_rules):
+    for module in (formats, passage_rules, normalise, paragraphs, sentences, tokens):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 

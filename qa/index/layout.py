@@ -5,7 +5,7 @@ Layout of ``index/``::
     index/current -> builds/<build id>       a relative symbolic link, swapped atomically (publish)
     index/builds/<build id>/manifest.json    what was built, from what; each component's section; checksums
     index/builds/<build id>/vectors.faiss    passage vectors (qa.index.store)
-    index/builds/<build id>/bm25/            the lexical index (qa.lexical)
+    index/builds/<build id>/bm25/            the lexical index (qa.index.lexical)
     index/builds/<build id>/passages.jsonl   passages with their citations
     index/builds/<build id>/articles.jsonl   the articles' canonical text, metadata and input digest
     index/builds/<build id>/sentences.npz    sentence spans, for highlighting

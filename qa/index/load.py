@@ -30,8 +30,9 @@ from qa.index.layout import (
 )
 from qa.index.publish import current_build
 from qa.index.store import StoreError, VectorStore
-from qa.lexical import LexicalIndex, term_set
+from qa.index.lexical import LexicalIndex
 from qa.models import Article, Passage
+from qa.text.analyzer import term_set
 
 
 @dataclass
@@ -53,7 +54,7 @@ class LoadedIndex:
     digests: dict[str, str] = field(default_factory=dict)  # source -> digest of the bytes it was read from
 
     def passage_terms(self, passage_id: int) -> frozenset[str]:
-        """The analysed terms of a passage (``qa.lexical.term_set``, cached)."""
+        """The analysed terms of a passage (``qa.text.analyzer.term_set``, cached)."""
         return term_set(self.passages[passage_id].text)
 
     def sentences_of(self, passage_id: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from qa.ingest.passages import find_title
 from qa.models import Article
+from qa.text.normalise import is_blank
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +152,6 @@ def make_article(source: str, text: str, meta: dict[str, Any], fallback_title: s
     )
 
 
-def _blank(text: str) -> bool:
-    return not text.replace("\ufeff", "").replace("\u200b", "").strip()
-
-
 # --------------------------------------------------------------------------- readers
 
 
@@ -184,7 +181,7 @@ def read_text(name: str, data: bytes) -> Parsed:
     except UnicodeDecodeError as error:
         raise FormatError(f"UnicodeDecodeError: not valid UTF-8 ({error.reason} at byte {error.start})") from error
     meta, body = split_front_matter(text)
-    if _blank(body):
+    if is_blank(body):
         raise FormatError("no article text")
     return Parsed([Entry(make_article(name, body, meta, PurePath(name).stem), sha256(data))])
 
@@ -255,7 +252,7 @@ def read_feed(name: str, data: bytes) -> Parsed:
             continue
         article_id = str(article_id).strip()
         text = record.get("text")
-        if not isinstance(text, str) or _blank(text):
+        if not isinstance(text, str) or is_blank(text):
             parsed.skipped[where] = "no 'text' (a non-blank string)"
             continue
         source = f"{name}#{article_id}"

@@ -1,7 +1,9 @@
 """Pure text segmentation: an article's text -> passages with exact citations.
 
 No I/O and no model here. The one thing that depends on the model, counting tokens,
-comes in as a function, so that these rules are tested without torch.
+comes in as a function (``qa.text.tokens.TokenCounter``), so that these rules are tested
+without torch. Paragraphs and sentences come from the text layer
+(``qa.text.paragraphs``, ``qa.text.sentences``).
 
 How an article is cut (every offset is a code-point offset into the unmodified text):
 
@@ -21,38 +23,22 @@ How an article is cut (every offset is a code-point offset into the unmodified t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.models import Article, Citation, Passage, Span
 from qa.text.paragraphs import Line, paragraph_lines
+from qa.text.sentences import CLOSERS, SENTENCE_END, split_sentences
+from qa.text.tokens import TokenCounter, approximate_token_count
 
 HEADING_MAX_WORDS = 12
 SHORT_LINE_WORDS = 12
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] in BERT-like models
 
-TokenCounter = Callable[[str], int]
-
 _BULLET = re.compile(r"[-•*–—]\s+\S")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
-_TERMINAL = ".!?…:;»\"”’)]"
-_SENTENCE_END = ".!?…"
-_CLOSERS = "»\"”’)]"
-_OPENERS = "«\"“(["
-# Words after which a full stop does not end a sentence (compared lower-cased, without the stop).
-_ABBREVIATIONS = frozenset(
-    """
-    m mm mme mmes mlle mlles dr pr me mgr st ste sts etc cf p pp vol vols no n° nos art al
-    av apr env ex fig chap éd ed coll dir trad mr mrs ms jr sr vs inc ltd co corp gen gén
-    col lt cmdt sgt gouv sén dép prés vice adj approx
-    jan janv fév févr avr juil sept oct nov déc
-    """.split()
-)
-
-
-def approximate_token_count(text: str) -> int:
-    """Count words and punctuation marks: a stand-in for a tokenizer in pure tests."""
-    return len(re.findall(r"\w+|[^\w\s]", text))
+# A line ending in one of these is a sentence, not a heading.
+_TERMINAL = SENTENCE_END + ":;" + CLOSERS
 
 
 def _is_bullet(line_text: str) -> bool:
@@ -85,92 +71,6 @@ def find_title(text: str, fallback: str = "") -> str:
         if not _is_bullet(line_text):
             return line_text
     return fallback
-
-
-def _is_abbreviation(text: str, dot: int, lower_bound: int) -> bool:
-    """Whether the full stop at ``dot`` closes an abbreviation or an initial."""
-    begin = dot
-    while begin > lower_bound and (text[begin - 1].isalnum() or text[begin - 1] in "°.-"):
-        begin -= 1
-    word = text[begin:dot].lower()
-    if not word:
-        return False
-    last = word.rsplit(".", 1)[-1].rsplit("-", 1)[-1]
-    if word in _ABBREVIATIONS or last in _ABBREVIATIONS:
-        return True
-    # An initial such as "J." in "J. Biden", or "U.S." style dotted capitals.
-    original = text[begin:dot]
-    return len(last) == 1 and original[-1:].isupper()
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Split ``text[start:end]`` into sentence spans, French punctuation included.
-
-    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (with any closing quotes or brackets)
-    when whitespace and then a capital, a digit, an opening quote or the end follow.
-    It does not end inside « guillemets », after a known abbreviation or an initial.
-    Spans hold no leading or trailing whitespace, and together they cover every
-    non-whitespace character of the range.
-    """
-    end = len(text) if end is None else end
-    spans: list[Span] = []
-    sentence_start: int | None = None
-    quote_depth = 0
-    i = start
-    while i < end:
-        char = text[i]
-        if sentence_start is None:
-            if char.isspace():
-                i += 1
-                continue
-            sentence_start = i
-        if char in "«“":
-            quote_depth += 1
-        elif char in "»”" and quote_depth > 0:
-            quote_depth -= 1
-        if char in _SENTENCE_END:
-            stop = i + 1
-            while stop < end and text[stop] in _SENTENCE_END:
-                stop += 1
-            while True:
-                # French sets a space before a closing guillemet: "armes. »".
-                probe = stop
-                while probe < end and text[probe] in " \u00a0\u202f":
-                    probe += 1
-                closers = _CLOSERS if probe == stop else "»”"
-                if probe < end and text[probe] in closers:
-                    if text[probe] in "»”" and quote_depth > 0:
-                        quote_depth -= 1
-                    stop = probe + 1
-                else:
-                    break
-            after = stop
-            while after < end and text[after].isspace():
-                after += 1
-            boundary = after == end or (
-                after > stop
-                and (text[after].isupper() or text[after].isdigit() or text[after] in _OPENERS + "-–—•")
-            )
-            if boundary and char == "." and stop == i + 1 and _is_abbreviation(text, i, sentence_start):
-                boundary = False
-            if boundary and quote_depth > 0 and after < end:
-                boundary = False
-            if boundary:
-                spans.append(Span(sentence_start, stop))
-                sentence_start = None
-                quote_depth = 0
-                i = after
-                continue
-            i = stop
-            continue
-        i += 1
-    if sentence_start is not None:
-        stop = end
-        while stop > sentence_start and text[stop - 1].isspace():
-            stop -= 1
-        if stop > sentence_start:
-            spans.append(Span(sentence_start, stop))
-    return spans
 
 
 def _split_words(text: str, span: Span, count_tokens: TokenCounter, budget: int) -> list[Span]:

@@ -1,8 +1,8 @@
 """Patterns for the mentions that carry facts: months, weekdays, number words, names.
 
-One place for them: the highlight choice (``qa.ranking``: does a sentence hold a date, a
-number, a name?) and corroboration (``qa.corroboration``: which dates, numbers and names
-two passages share or contradict) read the same lists. Pure: no I/O, no library.
+One place for them: the highlight choice (``qa.search.highlight``: does a sentence hold
+a date, a number, a name?) and corroboration (``qa.corroboration``: which dates, numbers
+and names two passages share or contradict) read the same lists. Pure: no I/O, no library.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Line ends are ``\\n``, ``\\r\\n`` or ``\\r`` only (not ``\\x0c``, ``\\u2028`` or ``\\x1c``,
 which ``str.splitlines`` would also split on), and a line holding nothing but
-whitespace, BOM or zero-width spaces is blank. Every citation's ``paragraph`` comes from
-here: a passage's (``qa.ingest.passages``) and a difference's (``qa.corroboration.attach``).
+whitespace, BOM or zero-width spaces is blank (``qa.text.normalise.is_blank_char``).
+Every citation's ``paragraph`` comes from here: a passage's (``qa.ingest.passages``) and
+a difference's (``qa.corroboration.attach``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from qa.text.normalise import is_blank_char
+
 _LINE = re.compile(r"[^\r\n]+")
-_INVISIBLE = "\ufeff\u200b"
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,6 @@ class Line:
     number: int
     start: int
     end: int
-
-
-def is_blank_char(char: str) -> bool:
-    """Whitespace, or an invisible mark (BOM, zero-width space) that makes no paragraph."""
-    return char.isspace() or char in _INVISIBLE
 
 
 def paragraph_lines(text: str) -> list[Line]:

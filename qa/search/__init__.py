@@ -1,22 +1,22 @@
-"""Answering a question: embed it, score passages both ways, fuse, abstain or highlight.
+"""Search: answering a question with cited passages, the best sentence, and corroboration.
 
 The data flow reads straight down in ``ask``::
 
-    question (+ history) -> query text -> embedder -> vector store (dense candidates)
-                                       -> lexical index (BM25 of every passage)
-    -> fuse (qa.ranking) -> top k -> abstain? -> highlight the best sentence
+    question (+ history) -> query text (followups) -> embedder -> vector store (dense candidates)
+                                                   -> lexical index (BM25 of every passage)
+    -> fuse (ranking) -> top k, diversified -> abstain? (ranking) -> best sentence (highlight)
     -> corroboration looked up (computed at index time, qa.corroboration) -> Answer
 
-Follow-up questions: when a question leans on the conversation (it starts with a
-follow-up word like "Et celle des Atacms ?", has one content word, or is short and
-points back with a pronoun, like "Quand a-t-il été lancé ?") the most recent earlier
-question is added to the query, its words weighted below the new question's. A
-self-contained question is searched alone, so an old topic never drowns a new one.
+* ``followups``  does a question lean on the conversation; the query text then
+* ``ranking``    fusion, answer support and abstention, diversity; ``RankingSettings``
+* ``highlight``  answer types, the best sentence of a passage
+
+Only the loading side of the index is read here (``qa.index.load``, with its store and
+lexical index), never the builder.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,51 +24,13 @@ import numpy as np
 from qa.corroboration.attach import with_corroboration
 from qa.embedder import Embedder
 from qa.index.load import LoadedIndex
-from qa.lexical import analyze, coverage_of
-from qa.models import Answer, Hit, Span
-from qa.ranking import (
-    RankingSettings,
-    answer_types,
-    best_sentence,
-    carries_answer_type,
-    diversify,
-    fuse,
-    should_answer,
-)
+from qa.models import Answer, Hit
+from qa.search.followups import leans_on_history, query_with_context
+from qa.search.highlight import answer_types, highlight
+from qa.search.ranking import RankingSettings, diversify, fuse, should_answer
 from qa.timing import StageTimes
 
-FOLLOW_UP_START = re.compile(
-    r"^\s*(et|mais|puis|alors|aussi|and|but|also|what about|how about|same for|idem|pareil)\b",
-    re.IGNORECASE,
-)
-ANAPHORA = re.compile(
-    r"(?:\b|-)(il|elle|ils|elles|celle|celui|ceux|celles|cela|ça|lui|leur|leurs|"
-    r"it|its|they|them|their|he|she|his|her|him|those|these|this one|that one)\b",
-    re.IGNORECASE,
-)
-FOLLOW_UP_MAX_TERMS = 3
-
-
-def leans_on_history(question: str) -> bool:
-    """Whether a question needs the conversation to be understood.
-
-    It does when it starts with a follow-up word ("Et…", "And…", "What about…"), when it
-    has at most one content word, or when it is short and points back with a pronoun
-    ("Quand a-t-il été lancé ?", "How far can they fly?").
-    """
-    if FOLLOW_UP_START.match(question):
-        return True
-    terms = set(analyze(question))
-    return len(terms) <= 1 or (len(terms) <= FOLLOW_UP_MAX_TERMS and bool(ANAPHORA.search(question)))
-
-
-def query_with_context(question: str, history: Sequence[str]) -> tuple[str, list[str]]:
-    """The text to search for, and the earlier questions it borrowed from."""
-    earlier = [h for h in history if h.strip()]
-    if not earlier or not leans_on_history(question):
-        return question, []
-    previous = earlier[-1]
-    return f"{question} {previous}", [previous]
+__all__ = ["RankingSettings", "ask", "leans_on_history", "query_with_context"]
 
 
 def ask(
@@ -140,24 +102,3 @@ def ask(
     # Corroboration was computed at index time: attaching it to the hits is a lookup.
     with times.stage("corroboration"):
         return with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)
-
-
-def highlight(
-    index: LoadedIndex,
-    passage_id: int,
-    vector: np.ndarray,
-    weights: dict[str, float],
-    settings: RankingSettings,
-    kinds: frozenset[str] = frozenset(),
-) -> Span | None:
-    """The span of the passage's sentence that best answers, scored with both signals."""
-    spans, vectors = index.sentences_of(passage_id)
-    if len(spans) == 0:
-        return None
-    text = index.articles[index.passages[passage_id].citation.source].text
-    sentences = [text[start:end] for _, start, end in spans]
-    coverage = [coverage_of(sentence, weights) for sentence in sentences]
-    dense = None if vectors is None else vectors @ vector
-    typed = [carries_answer_type(sentence, kinds) for sentence in sentences] if kinds else None
-    chosen = spans[best_sentence(coverage, dense, settings, typed)]
-    return Span(int(chosen[1]), int(chosen[2]))

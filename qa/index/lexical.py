@@ -1,84 +1,30 @@
-"""French-aware lexical retrieval: an analyzer and a BM25 index built with ``bm25s``.
+"""The lexical index: BM25 over analysed passages, its score matrix kept by ``bm25s``.
 
-The analyzer, in order:
-
-1. folds typographic apostrophes and quotes (’ ‘ ʼ ´ `) into ``'``;
-2. joins digit groups written with spaces (``1 600`` and ``1,600`` become ``1600``);
-3. lower-cases and splits elisions (``l'``, ``d'``, ``qu'``, ``jusqu'``...);
-4. drops French and English stop words (questions come in both languages);
-5. stems with Snowball's French stemmer (PyStemmer), which expects accents;
-6. folds accents after stemming, so that ``Kyiv``/``Kiev`` aside, ``frappé`` and
-   ``frappe`` meet.
-
-The index stores BM25 weights in a sparse matrix (bm25s); scoring a question is a sum
-over its terms' columns, and it also reports the share of the question's term weight
-(IDF) found in each passage, a corpus-independent measure used for abstention.
+Terms come from the pure analyzer (``qa.text.analyzer.analyze``: French-aware, stemmed,
+accent-folded). The index stores BM25 weights in a sparse matrix (bm25s); scoring a
+question is a sum over its terms' columns, and it also reports the share of the
+question's term weight (IDF) found in each passage, a corpus-independent measure used
+for abstention. A question term the corpus lacks matches long-prefix cognates
+(``LexicalIndex.matches``). Written by ``qa.index.build``, read by ``qa.index.load``.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import json
 import os
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
-APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "\u00a0": " ", "\u202f": " "})
-_DIGIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3})(?:[ ,.](\d{3}))+(?![\d])")
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'", re.IGNORECASE)
-
-# Beyond bm25s's French list: frequent words of questions that carry no topic.
-_EXTRA_STOPWORDS = {
-    "quel", "quelle", "quels", "quelles", "qui", "quoi", "que", "quand", "comment", "combien",
-    "pourquoi", "où", "est", "sont", "été", "être", "a", "ont", "avait", "fait", "selon",
-    "cela", "ce", "cet", "cette", "ces", "celle", "celui", "ceux", "dont", "lors", "après",
-    "plus", "très", "aussi", "ainsi", "donc", "déjà", "encore", "il", "elle", "ils", "elles",
-    "what", "which", "who", "whom", "when", "where", "why", "how", "many", "much", "does",
-    "did", "do", "is", "are", "was", "were", "the", "of", "a", "an", "according", "could", "would",
-    "should", "might",
-}
-STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN_PLUS) | frozenset(_EXTRA_STOPWORDS)
-
-_stemmer = Stemmer.Stemmer("french")
+from qa.text.analyzer import analyze
 
 COGNATE_MIN_PREFIX = 5
 COGNATE_SHARE = 0.7
 COGNATE_WEIGHT = 0.5
 COGNATE_LIMIT = 3
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def fold_accents(word: str) -> str:
-    """Remove combining marks: ``é`` -> ``e``, ``ç`` -> ``c``.
-
-    Cached per word (bounded): it runs twice per word of every analysed text, and a
-    vocabulary is small next to the words seen (bench/latency.py profile).
-    """
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def normalize(text: str) -> str:
-    """Unify apostrophes and spaces, and join digit groups, keeping letters intact."""
-    text = text.translate(APOSTROPHES)
-    return _DIGIT_GROUPS.sub(lambda m: m.group(0).replace(" ", "").replace(",", "").replace(".", ""), text)
-
-
-def analyze(text: str) -> list[str]:
-    """Turn text into index terms: elisions split, stop words out, stemmed, accents folded."""
-    text = _ELISION.sub(" ", normalize(text).lower())
-    words = [word for word in _TOKEN.findall(text) if word not in STOPWORDS and fold_accents(word) not in STOPWORDS]
-    stems = _stemmer.stemWords(words)
-    return [fold_accents(stem) for stem in stems]
 
 
 @dataclass
@@ -92,18 +38,6 @@ class LexicalScores:
     bm25: np.ndarray
     coverage: np.ndarray
     weights: dict[str, float]
-
-
-@functools.lru_cache(maxsize=8192)
-def term_set(text: str) -> frozenset[str]:
-    """The distinct terms of a text; cached, because the same passages' sentences are
-    analysed again for every question whose answer they are (highlighting)."""
-    return frozenset(analyze(text))
-
-
-def coverage_of(text: str, weights: dict[str, float]) -> float:
-    """The share of the question's IDF weight whose terms occur in ``text``."""
-    return float(sum(weights.get(term, 0.0) for term in term_set(text)))
 
 
 class LexicalIndex:

@@ -1,7 +1,7 @@
-"""Pure ranking: fuse the dense and lexical signals, decide whether to answer, highlight.
+"""Pure ranking: fuse the dense and lexical signals, decide whether to answer, diversify.
 
-No I/O and no model: everything here works on NumPy arrays and strings, so it is tested
-without torch.
+No I/O and no model: everything here works on NumPy arrays, so it is tested without
+torch. ``RankingSettings`` holds every tunable of search, the highlight's included.
 
 Fusion (``fuse``):
 
@@ -16,13 +16,10 @@ The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from qa.text.mentions import CAPITALS, CARDINAL_PATTERN, MONTH_PATTERN, WEEKDAY_PATTERN
 
 
 @dataclass(frozen=True)
@@ -146,63 +143,3 @@ def diversify(
             return kept[:limit]
     order = kept + deferred
     return order if limit is None else order[:limit]
-
-
-# What a question asks for, from its interrogative words (French and English), and how a
-# sentence that holds such an answer looks. Used to pick the sentence to highlight.
-_ANSWER_TYPES = {
-    "number": re.compile(
-        r"\b(combien|how (many|much|far|long)|quel(le)? (nombre|distance|portée|quantité)|"
-        r"jusqu'?à quelle|what (number|range|distance))\b",
-        re.IGNORECASE,
-    ),
-    "date": re.compile(
-        r"\b(quand|when|(quelle|what|which) (date|year|day|année|jour|mois)|en quelle année|depuis quand)\b",
-        re.IGNORECASE,
-    ),
-    "name": re.compile(
-        r"\b(qui|who|whom|comment s'appel\w*|quel(le)? (est le )?nom|what was the name|name of|"
-        r"(quelle|which|what) (ville|city|pays|country|journal|newspaper|service|missile|opération|operation)|où|where)\b",
-        re.IGNORECASE,
-    ),
-}
-_SENTENCE_HAS = {
-    "number": re.compile(rf"\d|\b(un|{CARDINAL_PATTERN})\b", re.IGNORECASE),
-    "date": re.compile(rf"\b(\d{{1,2}} ({MONTH_PATTERN})|({MONTH_PATTERN})|(19|20)\d\d|hier|veille|{WEEKDAY_PATTERN})\b", re.IGNORECASE),
-    "name": re.compile(rf"(?<!^)(?<![.!?] )\b[{CAPITALS}][\w-]+|«"),
-}
-
-
-def answer_types(question: str) -> frozenset[str]:
-    """The kinds of answer a question asks for: ``number``, ``date``, ``name``."""
-    folded = question.replace("’", "'")
-    return frozenset(kind for kind, pattern in _ANSWER_TYPES.items() if pattern.search(folded))
-
-
-def carries_answer_type(sentence: str, kinds: frozenset[str]) -> bool:
-    """Whether a sentence holds something of the kind the question asks for."""
-    return any(_SENTENCE_HAS[kind].search(sentence) for kind in kinds)
-
-
-def best_sentence(
-    sentence_coverage: Sequence[float],
-    sentence_dense: Sequence[float] | None,
-    settings: RankingSettings,
-    typed: Sequence[bool] | None = None,
-) -> int:
-    """Index of the sentence that best answers, from both signals; 0 when there is one.
-
-    ``typed`` marks the sentences that carry the kind of answer the question asks for
-    (a number for "combien", a date for "quand"...): they get ``answer_type_bonus``.
-    """
-    coverage = np.asarray(sentence_coverage, dtype=np.float64)
-    if coverage.size == 0:
-        return 0
-    weight = settings.highlight_lexical_weight
-    if sentence_dense is None:
-        combined = coverage.copy()
-    else:
-        combined = weight * coverage + (1.0 - weight) * np.asarray(sentence_dense, dtype=np.float64)
-    if typed is not None:
-        combined += settings.answer_type_bonus * np.asarray(typed, dtype=np.float64)
-    return int(np.argmax(combined))
