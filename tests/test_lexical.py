@@ -83,3 +83,18 @@ def test_the_copied_stop_words_are_those_bm25s_ships():
     from qa.text.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
     assert STOPWORDS_FRENCH == BM25S_FRENCH and STOPWORDS_EN_PLUS == BM25S_EN_PLUS
+
+
+def test_one_apostrophe_folding_and_one_blank_check_serve_every_reader():
+    from qa.evaluation import fold
+    from qa.search.highlight import answer_types
+    from qa.text.normalise import fold_apostrophes, is_blank, word_key
+
+    for mark in "’‘ʼ´`":
+        text = f"Jusqu{mark}à quelle distance l{mark}Ukraine"
+        assert len(fold_apostrophes(text)) == len(text)  # offsets never move
+        assert analyze(text) == analyze("Jusqu'à quelle distance l'Ukraine")
+        assert answer_types(text) == answer_types("Jusqu'à quelle distance") == {"number"}
+        assert fold(text) == fold("jusqu'à quelle distance l'ukraine")
+    assert word_key("L’Élysée") == word_key("l'elysee") == "l'elysee"
+    assert is_blank("") and is_blank(" \ufeff\u200b\n\t") and not is_blank("\u200ba")
