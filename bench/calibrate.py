@@ -34,6 +34,7 @@ from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa:
 from qa.search.ranking import RankingSettings, should_answer  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
 from qa.service import QAService  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 
 PIAF = ROOT.parent / "shared" / "eval" / "piaf"
 SEED_QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
@@ -85,7 +86,7 @@ def services(model: str, work: Path, settings: dict | None = None) -> dict[str, 
     result = {}
     for name in ("seeds", "piaf", "mixed"):
         config = dict(app.config, SEEDS_DIR=str(corpus(work, name)), INDEX_DIR=str(work / f"idx-{name}"))
-        service = QAService(config, embedder=base.embedder)
+        service = QAService(Settings.from_mapping(config), embedder=base.embedder)
         started = time.perf_counter()
         loaded = service.index
         print(f"# {name}: {len(loaded.passages)} passages, ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -161,7 +162,7 @@ def main() -> None:
     cached = CachedQueries(embedder, args.work / f"queries-{embedder.fingerprint}.npz")
     piaf_questions = read_questions(PIAF / "questions-dev.jsonl")[: args.piaf_limit]
     seed_questions = read_questions(SEED_QUESTIONS)
-    base = served["seeds"].ranking
+    base = served["seeds"].settings.ranking
     print(f"model {embedder.name} ({embedder.fingerprint}); defaults: {base}\n")
 
     if "fusion" in parts:

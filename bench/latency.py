@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--threads", type=int, default=None, help="gunicorn threads (default QA_THREADS)")
-    from qa.config import DEFAULTS
+    from qa.settings import DEFAULTS
 
     parser.add_argument("--torch-threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS", DEFAULTS["TORCH_THREADS"])))
     parser.add_argument("--seeds", type=Path, default=None, help="articles folder (default seeds/)")

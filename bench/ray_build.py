@@ -67,15 +67,14 @@ class TimedEmbedder:
 
 def child(config: str, seeds: Path, index: Path, model: str, address: str) -> dict[str, Any]:
     """One build in this process; its figures."""
-    from qa.config import DEFAULTS
     from qa.index.embed import LocalEncoder
     from qa.index.load import load_index
     from qa.service import QAService
+    from qa.settings import Settings
 
     kind, count = config.split(":")
-    settings = dict(DEFAULTS)
-    settings.update(SEEDS_DIR=str(seeds), INDEX_DIR=str(index), MODEL=model, TORCH_THREADS=int(count) if kind == "local" else 1)
-    service = QAService(settings)
+    settings = dict(SEEDS_DIR=str(seeds), INDEX_DIR=str(index), MODEL=model, TORCH_THREADS=int(count) if kind == "local" else 1)
+    service = QAService(Settings.from_mapping(settings))
     result: dict[str, Any] = {"config": config}
     started = time.perf_counter()
     if kind == "local":

@@ -33,10 +33,7 @@ from bench.common import OUT, PYTHON, ROOT, distinct_questions, header, percenti
 
 
 def _config(seeds: Path, index: Path, model: str, sentence_vectors: bool, hnsw_threshold: int | None) -> dict[str, Any]:
-    from qa.config import DEFAULTS
-
-    config = dict(DEFAULTS)
-    config.update(SEEDS_DIR=str(seeds), INDEX_DIR=str(index), MODEL=model, SENTENCE_VECTORS=sentence_vectors)
+    config: dict[str, Any] = dict(SEEDS_DIR=str(seeds), INDEX_DIR=str(index), MODEL=model, SENTENCE_VECTORS=sentence_vectors)
     if hnsw_threshold is not None:
         config["HNSW_THRESHOLD"] = hnsw_threshold
     return config
@@ -58,11 +55,12 @@ def child_build(
     """Build once (in this process) and return the build's figures."""
     from qa.service import QAService
 
-    from qa.cli import build_threads
+    from qa.cli import build_threads, for_build
+    from qa.settings import Settings
 
-    config = _config(seeds, index, model, sentence_vectors, hnsw_threshold)
-    config["TORCH_THREADS"] = build_threads(config)  # as `qa index` does: the build gets every core
-    service = QAService(config, embedder=_embedder(model, recombined))
+    settings = Settings.from_mapping(_config(seeds, index, model, sentence_vectors, hnsw_threshold))
+    settings = for_build(settings, build_threads(settings.model))  # as `qa index` does: the build gets every core
+    service = QAService(settings, embedder=_embedder(model, recombined))
     service.embedder.embed_query("load the model before timing")
     started = time.perf_counter()
     loaded = service.rebuild(full=True)
@@ -84,8 +82,9 @@ def child_build(
 def child_query(seeds: Path, index: Path, model: str, count: int, recombined: bool) -> dict[str, Any]:
     """Query latency of ``QAService.ask`` on a built index, uncached then cached, and its parts."""
     from qa.service import QAService
+    from qa.settings import Settings
 
-    service = QAService(_config(seeds, index, model, True, None), embedder=_embedder(model, recombined))
+    service = QAService(Settings.from_mapping(_config(seeds, index, model, True, None)), embedder=_embedder(model, recombined))
     service.warm_up()
     loaded = service.index
     questions = distinct_questions(count)

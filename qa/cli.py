@@ -1,7 +1,9 @@
 """The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa serve`` and ``qa eval``.
 
 The commands live on the app's CLI group (``init_app``), so Flask's test runner drives
-them; the ``qa`` console script is a ``FlaskGroup`` around ``create_app``.
+them; the ``qa`` console script is a ``FlaskGroup`` around ``create_app``, so a command
+reads the same ``Settings`` as the server (``service.settings``). A setting with a bad
+value ends the command with its error, naming the key.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,7 +24,6 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
-from qa.errors import APIError
 from qa.index.build import model_record
 from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import IndexProblem
@@ -29,8 +31,10 @@ from qa.index.publish import current_build_id
 from qa.index.status import index_status
 from qa.ingest.corpus import CorpusError, list_sources
 from qa.models import Answer, Article, Citation, Hit
-from qa.schema import Limits, answer_json, article_json, parse_ask, source_list_json, story_of_article_json
 from qa.service import QAService, SourceNotFound
+from qa.settings import ModelSettings, Settings, SettingsError
+from qa.web.errors import APIError
+from qa.web.schema import answer_json, article_json, parse_ask, source_list_json, story_of_article_json
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +45,19 @@ def _service() -> QAService:
     return current_app.extensions["qa"]
 
 
-def build_threads(config: dict) -> int:
+def build_threads(model: ModelSettings) -> int:
     """Torch threads for a build: ``QA_BUILD_THREADS``, or every core this process may use."""
-    configured = int(config.get("BUILD_THREADS") or 0)
-    if configured > 0:
-        return configured
+    if model.build_threads > 0:
+        return model.build_threads
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def for_build(settings: Settings, threads: int) -> Settings:
+    """The settings of a process whose only work is a build: ``threads`` torch threads."""
+    return replace(settings, model=replace(settings.model, torch_threads=threads))
 
 
 @click.command("index")
@@ -74,12 +82,14 @@ def index_command(
 ) -> None:
     """Build the index from the articles in the seeds folder (reusing unchanged articles; on Ray with --ray)."""
     # A build is the only work of this process: give the model every core (serving uses
-    # QA_TORCH_THREADS per worker). Set before the embedder is made, on first use below.
-    current_app.config["TORCH_THREADS"] = build_threads(current_app.config)
-    log.info("building with %d torch threads", current_app.config["TORCH_THREADS"])
+    # QA_TORCH_THREADS per worker). The app's service gets those settings before its
+    # model is made, on first use below (a model already there, such as a test's, is kept).
+    served = _service()
+    threads = build_threads(served.settings.model)
+    log.info("building with %d torch threads", threads)
+    service = current_app.extensions["qa"] = served.with_settings(for_build(served.settings, threads))
     # Our own bars count each stage; the libraries' anonymous ones ("Loading weights") go.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    service = _service()
     with _encoder(service, ray_address, ray_workers, ray_retries, progress=not quiet) as encoder:
         if if_stale and not full:
             reasons = index_status(
@@ -272,7 +282,7 @@ def format_corroboration(hit: Hit) -> list[str]:
 @with_appcontext
 def ask_command(question: str, k: int | None, history: tuple[str, ...], as_json: bool) -> None:
     """Ask a question and print the passages that answer it."""
-    limits = Limits.from_config(current_app.config)
+    limits = _service().settings.limits
     body = {"question": question, "k": limits.default_k if k is None else k, "history": list(history)}
     try:
         query = parse_ask(body, limits)
@@ -317,13 +327,14 @@ def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path 
         raise click.UsageError("--seeds needs --index: a folder for that corpus's own index")
     service = _service()
     if seeds is not None or index_dir is not None:
-        config = dict(current_app.config)
-        if seeds is not None:
-            config["SEEDS_DIR"] = str(seeds)
-        if index_dir is not None:
-            config["INDEX_DIR"] = str(index_dir)
+        corpus = service.settings.corpus
+        corpus = replace(
+            corpus,
+            seeds_dir=corpus.seeds_dir if seeds is None else str(seeds),
+            index_dir=corpus.index_dir if index_dir is None else str(index_dir),
+        )
         # Another corpus, the same model: the embedder is shared, not loaded twice.
-        service = QAService(config, embedder=service.embedder)
+        service = service.with_settings(replace(service.settings, corpus=corpus))
     outcomes = evaluate(questions, lambda q: service.ask(q.question, 10, q.history))
     reports = summarise(outcomes)
     if as_json:
@@ -346,11 +357,11 @@ def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path 
 @with_appcontext
 def serve_command(host: str, port: int, workers: int | None, threads: int | None, dev: bool) -> None:
     """Serve the chat page and the API (gunicorn; builds the index first if needed)."""
-    config = current_app.config
     service = _service()
+    settings = service.settings
     reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix))
     if reasons:
-        if not config["AUTO_BUILD"]:
+        if not settings.corpus.auto_build:
             raise click.ClickException("the index is missing or stale and QA_AUTO_BUILD is off: " + "; ".join(reasons))
         log.warning("index missing or stale (%s): rebuilding before serving", "; ".join(reasons))
         # Built in a child process, so that the server's parent never runs the model before forking.
@@ -379,10 +390,10 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
         run_gunicorn(
             host,
             port,
-            workers=workers or int(config["WORKERS"]),
-            threads=threads or int(config["THREADS"]),
-            timeout=int(config["TIMEOUT"]),
-            embedder=service.embedder if config.get("PRELOAD_MODEL", True) else None,
+            settings,
+            workers=workers or settings.serving.workers,
+            threads=threads or settings.serving.threads,
+            embedder=service.embedder if settings.serving.preload_model else None,
         )
     except ModelUnavailable as error:  # the model is loaded before the workers start
         raise click.ClickException(str(error)) from error
@@ -396,7 +407,10 @@ def init_app(app: Flask) -> None:
 def _create_app() -> Flask:
     from qa import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
 
 
 class QAGroup(FlaskGroup):

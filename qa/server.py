@@ -18,7 +18,7 @@ each request is read whole on the worker's event loop before a request thread ge
 so slow, idle and half-sent connections hold no thread (``QA_REQUEST_TIMEOUT`` closes the
 ones that never finish), and requests gunicorn cannot parse get the service's JSON error.
 Forwarded headers are never trusted by gunicorn itself (``forwarded_allow_ips`` is
-empty): ``QA_TRUSTED_PROXIES`` and Werkzeug's ``ProxyFix`` decide (``qa/security.py``).
+empty): ``QA_TRUSTED_PROXIES`` and Werkzeug's ``ProxyFix`` decide (``qa/web/security.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,44 +60,38 @@ class QAServer(BaseApplication):
 def run_gunicorn(
     host: str,
     port: int,
+    settings: Settings,
     workers: int = 1,
     threads: int = 4,
-    timeout: int = 60,
     model: str | None = None,
     embedder: Any = None,
 ) -> None:
-    """Serve until stopped; ``model`` (default: the current app's ``MODEL``) is imported first.
+    """Serve until stopped; ``model`` (default: the settings' ``QA_MODEL``) is imported first.
 
     ``embedder``, if given, is loaded here (not run) and shared by every worker's app.
-
-    ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH`` come from the
-    current app's config when there is one.
+    ``QA_TIMEOUT``, ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH``
+    come from ``settings``; each worker's app reads the same environment again.
     """
-    from flask import current_app, has_app_context
-
-    from qa.config import DEFAULTS
     from qa.embedder import import_library
     from qa.worker import worker_class
 
-    config = current_app.config if has_app_context() else DEFAULTS
-    if model is None:
-        model = str(config["MODEL"])
-    import_library(model)
+    import_library(settings.model.name if model is None else model)
     load = getattr(embedder, "load", None)
     if load is not None:
         load()
+    serving = settings.serving
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": worker_class(float(config["REQUEST_TIMEOUT"]), int(config["MAX_CONTENT_LENGTH"])),
+        "worker_class": worker_class(serving.request_timeout, settings.limits.max_content_length),
         # An idle kept-alive connection costs a socket; it is closed after this many seconds.
-        "keepalive": int(config["KEEPALIVE"]),
+        "keepalive": serving.keepalive,
         # Connections per worker, idle and half-sent ones included (beyond it, the kernel's
         # listen backlog holds new ones).
         "worker_connections": 1000,
         "forwarded_allow_ips": "",
-        "timeout": timeout,
+        "timeout": serving.timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
         "errorlog": "-",

@@ -1,6 +1,8 @@
 """The service kept on the Flask app: the embedder and the loaded index, both lazy.
 
-One ``QAService`` per app, stored in ``app.extensions["qa"]`` (never a module global).
+One ``QAService`` per app, stored in ``app.extensions["qa"]`` (never a module global),
+with the app's ``Settings`` (``qa.settings``): ``service.settings`` is where the web edge
+and the CLI read them.
 The model loads on first use; the index loads on first use too, and is rebuilt then if
 it is missing or stale. When another process publishes a new build (``qa index``), the
 next request sees the changed ``index/current`` link and loads the new build.
@@ -14,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.config import build_options, ranking_settings, resolve_path
 from qa.corroboration.stories import Stories
 from qa.embedder import Embedder, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
@@ -23,13 +24,9 @@ from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
 from qa.models import Answer, Article
 from qa.search import ask
+from qa.settings import Settings, resolve_path
 
 log = logging.getLogger(__name__)
-
-
-def _prefix(value: Any) -> str | None:
-    """A configured prefix; ``None`` (not configured) means the model's own prompt."""
-    return None if value is None else str(value)
 
 
 class SourceNotFound(LookupError):
@@ -39,29 +36,32 @@ class SourceNotFound(LookupError):
 class QAService:
     """Answers questions over the articles in the configured seeds folder."""
 
-    def __init__(self, config: dict[str, Any], embedder: Embedder | None = None):
-        self.config = config
-        self.seeds_dir: Path = resolve_path(config["SEEDS_DIR"])
-        self.index_dir: Path = resolve_path(config["INDEX_DIR"])
-        self.ranking = ranking_settings(config)
-        self.build_options = build_options(config)
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.seeds_dir: Path = resolve_path(settings.corpus.seeds_dir)
+        self.index_dir: Path = resolve_path(settings.corpus.index_dir)
         self._embedder = embedder
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
+
+    def with_settings(self, settings: Settings) -> QAService:
+        """A service on other settings that shares this one's model, if it is loaded or was given."""
+        return QAService(settings, embedder=self._embedder)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             with self._model_lock:
                 if self._embedder is None:
+                    model = self.settings.model
                     self._embedder = make_embedder(
-                        str(self.config["MODEL"]),
-                        query_prefix=_prefix(self.config.get("QUERY_PREFIX")),
-                        passage_prefix=_prefix(self.config.get("PASSAGE_PREFIX")),
-                        device=str(self.config["DEVICE"]),
-                        cache_size=int(self.config["QUERY_CACHE_SIZE"]),
-                        threads=int(self.config["TORCH_THREADS"]),
+                        model.name,
+                        query_prefix=model.query_prefix,
+                        passage_prefix=model.passage_prefix,
+                        device=model.device,
+                        cache_size=model.query_cache_size,
+                        threads=model.torch_threads,
                     )
         return self._embedder
 
@@ -75,8 +75,8 @@ class QAService:
             if self._index is None or current_build_id(self.index_dir) not in (self._index.build_id, None):
                 self._index = ensure_index(
                     self.build_context(),
-                    rebuild=bool(self.config["AUTO_BUILD"]),
-                    verified_build=str(self.config.get("VERIFIED_BUILD") or ""),
+                    rebuild=self.settings.corpus.auto_build,
+                    verified_build=self.settings.corpus.verified_build,
                 )
                 log.info("serving index build %s (%d passages)", self._index.build_id, len(self._index.passages))
             return self._index
@@ -87,7 +87,7 @@ class QAService:
             seeds_dir=self.seeds_dir,
             index_dir=self.index_dir,
             embedder=self.embedder,
-            options=self.build_options,
+            options=self.settings.build,
             passage_prefix=self.embedder.passage_prefix,
             progress=progress,
             full=full,
@@ -115,7 +115,7 @@ class QAService:
 
     def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
         index = self.index
-        return ask(index, self.embedder, question, k=k, history=history, settings=self.ranking)
+        return ask(index, self.embedder, question, k=k, history=history, settings=self.settings.ranking)
 
     def stories(self) -> Stories:
         """The multi-article stories of the current index (``qa.corroboration.stories``)."""

@@ -24,7 +24,7 @@ and a buffer:
 
 A request gunicorn cannot parse (a bad request line, a header over 8 KiB, a request line
 over 8 KiB, a bad ``Content-Length``, bad chunking) gets the service's one JSON error
-shape (``qa.errors.error_body``) with a 4xx status, not gunicorn's HTML page. The model
+shape (``qa.web.codes.error_body``) with a 4xx status, not gunicorn's HTML page. The model
 never runs on the loop: questions are encoded on the embedder's own thread, which
 releases the GIL while torch computes.
 """
@@ -45,8 +45,8 @@ from gunicorn.http import errors as parse_errors
 from gunicorn.http.unreader import Unreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from qa.errors import error_body
-from qa.security import SECURITY_HEADERS
+from qa.web.codes import ErrorCode, error_body
+from qa.web.security import SECURITY_HEADERS
 
 # --- framing: is the buffered request whole? -------------------------------------------------
 
@@ -187,28 +187,28 @@ def describe_parse_error(error: BaseException) -> tuple[int, str, str]:
     """Status, code and message for an exception gunicorn's parser raised."""
     text = str(error)
     if isinstance(error, parse_errors.LimitRequestLine):
-        return 414, "uri_too_long", f"the request line is longer than the limit of 8190 bytes ({text})"
+        return 414, ErrorCode.URI_TOO_LONG, f"the request line is longer than the limit of 8190 bytes ({text})"
     if isinstance(error, parse_errors.LimitRequestHeaders):
-        return 431, "headers_too_large", f"the request headers are over the limit: {text}"
+        return 431, ErrorCode.HEADERS_TOO_LARGE, f"the request headers are over the limit: {text}"
     if isinstance(error, parse_errors.ExpectationFailed):
-        return 417, "expectation_failed", f"unsupported Expect header: {text}"
+        return 417, ErrorCode.EXPECTATION_FAILED, f"unsupported Expect header: {text}"
     if isinstance(error, (parse_errors.InvalidChunkSize, parse_errors.ChunkMissingTerminator,
                           parse_errors.InvalidChunkExtension)):
-        return 400, "invalid_chunked_body", f"the chunked body is malformed: {text}"
+        return 400, ErrorCode.INVALID_CHUNKED_BODY, f"the chunked body is malformed: {text}"
     if isinstance(error, parse_errors.UnsupportedTransferCoding):
-        return 400, "unsupported_transfer_coding", f"only chunked transfer coding is accepted: {text}"
+        return 400, ErrorCode.UNSUPPORTED_TRANSFER_CODING, f"only chunked transfer coding is accepted: {text}"
     if isinstance(error, parse_errors.InvalidHeader) and "CONTENT-LENGTH" in text.upper():
-        return 400, "invalid_content_length", "Content-Length must be one non-negative integer, and not be sent with Transfer-Encoding"
+        return 400, ErrorCode.INVALID_CONTENT_LENGTH, "Content-Length must be one non-negative integer, and not be sent with Transfer-Encoding"
     if isinstance(error, parse_errors.InvalidHeader) and "TRANSFER-ENCODING" in text.upper():
-        return 400, "invalid_transfer_encoding", "the Transfer-Encoding header is invalid or conflicts with Content-Length"
+        return 400, ErrorCode.INVALID_TRANSFER_ENCODING, "the Transfer-Encoding header is invalid or conflicts with Content-Length"
     if isinstance(error, (parse_errors.InvalidHeader, parse_errors.InvalidHeaderName, parse_errors.ObsoleteFolding)):
-        return 400, "invalid_header", f"a request header is malformed: {text}"
+        return 400, ErrorCode.INVALID_HEADER, f"a request header is malformed: {text}"
     if isinstance(error, (parse_errors.InvalidRequestLine, parse_errors.InvalidRequestMethod,
                           parse_errors.InvalidHTTPVersion)):
-        return 400, "invalid_request_line", f"the request line is not valid HTTP/1.x: {text}"
+        return 400, ErrorCode.INVALID_REQUEST_LINE, f"the request line is not valid HTTP/1.x: {text}"
     if isinstance(error, parse_errors.ParseException):
-        return 400, "bad_request", f"the request cannot be parsed: {text}"
-    return 500, "internal_error", "the server failed to answer; the error has been logged"
+        return 400, ErrorCode.BAD_REQUEST, f"the request cannot be parsed: {text}"
+    return 500, ErrorCode.INTERNAL_ERROR, "the server failed to answer; the error has been logged"
 
 
 # --- the worker -----------------------------------------------------------------------------
@@ -285,7 +285,7 @@ class BufferingWorker(ThreadWorker):
             if frame.feed(data) != MORE:
                 break
         if frame.state == HEAD_TOO_LARGE:
-            self._refuse(conn, 431, "headers_too_large", f"the request head is over {self.max_head} bytes")
+            self._refuse(conn, 431, ErrorCode.HEADERS_TOO_LARGE, f"the request head is over {self.max_head} bytes")
         elif frame.state == READY:
             self._dispatch(conn, close_after=closed or frame.oversized)
         elif closed:
@@ -322,7 +322,7 @@ class BufferingWorker(ThreadWorker):
             if conn.frame.data:
                 self.log.info("closing a connection from %s: its request was not complete after %s s",
                               conn.client[0] if conn.client else "?", self.request_timeout)
-                self._refuse(conn, 408, "request_timeout",
+                self._refuse(conn, 408, ErrorCode.REQUEST_TIMEOUT,
                              f"the request was not complete after {self.request_timeout:g} seconds")
             else:
                 self._close(conn)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa import create_app
-from qa.config import DEFAULTS
+from qa.settings import DEFAULTS
 from qa.citations import verify_citation
 
 ROOT = Path(__file__).resolve().parent.parent

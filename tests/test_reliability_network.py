@@ -19,7 +19,7 @@ from conftest import copy_seeds
 from live_server import LiveServer, StalledClients
 
 from bench.common import distinct_questions, parse_http_response
-from qa.config import DEFAULTS
+from qa.settings import DEFAULTS
 
 pytestmark = pytest.mark.slow
 

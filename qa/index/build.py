@@ -51,13 +51,13 @@ from qa.index.lexical import LexicalIndex
 from qa.index.load import LoadedIndex, load_build, load_index
 from qa.index.publish import build_lock, current_build, new_build_id, staged_build
 from qa.index.status import index_status
-from qa.index.options import BuildOptions
 from qa.index.store import VectorStore
 from qa.ingest import formats, passages as passage_rules
 from qa.ingest.corpus import Corpus, read_corpus
 from qa.ingest.formats import Entry, reader_versions
 from qa.ingest.passages import embedding_text, split_article
 from qa.models import Article, Passage
+from qa.settings import BuildOptions
 from qa.text import normalise, paragraphs, sentences, tokens
 from qa.text.sentences import split_sentences
 

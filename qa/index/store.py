@@ -17,7 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.index.options import HNSW_THRESHOLD
+from qa.settings import HNSW_THRESHOLD
 
 FILE_NAME = "vectors.faiss"
 

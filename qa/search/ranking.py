@@ -1,7 +1,8 @@
 """Pure ranking: fuse the dense and lexical signals, decide whether to answer, diversify.
 
 No I/O and no model: everything here works on NumPy arrays, so it is tested without
-torch. ``RankingSettings`` holds every tunable of search, the highlight's included.
+torch. ``RankingSettings`` (defined with the other settings in ``qa.settings``) holds
+every tunable of search, the highlight's included.
 
 Fusion (``fuse``):
 
@@ -17,28 +18,10 @@ The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class RankingSettings:
-    """Every tunable of ranking, highlighting and abstention, with calibrated defaults."""
-
-    fusion: str = "convex"
-    lexical_weight: float = 0.4
-    rrf_k: int = 60
-    candidates: int = 100
-    lead_weight: float = 1.0
-    # Abstention (should_answer), calibrated for multilingual-e5-small (bench/calibrate.py).
-    min_support: float = 0.83
-    support_gap_weight: float = 1.0
-    support_gap_rank: int = 10
-    # e5's sentence cosines differ by hundredths: a small lexical weight and type bonus.
-    highlight_lexical_weight: float = 0.05
-    answer_type_bonus: float = 0.06
-    duplicate_overlap: float = 0.8
+from qa.settings import RankingSettings  # the tunables and their defaults live with the other settings
 
 
 def minmax(values: np.ndarray) -> np.ndarray:

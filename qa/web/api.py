@@ -1,12 +1,15 @@
-"""The JSON API blueprint. Routes parse, call one service method, and return JSON."""
+"""The JSON API blueprint. Routes parse, call one service method, and return JSON.
+
+The request limits are the service's settings (``qa.settings.Limits``).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from qa.openapi import openapi_spec
-from qa.schema import (
-    Limits,
+from qa.service import QAService
+from qa.web.openapi import openapi_spec
+from qa.web.schema import (
     answer_json,
     article_json,
     parse_ask,
@@ -15,8 +18,7 @@ from qa.schema import (
     story_json,
     story_of_article_json,
 )
-from qa.service import QAService
-from qa.server_timing import record_stages
+from qa.web.server_timing import record_stages
 
 bp = Blueprint("api", __name__)
 
@@ -28,7 +30,7 @@ def service() -> QAService:
 @bp.post("/api/ask")
 def ask() -> Response:
     body = parse_json_body(request.get_data(cache=False), request.content_type)
-    query = parse_ask(body, Limits.from_config(current_app.config))
+    query = parse_ask(body, service().settings.limits)
     answer = service().ask(query.question, query.k, query.history)
     record_stages(answer.timings_ms)
     return jsonify(answer_json(answer))
@@ -57,5 +59,4 @@ def health() -> Response:
 
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
-    config = current_app.config
-    return jsonify(openapi_spec(Limits.from_config(config), int(config["MAX_CONTENT_LENGTH"])))
+    return jsonify(openapi_spec(service().settings.limits))

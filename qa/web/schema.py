@@ -1,7 +1,8 @@
 """The JSON edge: parse and validate request bodies, and turn answers into JSON.
 
 Dataclasses stay dataclasses everywhere else; this module is where they become dicts.
-Validation errors raise ``BadRequest`` with a code a client can switch on.
+Validation errors raise ``BadRequest`` with a code a client can switch on
+(``qa.web.codes.ErrorCode``). The bounds are the settings' ``Limits``.
 """
 
 from __future__ import annotations
@@ -11,28 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from qa.errors import BadRequest, UnsupportedMediaType
 from qa.corroboration.stories import Stories, Story
 from qa.models import AlsoIn, Answer, Article, Citation, Difference, Hit
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on a question request, from the app config."""
-
-    default_k: int = 5
-    max_k: int = 20
-    max_question_chars: int = 1000
-    max_history: int = 5
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Limits:
-        return cls(
-            default_k=int(config["DEFAULT_K"]),
-            max_k=int(config["MAX_K"]),
-            max_question_chars=int(config["MAX_QUESTION_CHARS"]),
-            max_history=int(config["MAX_HISTORY"]),
-        )
+from qa.settings import Limits
+from qa.web.codes import ErrorCode
+from qa.web.errors import BadRequest, UnsupportedMediaType
 
 
 @dataclass(frozen=True)
@@ -71,26 +55,26 @@ def parse_json_body(data: bytes, content_type: str | None) -> Any:
             f"the body must be JSON sent with Content-Type: application/json (got {mimetype or 'none'})"
         )
     if not data.strip():
-        raise BadRequest("the request body is empty; send a JSON object", code="empty_body")
+        raise BadRequest("the request body is empty; send a JSON object", code=ErrorCode.EMPTY_BODY)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadRequest(f"the body is not valid UTF-8 (byte {error.start})", code="invalid_utf8") from error
+        raise BadRequest(f"the body is not valid UTF-8 (byte {error.start})", code=ErrorCode.INVALID_UTF8) from error
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", code="invalid_json") from error
+        raise BadRequest(f"the body is not valid JSON: {error}", code=ErrorCode.INVALID_JSON) from error
 
 
 def _text_field(value: Any, name: str, limits: Limits) -> str:
     if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string", code="invalid_field")
+        raise BadRequest(f"'{name}' must be a string", code=ErrorCode.INVALID_FIELD)
     if _has_lone_surrogate(value):
-        raise BadRequest(f"'{name}' contains a lone surrogate, which is not valid Unicode text", code="invalid_field")
+        raise BadRequest(f"'{name}' contains a lone surrogate, which is not valid Unicode text", code=ErrorCode.INVALID_FIELD)
     if len(value) > limits.max_question_chars:
         raise BadRequest(
             f"'{name}' is {len(value)} characters long; the limit is {limits.max_question_chars}",
-            code="too_long",
+            code=ErrorCode.TOO_LONG,
         )
     return value
 
@@ -98,24 +82,29 @@ def _text_field(value: Any, name: str, limits: Limits) -> str:
 def parse_ask(body: Any, limits: Limits) -> AskRequest:
     """Validate a ``POST /api/ask`` body."""
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="invalid_body")
+        raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_BODY)
     if "question" not in body:
-        raise BadRequest("'question' is required", code="missing_field")
+        raise BadRequest("'question' is required", code=ErrorCode.MISSING_FIELD)
     question = _text_field(body["question"], "question", limits)
     if is_blank(question):
-        raise BadRequest("'question' is blank", code="blank_question")
+        raise BadRequest("'question' is blank", code=ErrorCode.BLANK_QUESTION)
     k = body.get("k", limits.default_k)
     if isinstance(k, bool) or not isinstance(k, int):
-        raise BadRequest("'k' must be an integer", code="invalid_field")
+        raise BadRequest("'k' must be an integer", code=ErrorCode.INVALID_FIELD)
     if not 1 <= k <= limits.max_k:
-        raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code="out_of_range")
+        raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code=ErrorCode.OUT_OF_RANGE)
     history_value = body.get("history", [])
     if not isinstance(history_value, list):
-        raise BadRequest("'history' must be a list of earlier questions (strings)", code="invalid_field")
+        raise BadRequest("'history' must be a list of earlier questions (strings)", code=ErrorCode.INVALID_FIELD)
     if len(history_value) > limits.max_history:
-        raise BadRequest(f"'history' holds at most {limits.max_history} questions", code="too_long")
+        raise BadRequest(f"'history' holds at most {limits.max_history} questions", code=ErrorCode.TOO_LONG)
     history = tuple(_text_field(item, "history[]", limits) for item in history_value)
     return AskRequest(question=question.strip(), k=k, history=history)
+
+
+def origin_json(item: Article | Citation) -> dict[str, Any]:
+    """Where an article comes from, as every article and citation shape carries it."""
+    return {"outlet": item.outlet, "published": item.published, "url": item.url}
 
 
 def citation_json(citation: Citation) -> dict[str, Any]:
@@ -125,9 +114,7 @@ def citation_json(citation: Citation) -> dict[str, Any]:
         "paragraph": citation.paragraph,
         "start": citation.start,
         "end": citation.end,
-        "outlet": citation.outlet,
-        "published": citation.published,
-        "url": citation.url,
+        **origin_json(citation),
     }
 
 
@@ -192,18 +179,11 @@ def article_json(article: Article) -> dict[str, Any]:
         "source": article.source,
         "title": article.title,
         "text": article.text,
-        "outlet": article.outlet,
-        "published": article.published,
-        "url": article.url,
+        **origin_json(article),
         "author": article.author,
     }
 
 
 def source_list_json(articles: Iterable[Article]) -> dict[str, Any]:
     """The list of indexed articles, without their text."""
-    return {
-        "sources": [
-            {"source": a.source, "title": a.title, "outlet": a.outlet, "published": a.published, "url": a.url}
-            for a in articles
-        ]
-    }
+    return {"sources": [{"source": a.source, "title": a.title, **origin_json(a)} for a in articles]}

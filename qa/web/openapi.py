@@ -1,5 +1,8 @@
 """The OpenAPI 3.0 description of the JSON API, built from the live limits.
 
+The enums are the service's own constants: the error codes (``qa.web.codes.ErrorCode``)
+and the difference kinds (``qa.models.DIFFERENCE_KINDS``).
+
 ``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
 fuzzes the API from it, so the description stays what the API really does.
 """
@@ -10,7 +13,9 @@ from typing import Any
 
 from qa.index.layout import package_version
 from qa.models import DIFFERENCE_KINDS
-from qa.schema import BLANK_FREE_PATTERN, Limits
+from qa.settings import Limits
+from qa.web.codes import ErrorCode
+from qa.web.schema import BLANK_FREE_PATTERN
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -30,7 +35,12 @@ _METADATA = {
 }
 
 
-def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """An object schema; every property is required unless ``required`` says which."""
+    return {"type": "object", "required": list(properties) if required is None else required, "properties": properties, **extra}
+
+
+def openapi_spec(limits: Limits) -> dict[str, Any]:
     """The API description for the given limits."""
     citation = {
         "type": "object",
@@ -162,11 +172,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                     "id": {"type": "string"},
                     "articles": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["source", "title"],
-                            "properties": {"source": {"type": "string"}, "title": {"type": "string"}},
-                        },
+                        "items": _object({"source": {"type": "string"}, "title": {"type": "string"}}),
                     },
                 },
             },
@@ -200,17 +206,20 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
             }
         },
     }
-    error = {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            }
-        },
-    }
+    error = _object(
+        {
+            "error": _object(
+                {
+                    "code": {
+                        "type": "string",
+                        "enum": [code.value for code in ErrorCode],
+                        "description": "Stable and machine-readable: switch on it; the message is for people.",
+                    },
+                    "message": {"type": "string"},
+                }
+            )
+        }
+    )
     health = {
         "type": "object",
         "required": ["status", "passages", "model"],
@@ -239,11 +248,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
         "properties": {
             "sources": {
                 "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["source", "title", "outlet", "published", "url"],
-                    "properties": {"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA},
-                },
+                "items": _object({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
             }
         },
     }
@@ -268,7 +273,7 @@ def openapi_spec(limits: Limits, max_body_bytes: int) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "Passages, best first.", **json_body("#/components/schemas/Answer")},
                         "400": _error_response("Invalid JSON, UTF-8 or field."),
-                        "413": _error_response(f"Body larger than {max_body_bytes} bytes."),
+                        "413": _error_response(f"Body larger than {limits.max_content_length} bytes."),
                         "415": _error_response("Body not sent as application/json."),
                         "429": _error_response("Too many requests from this client; see Retry-After."),
                     },

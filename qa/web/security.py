@@ -18,7 +18,7 @@ It also sets up Flask-Limiter when ``QA_RATELIMIT`` is set (for example ``60/min
 by all ``/api/`` routes (pages, static files and ``/healthz`` are not counted), kept in
 memory, so per worker process. Over the limit a client gets ``429`` with ``Retry-After``
 and the usual JSON error body. It is on by default (``120/minute;2000/hour``, see
-``qa/config.py``); the tests and benchmarks set it to ``""`` (off) unless a test is about
+``qa/settings.py``); the tests and benchmarks set it to ``""`` (off) unless a test is about
 it.
 
 Behind a reverse proxy every client would have the proxy's address. ``QA_TRUSTED_PROXIES``
@@ -31,22 +31,28 @@ address from ``X-Forwarded-For`` (and the scheme from the nearest ``X-Forwarded-
   peer is one of them has its forwarded headers read, through as many of them as appear
   at the right end of ``X-Forwarded-For``;
 * empty (the default): forwarded headers are ignored, so a client cannot choose its address.
+
+Both settings are parsed and checked in ``qa.settings`` (``ServingSettings``): a malformed
+value stops the start.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from qa.errors import BadRequest
+from qa.settings import Network, ServingSettings
+from qa.web.codes import ErrorCode
+from qa.web.errors import BadRequest
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -80,8 +86,8 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def read_body_within_limit() -> None:
-    """Read a request body whole, within ``MAX_CONTENT_LENGTH``, before any view sees it.
+def read_body_within_limit(limit: int) -> None:
+    """Read a request body whole, within ``limit`` (``MAX_CONTENT_LENGTH``), before any view sees it.
 
     Werkzeug checks a declared ``Content-Length`` against the limit, but a chunked body
     (no ``Content-Length``) is silently cut at the limit, and a body shorter than its
@@ -92,7 +98,6 @@ def read_body_within_limit() -> None:
     if request.method not in _BODY_METHODS:
         return
     environ = request.environ
-    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     declared = request.content_length
     if declared is not None and declared > limit:
         raise RequestEntityTooLarge()
@@ -106,7 +111,7 @@ def read_body_within_limit() -> None:
         try:
             chunk = stream.read(min(65536, wanted - received))
         except Exception as error:  # the server's reader refused the framing (a bad chunk size...)
-            code = "invalid_chunked_body" if declared is None else "incomplete_body"
+            code = ErrorCode.INVALID_CHUNKED_BODY if declared is None else ErrorCode.INCOMPLETE_BODY
             raise BadRequest(f"the request body cannot be read: {error}", code=code) from error
         if not chunk:
             break
@@ -117,48 +122,11 @@ def read_body_within_limit() -> None:
     if declared is not None and received < declared:
         raise BadRequest(
             f"the body ended after {received} of the {declared} bytes its Content-Length announced",
-            code="incomplete_body",
+            code=ErrorCode.INCOMPLETE_BODY,
         )
     environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
     environ["CONTENT_LENGTH"] = str(received)
     environ.pop("HTTP_TRANSFER_ENCODING", None)
-
-
-def rate_limits(config: dict[str, Any]) -> list[str]:
-    """The configured limits (``QA_RATELIMIT``), as Flask-Limiter strings; empty when off."""
-    value = config.get("RATELIMIT") or ""
-    if isinstance(value, (list, tuple)):
-        return [str(item).strip() for item in value if str(item).strip()]
-    return [part.strip() for part in str(value).split(";") if part.strip()]
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def trusted_proxies(value: Any) -> int | tuple[Network, ...]:
-    """``QA_TRUSTED_PROXIES`` parsed: a hop count, or the proxies' networks (empty: none).
-
-    A malformed value is an error at start, never a silently open door.
-    """
-    if value is None or value == "" or value == 0 or value == []:
-        return ()
-    if isinstance(value, bool):
-        raise ValueError(f"QA_TRUSTED_PROXIES must be a count or a list of addresses, not {value!r}")
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        count = int(value)
-        if count < 0:
-            raise ValueError("QA_TRUSTED_PROXIES cannot be negative")
-        return count if count else ()
-    items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
-    networks = []
-    for item in items:
-        text = str(item).strip()
-        if text:
-            try:
-                networks.append(ipaddress.ip_network(text, strict=False))
-            except ValueError as error:
-                raise ValueError(f"QA_TRUSTED_PROXIES: {text!r} is not an address or network") from error
-    return tuple(networks)
 
 
 def _is_in(address: str, networks: tuple[Network, ...]) -> bool:
@@ -198,16 +166,15 @@ def _not_api() -> bool:
     return not request.path.startswith("/api/")
 
 
-def init_app(app: Flask) -> None:
-    """Register the security headers and, if configured, the rate limiter."""
+def init_app(app: Flask, serving: ServingSettings, max_content_length: int) -> None:
+    """Register the security headers, the body reader and, if configured, the rate limiter."""
     # FLASK_DEBUG=1 in the environment would turn debug on; the service never runs in debug.
     app.debug = False
-    proxies = trusted_proxies(app.config.get("TRUSTED_PROXIES"))
-    if proxies:
-        app.wsgi_app = TrustedProxies(app.wsgi_app, proxies)  # type: ignore[method-assign]
+    if serving.trusted_proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, serving.trusted_proxies)  # type: ignore[method-assign]
     app.after_request(add_security_headers)
-    app.before_request(read_body_within_limit)
-    limits = rate_limits(app.config)
+    app.before_request(functools.partial(read_body_within_limit, max_content_length))
+    limits = serving.rate_limits
     limiter = Limiter(
         get_remote_address,
         app=app,

@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
-from qa.corroboration import DIFFERENCE_KINDS
-from qa.errors import BadRequest
+from qa.models import DIFFERENCE_KINDS
 from qa.service import QAService
+from qa.web.codes import ErrorCode
+from qa.web.errors import BadRequest
 
 bp = Blueprint("web", __name__)
 
@@ -35,7 +36,7 @@ LANGUAGES = ("fr", "en")
 """The page's languages; the first is the default when nothing else matches."""
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
-CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
+CATALOGUES = Path(__file__).resolve().parent.parent / "static" / "i18n"
 
 
 def _service() -> QAService:
@@ -104,12 +105,12 @@ def _local_target(target: str) -> str:
 @bp.get("/")
 def chat() -> Response:
     """The conversation: ask, read cited passages, open a citation in the side panel."""
-    config = current_app.config
+    limits = _service().settings.limits
     language = page_language()
     return _render_page(
         "chat.html",
-        max_history=int(config["MAX_HISTORY"]),
-        max_question_chars=int(config["MAX_QUESTION_CHARS"]),
+        max_history=limits.max_history,
+        max_question_chars=limits.max_question_chars,
         # The kinds are the corroboration's own constant; the page names them in its language.
         # JSON in the constant's order (Jinja's tojson would sort the keys); autoescaped in the attribute.
         difference_kinds=json.dumps(
@@ -135,7 +136,7 @@ def set_language() -> Response:
     """
     language = request.form.get("lang", "")
     if language not in LANGUAGES:
-        raise BadRequest(f"'lang' must be one of: {', '.join(LANGUAGES)}", code="invalid_field")
+        raise BadRequest(f"'lang' must be one of: {', '.join(LANGUAGES)}", code=ErrorCode.INVALID_FIELD)
     target = request.form.get("next")
     response = redirect(_local_target(target), 303) if target is not None else Response(status=204)
     response.set_cookie(

@@ -2,7 +2,7 @@
 
 ``init_app`` starts a clock when Flask sees a request; the API view hands the answer's
 stage timings over with ``record_stages``; the header is added after the request when
-``SERVER_TIMING`` is on (the default).
+``QA_SERVER_TIMING`` is on (the default).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ def record_stages(stages: dict[str, float]) -> None:
     g.stage_times = stages
 
 
-def init_app(app: Flask) -> None:
-    """Time every request; add ``Server-Timing`` when ``SERVER_TIMING`` is on."""
+def init_app(app: Flask, enabled: bool) -> None:
+    """Time every request; add ``Server-Timing`` when ``enabled`` (``QA_SERVER_TIMING``)."""
+    if not enabled:
+        return
 
     @app.before_request
     def start_clock() -> None:
@@ -28,8 +30,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_server_timing(response: Response) -> Response:
-        if not app.config.get("SERVER_TIMING", True):
-            return response
         started = g.get("request_started")
         total = None if started is None else (time.perf_counter() - started) * 1000
         response.headers["Server-Timing"] = server_timing_header(g.get("stage_times", {}), total)
