@@ -1,7 +1,8 @@
 """The OpenAPI 3.0 description of the JSON API, built from the live limits.
 
-The enums are the service's own constants: the error codes (``qa.web.codes.ErrorCode``)
-and the difference kinds (``qa.models.DIFFERENCE_KINDS``).
+The enums and the record shapes are the service's own constants: the error codes
+(``qa.web.codes.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``) and the
+fields of a citation and an article (``qa.web.schema``).
 
 ``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
 fuzzes the API from it, so the description stays what the API really does.
@@ -15,7 +16,7 @@ from qa.index.layout import package_version
 from qa.models import DIFFERENCE_KINDS
 from qa.settings import Limits
 from qa.web.codes import ErrorCode
-from qa.web.schema import BLANK_FREE_PATTERN
+from qa.web.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -44,7 +45,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
     """The API description for the given limits."""
     citation = {
         "type": "object",
-        "required": ["source", "title", "paragraph", "start", "end", "outlet", "published", "url"],
+        "required": list(CITATION_FIELDS),
         "properties": {
             "source": {
                 "type": "string",
@@ -152,7 +153,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
     }
     article = {
         "type": "object",
-        "required": ["source", "title", "text", "outlet", "published", "url", "author"],
+        "required": list(ARTICLE_FIELDS),
         "properties": {
             "source": {"type": "string"},
             "title": {"type": "string"},

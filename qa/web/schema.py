@@ -102,20 +102,20 @@ def parse_ask(body: Any, limits: Limits) -> AskRequest:
     return AskRequest(question=question.strip(), k=k, history=history)
 
 
-def origin_json(item: Article | Citation) -> dict[str, Any]:
-    """Where an article comes from, as every article and citation shape carries it."""
-    return {"outlet": item.outlet, "published": item.published, "url": item.url}
+# Where an article comes from: every article and citation shape carries these fields.
+ORIGIN = ("outlet", "published", "url")
+CITATION_FIELDS = ("source", "title", "paragraph", "start", "end", *ORIGIN)
+ARTICLE_FIELDS = ("source", "title", "text", *ORIGIN, "author")
+SOURCE_LIST_FIELDS = ("source", "title", *ORIGIN)  # an article without its text
+
+
+def _fields(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A record's fields of those names, in that order (JSON keys are the field names)."""
+    return {name: getattr(record, name) for name in names}
 
 
 def citation_json(citation: Citation) -> dict[str, Any]:
-    return {
-        "source": citation.source,
-        "title": citation.title,
-        "paragraph": citation.paragraph,
-        "start": citation.start,
-        "end": citation.end,
-        **origin_json(citation),
-    }
+    return _fields(citation, CITATION_FIELDS)
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -175,15 +175,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 def article_json(article: Article) -> dict[str, Any]:
     """One article: its canonical text (what citations slice) and its metadata."""
-    return {
-        "source": article.source,
-        "title": article.title,
-        "text": article.text,
-        **origin_json(article),
-        "author": article.author,
-    }
+    return _fields(article, ARTICLE_FIELDS)
 
 
 def source_list_json(articles: Iterable[Article]) -> dict[str, Any]:
     """The list of indexed articles, without their text."""
-    return {"sources": [{"source": a.source, "title": a.title, **origin_json(a)} for a in articles]}
+    return {"sources": [_fields(article, SOURCE_LIST_FIELDS) for article in articles]}
