@@ -1,7 +1,7 @@
 """Typed records that cross module borders: articles, passages, citations and hits.
 
 They are plain dataclasses with no behaviour that needs I/O. They become JSON only at
-the web edge (``qa.api``) and in the index files (``qa.index.layout``), through ``to_dict``
+the web edge (``qa.web``) and in the index files (``qa.index.layout``), through ``to_dict``
 and ``from_dict``.
 """
 

@@ -2,7 +2,7 @@
 
 Pure (no Flask): ``StageTimes`` collects the milliseconds of named stages (``embed``,
 ``lexical``...); ``qa.search.ask`` fills one per question and returns it on the
-``Answer``. ``qa.server_timing`` (the web edge) times every request and adds, when
+``Answer``. ``qa.web.server_timing`` (the web edge) times every request and adds, when
 ``QA_SERVER_TIMING`` is on (the default), a header such as::
 
     Server-Timing: lexical;dur=0.05, embed;dur=9.81, dense;dur=0.02, rank;dur=0.09,
