@@ -36,7 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    app.extensions["qa"] = QAService(settings, embedder=config.get("EMBEDDER"))
+    # A test (or qa serve's preloaded model) hands the model over; it is not a setting.
+    app.extensions["qa"] = QAService(settings, embedder=(test_config or {}).get("EMBEDDER"))
     server_timing.init_app(app, settings.serving.server_timing)  # first: its clock starts before the other hooks
     errors.init_app(app, settings.limits)
     security.init_app(app, settings.serving, settings.limits.max_content_length)
