@@ -24,7 +24,7 @@ import ipaddress
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,11 @@ def _boolean(key: str, value: Any) -> bool:
 
 
 def _text(key: str, value: Any) -> str:
-    """A string; ``None`` is empty. Numbers are taken as their text (``QA_MODEL=5`` is ``"5"``)."""
+    """A string; ``None`` is empty, a path its text, a number its text (``QA_MODEL=5`` is ``"5"``)."""
     if value is None:
         return ""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
     raise _fail(key, "a string", value)
@@ -287,24 +289,53 @@ class ServingSettings:
         return [part.strip() for part in self.ratelimit.split(";") if part.strip()]
 
 
-_GROUPS: dict[str, type] = {
-    "corpus": CorpusSettings,
-    "model": ModelSettings,
-    "build": BuildOptions,
-    "ranking": RankingSettings,
-    "limits": Limits,
-    "serving": ServingSettings,
-}
+@dataclass(frozen=True)
+class Settings:
+    """All the settings, typed and checked, in groups. Built once per app (``Settings.load``)."""
+
+    corpus: CorpusSettings = field(default_factory=CorpusSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    build: BuildOptions = field(default_factory=BuildOptions)
+    ranking: RankingSettings = field(default_factory=RankingSettings)
+    limits: Limits = field(default_factory=Limits)
+    serving: ServingSettings = field(default_factory=ServingSettings)
+
+    def __post_init__(self) -> None:
+        if self.limits.default_k > self.limits.max_k:
+            raise SettingsError(
+                f"setting DEFAULT_K ({PREFIX}DEFAULT_K) must be <= MAX_K ({self.limits.max_k}), got {self.limits.default_k}"
+            )
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> Settings:
+        """Settings from a config mapping (keys without the prefix); keys it does not know are left alone."""
+        return cls(**{name: _group(group, config) for name, group in _groups().items()})
+
+    @classmethod
+    def load(cls, test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, then ``QA_*`` environment variables, then ``test_config``."""
+        return cls.from_mapping(merged_config(test_config, environ))
 
 
-def _raw_default(value: Any) -> Any:
-    return "" if value == () else value
+def _groups() -> dict[str, Any]:
+    """Each group's attribute name on ``Settings`` and its class."""
+    return {f.name: f.default_factory for f in fields(Settings)}
+
+
+def _group(cls: Any, config: Mapping[str, Any]) -> Any:
+    """One group from a config mapping: each key there is parsed; the others keep their default."""
+    values = {}
+    for f in fields(cls):
+        key, parse = f.metadata["key"], f.metadata["parse"]
+        if key in config:
+            values[f.name] = parse(key, config[key])
+    return cls(**values)
 
 
 DEFAULTS: dict[str, Any] = {
-    f.metadata["key"]: _raw_default(f.default) for group in _GROUPS.values() for f in fields(group)
+    f.metadata["key"]: "" if f.default == () else f.default for group in _groups().values() for f in fields(group)
 }
-"""Every key and its default, as a config mapping (``qa`` test configs override these)."""
+"""Every key and its default, as a config mapping (an empty tuple is written ``""``, as in the environment)."""
 
 
 def environment_values(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -326,45 +357,6 @@ def environment_values(environ: Mapping[str, str] | None = None) -> dict[str, An
 def merged_config(test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Defaults, then the environment, then the test config: the mapping ``Settings`` reads."""
     return {**DEFAULTS, **environment_values(environ), **(test_config or {})}
-
-
-def _group(cls: type, config: Mapping[str, Any]) -> Any:
-    values = {}
-    for f in fields(cls):
-        key = f.metadata["key"]
-        if key in config:
-            values[f.name] = f.metadata["parse"](key, config[key])
-        elif f.default is MISSING:  # pragma: no cover - every field has a default
-            raise SettingsError(f"setting {key} is required")
-    return cls(**values)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """All the settings, typed and checked, in groups. Built once per app (``Settings.load``)."""
-
-    corpus: CorpusSettings = field(default_factory=CorpusSettings)
-    model: ModelSettings = field(default_factory=ModelSettings)
-    build: BuildOptions = field(default_factory=BuildOptions)
-    ranking: RankingSettings = field(default_factory=RankingSettings)
-    limits: Limits = field(default_factory=Limits)
-    serving: ServingSettings = field(default_factory=ServingSettings)
-
-    def __post_init__(self) -> None:
-        if self.limits.default_k > self.limits.max_k:
-            raise SettingsError(
-                f"setting DEFAULT_K ({PREFIX}DEFAULT_K) must be <= MAX_K ({self.limits.max_k}), got {self.limits.default_k}"
-            )
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> Settings:
-        """Settings from a config mapping (keys without the prefix); keys it does not know are left alone."""
-        return cls(**{name: _group(group, config) for name, group in _GROUPS.items()})
-
-    @classmethod
-    def load(cls, test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        """Defaults, then ``QA_*`` environment variables, then ``test_config``."""
-        return cls.from_mapping(merged_config(test_config, environ))
 
 
 def resolve_path(value: str | Path) -> Path:
