@@ -14,7 +14,7 @@ integer, ``QA_AUTO_BUILD=false`` a boolean) and kept as a string otherwise, as F
 ``from_prefixed_env`` does. A value of the wrong type or out of range stops the start
 with a ``SettingsError`` that names the key.
 
-This module imports nothing else from ``qa``: the ranking (``qa.ranking``) and the index
+This module imports nothing else from ``qa``: the ranking (``qa.search.ranking``) and the index
 build (``qa.index``) take their groups from here.
 """
 
@@ -223,9 +223,9 @@ FUSIONS = ("convex", "rrf", "dense", "lexical")
 
 @dataclass(frozen=True)
 class RankingSettings:
-    """Every tunable of ranking, highlighting and abstention (``qa.ranking``), with calibrated defaults.
+    """Every tunable of ranking, highlighting and abstention (``qa.search.ranking``), with calibrated defaults.
 
-    See qa/ranking.py and docs/quality.md.
+    See qa/search/ranking.py and docs/quality.md.
     """
 
     fusion: str = setting("FUSION", "convex", _choice(*FUSIONS))

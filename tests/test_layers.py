@@ -26,8 +26,6 @@ ENTRY_POINTS = {"qa", "qa.cli"}  # the package's lazy create_app, the console sc
 UPPER = ("qa.web", "qa.service", "qa.cli", "qa.server", "qa.worker")
 LOWER = (
     "qa.search",
-    "qa.ranking",
-    "qa.lexical",
     "qa.index",
     "qa.ingest",
     "qa.text",
