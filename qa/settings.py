@@ -230,6 +230,8 @@ class RankingSettings:
 
     fusion: str = setting("FUSION", "convex", _choice(*FUSIONS))
     lexical_weight: float = setting("LEXICAL_WEIGHT", 0.4, _UNIT)
+    # Weight of a passage's closest sentence in its dense score (ranking.with_best_sentence).
+    sentence_weight: float = setting("SENTENCE_WEIGHT", 0.5, _UNIT)
     rrf_k: int = setting("RRF_K", 60, _INT0)
     candidates: int = setting("CANDIDATES", 100, _INT1)
     lead_weight: float = setting("LEAD_WEIGHT", 1.0, _FLOAT0)

@@ -80,8 +80,9 @@ def piaf_mixed_app(tmp_path_factory):
     """The two seed articles among PIAF's 191 unrelated articles, on the real default model.
 
     Built once per session and shared by the quality floors (PIAF dev sample, abstention
-    among unrelated articles) and the corroboration precision tests. Sentence vectors only
-    serve highlighting; leaving them out halves the build.
+    among unrelated articles) and the corroboration precision tests. Built with the
+    default settings, sentence vectors included: ranking counts each passage's closest
+    sentence (``QA_SENTENCE_WEIGHT``), so the floors measure what users get.
     """
     if not (PIAF / "seeds").is_dir():
         pytest.skip("../shared/eval/piaf is not there")
@@ -91,7 +92,7 @@ def piaf_mixed_app(tmp_path_factory):
     for path in [*(PIAF / "seeds").glob("*.txt"), *SEEDS.glob("*.txt")]:
         shutil.copy(path, corpus / path.name)
     application = create_app(
-        make_config(tmp, MODEL=DEFAULT_MODEL, SEEDS_DIR=str(corpus), SENTENCE_VECTORS=False)
+        make_config(tmp, MODEL=DEFAULT_MODEL, SEEDS_DIR=str(corpus))
     )
     application.extensions["qa"].warm_up()
     return application

@@ -162,6 +162,18 @@ def test_sentence_table_covers_each_passage(seeds, tmp_path):
             assert passage.citation.start <= start < end <= passage.citation.end
 
 
+def test_best_sentence_similarities_are_each_passage_closest_sentence(seeds, tmp_path):
+    build_index(BuildContext(seeds, tmp_path / "index", HashingEmbedder()))
+    index = load_index(tmp_path / "index")
+    vector = HashingEmbedder().embed_query("missiles Tomahawk portée")
+    ids = np.array([len(index.passages) - 1, 0, 2])  # any order, as the candidates come
+    best = index.best_sentence_similarities(vector, ids)
+    for passage_id, found in zip(ids, best):
+        _, vectors = index.sentences_of(int(passage_id))
+        assert found == pytest.approx(float((np.asarray(vectors, dtype=np.float32) @ vector).max()), abs=1e-5)
+    assert index.best_sentence_similarities(vector, np.array([], dtype=np.int64)).shape == (0,)
+
+
 @pytest.mark.parametrize("threshold", [10**9, 0])  # flat, then HNSW for any size
 def test_store_neighbours_find_each_vector_itself_first(threshold):
     from qa.index.store import VectorStore

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from qa.search import leans_on_history, query_with_context
 from qa.search.highlight import answer_types, best_sentence, carries_answer_type
-from qa.search.ranking import RankingSettings, answer_support, diversify, fuse, minmax, ranks, should_answer
+from qa.search.ranking import (
+    RankingSettings,
+    answer_support,
+    diversify,
+    fuse,
+    minmax,
+    ranks,
+    should_answer,
+    with_best_sentence,
+)
 
 SETTINGS = RankingSettings()
 
@@ -38,6 +47,15 @@ def test_rrf_best_in_both_scores_one():
 def test_unknown_fusion_is_an_error():
     with pytest.raises(ValueError):
         fuse(np.array([1.0]), np.array([1.0]), dataclasses.replace(SETTINGS, fusion="magic"))
+
+
+def test_best_sentence_counts_in_the_dense_score_unless_missing():
+    passage = np.array([0.80, 0.82, 0.70])
+    best_sentence = np.array([0.90, 0.80, np.nan])
+    mixed = with_best_sentence(passage, best_sentence, 0.5)
+    assert mixed == pytest.approx([0.85, 0.81, 0.70])
+    assert mixed[0] > mixed[1]  # the passage holding the closest sentence now leads
+    assert with_best_sentence(passage, best_sentence, 0.0) == pytest.approx(passage)
 
 
 def test_abstention_rules():

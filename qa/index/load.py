@@ -63,6 +63,27 @@ class LoadedIndex:
         vectors = None if self.sentence_vectors is None else self.sentence_vectors[lo:hi]
         return self.sentence_spans[lo:hi], vectors
 
+    def best_sentence_similarities(self, vector: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
+        """For each passage, the cosine of its closest sentence to ``vector``.
+
+        ``NaN`` where a passage has no sentence vectors (none built, or no sentence).
+        One gather and one product over the candidates' sentences, then a segmented max.
+        """
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        best = np.full(len(ids), np.nan, dtype=np.float64)
+        if self.sentence_vectors is None or len(ids) == 0:
+            return best
+        lo, hi = self.sentence_offsets[ids], self.sentence_offsets[ids + 1]
+        counts = hi - lo
+        present = counts > 0
+        if not present.any():
+            return best
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo[present], hi[present])])
+        similarities = np.asarray(self.sentence_vectors[rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        starts = np.concatenate([[0], np.cumsum(counts[present])[:-1]])
+        best[present] = np.maximum.reduceat(similarities, starts)
+        return best
+
     @property
     def skipped(self) -> dict[str, str]:
         """Files (or feed lines) the build skipped, with why."""

@@ -27,7 +27,7 @@ from qa.index.load import LoadedIndex
 from qa.models import Answer, Hit
 from qa.search.followups import leans_on_history, query_with_context
 from qa.search.highlight import answer_types, highlight
-from qa.search.ranking import RankingSettings, diversify, fuse, should_answer
+from qa.search.ranking import RankingSettings, diversify, fuse, should_answer, with_best_sentence
 from qa.timing import StageTimes
 
 __all__ = ["RankingSettings", "ask", "leans_on_history", "query_with_context"]
@@ -67,7 +67,8 @@ def ask(
         lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
         candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
         dense = index.store.similarities(vector, candidates)
-        fused = fuse(dense, lexical.bm25[candidates], settings)
+        with_sentences = with_best_sentence(dense, index.best_sentence_similarities(vector, candidates), settings.sentence_weight)
+        fused = fuse(with_sentences, lexical.bm25[candidates], settings)
         if settings.lead_weight != 1.0:
             is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
             fused = np.where(is_lead, fused * settings.lead_weight, fused)

@@ -62,6 +62,23 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RankingSettings) -> n
     return weight * lexical_part + (1.0 - weight) * minmax(dense)
 
 
+def with_best_sentence(passage: np.ndarray, best_sentence: np.ndarray, weight: float) -> np.ndarray:
+    """A passage's dense score that also counts its closest sentence.
+
+    ``(1 − weight) · passage cosine + weight · best sentence cosine``. A paragraph's vector
+    averages every sentence in it, so a question answered by one sentence of a long
+    paragraph meets a diluted match; its best sentence keeps the exact one. ``NaN`` in
+    ``best_sentence`` (a passage without sentence vectors) keeps the passage cosine. On
+    PIAF dev this lifts hit@1 by about 2.5 points (docs/quality.md).
+    """
+    passage = np.asarray(passage, dtype=np.float64)
+    best_sentence = np.asarray(best_sentence, dtype=np.float64)
+    if weight <= 0 or best_sentence.size == 0:
+        return passage
+    mixed = (1.0 - weight) * passage + weight * best_sentence
+    return np.where(np.isnan(best_sentence), passage, mixed)
+
+
 def answer_support(dense_ranked: np.ndarray, settings: RankingSettings) -> float:
     """How strongly the best passage answers: its cosine, plus how far it stands out.
 
