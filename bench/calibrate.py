@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import create_app  # noqa: E402
 from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
-from qa.search.ranking import RankingSettings, should_answer  # noqa: E402
+from qa.search.ranking import RankingSettings, should_answer, with_best_sentence  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -119,7 +119,12 @@ def signals(
         query, _ = query_with_context(q.question, q.history)
         lexical = index.lexical.score(query)
         vector = embedder.embed_query(query)
-        dense = index.store.similarities(vector, everything)
+        # The sentence-aware dense score that ranking and abstention read (qa.search.ask).
+        dense = with_best_sentence(
+            index.store.similarities(vector, everything),
+            index.best_sentence_similarities(vector, everything),
+            service.settings.ranking.sentence_weight,
+        )
         coverage = lexical.coverage
         if held_out:
             keep = ~np.isin(sources, [span.source for span in q.gold])

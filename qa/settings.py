@@ -237,8 +237,8 @@ class RankingSettings:
     lead_weight: float = setting("LEAD_WEIGHT", 1.0, _FLOAT0)
     # Abstention (should_answer), calibrated for multilingual-e5-small (bench/calibrate.py).
     min_support: float = setting("MIN_SUPPORT", 0.83, _FLOAT)
-    support_gap_weight: float = setting("SUPPORT_GAP_WEIGHT", 1.0, _FLOAT)
-    support_gap_rank: int = setting("SUPPORT_GAP_RANK", 10, _INT1)
+    support_gap_weight: float = setting("SUPPORT_GAP_WEIGHT", 0.5, _FLOAT)
+    support_gap_rank: int = setting("SUPPORT_GAP_RANK", 20, _INT1)
     # e5's sentence cosines differ by hundredths: a small lexical weight and type bonus.
     highlight_lexical_weight: float = setting("HIGHLIGHT_LEXICAL_WEIGHT", 0.05, _FLOAT)
     answer_type_bonus: float = setting("ANSWER_TYPE_BONUS", 0.06, _FLOAT)

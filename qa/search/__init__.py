@@ -83,7 +83,8 @@ def ask(
             limit=k,
         )
         order = [int(ranked[position]) for position in order]
-        answered = should_answer(dense_scores, settings)
+        # Abstention reads the same sentence-aware dense scores, best first (docs/quality.md).
+        answered = should_answer(np.sort(with_sentences)[::-1], settings)
     kinds = answer_types(question)
     hits = []
     with times.stage("highlight"):
