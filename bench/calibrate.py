@@ -177,6 +177,10 @@ def main() -> None:
         variants += [(f"RRF k={k}", dict(fusion="rrf", rrf_k=k)) for k in (10, 60)]
         variants += [(f"convex, lexical weight {w}", dict(lexical_weight=w)) for w in (0.2, 0.3, 0.4, 0.5, 0.6)]
         variants += [(f"convex 0.4, {c} candidates", dict(lexical_weight=0.4, candidates=c)) for c in (30, 200)]
+        variants += [
+            (f"convex 0.4, sentence weight {w}" + (" (passage cosine only)" if w == 0 else ""), dict(lexical_weight=0.4, sentence_weight=w))
+            for w in (0.0, 0.25, 0.75, 1.0)
+        ]
         for name, change in variants:
             settings = dataclasses.replace(base, **change)
             piaf = scores(served["piaf"], cached, piaf_questions, settings)["all"]
