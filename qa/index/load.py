@@ -78,9 +78,11 @@ class LoadedIndex:
         present = counts > 0
         if not present.any():
             return best
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo[present], hi[present])])
+        counts = counts[present]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # Row numbers of every candidate's sentences, without a Python loop.
+        rows = np.repeat(lo[present] - starts, counts) + np.arange(int(counts.sum()))
         similarities = np.asarray(self.sentence_vectors[rows], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
-        starts = np.concatenate([[0], np.cumsum(counts[present])[:-1]])
         best[present] = np.maximum.reduceat(similarities, starts)
         return best
 
