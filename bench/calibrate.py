@@ -31,7 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 from qa import create_app  # noqa: E402
 from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
-from qa.search.ranking import RankingSettings, should_answer, with_best_sentence  # noqa: E402
+from qa.search.ranking import (  # noqa: E402
+    RankingSettings,
+    answer_support,
+    fuse,
+    names_are_held,
+    should_answer,
+    with_best_sentence,
+)
 from qa.search import ask, query_with_context  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -102,15 +109,18 @@ def scores(service: QAService, embedder, questions: list[Question], settings: Ra
 def signals(
     service: QAService, embedder, questions: list[Question], held_out: bool = False, extra: list | None = None
 ) -> list[tuple]:
-    """(answerable, best coverage, the 30 best cosines) per question; ``should_answer`` uses the cosines.
+    """Per question: (answerable, the query, the best passage's article text, the 30 best scores).
 
+    The scores are the sentence-aware dense scores ``should_answer`` reads; the article is
+    the one ``names_are_held`` checks, found by the same fusion as ``qa.search.ask``.
     With ``held_out``, each question is asked as if its gold article were not indexed: its
     passages are masked out, and the question becomes one the corpus (almost surely) does
     not answer, on a topic near the others. These leave-article-out negatives calibrate
     abstention on many realistic questions instead of a handful of hand-written ones. (The
-    BM25 statistics still count the masked article: a small optimism on coverage.)
+    BM25 statistics still count the masked article.)
     """
     index = service.index
+    ranking = service.settings.ranking
     sources = np.array([p.citation.source for p in index.passages])
     everything = np.arange(len(index.passages))
     rows = []
@@ -123,22 +133,24 @@ def signals(
         dense = with_best_sentence(
             index.store.similarities(vector, everything),
             index.best_sentence_similarities(vector, everything),
-            service.settings.ranking.sentence_weight,
+            ranking.sentence_weight,
         )
-        coverage = lexical.coverage
-        if held_out:
-            keep = ~np.isin(sources, [span.source for span in q.gold])
-            dense, coverage = dense[keep], coverage[keep]
-        rows.append((q.answerable and not held_out, float(coverage.max()), np.sort(dense)[::-1][:30]))
+        kept = ~np.isin(sources, [span.source for span in q.gold]) if held_out else np.ones(len(sources), dtype=bool)
+        ids = np.flatnonzero(kept)
+        dense, bm25 = dense[ids], lexical.bm25[ids]
+        pool = min(len(ids), ranking.candidates)
+        by_bm25 = np.argsort(-bm25)[:pool]
+        candidates = np.unique(np.concatenate([np.argsort(-dense)[:pool], by_bm25[bm25[by_bm25] > 0]]))
+        top = int(ids[candidates[int(np.argmax(fuse(dense[candidates], bm25[candidates], ranking)))]])
+        article_text = index.articles[index.passages[top].citation.source].text
+        rows.append((q.answerable and not held_out, query, article_text, np.sort(dense)[::-1][:30]))
         extra.append(
             {
                 "best_dense": float(dense.max()),
                 "mean_dense": float(dense.mean()),
                 "std_dense": float(dense.std()),
-                "best_coverage": float(coverage.max()),
-                "coverage_of_best_dense": float(coverage[int(dense.argmax())]),
-                "dense_of_best_coverage": float(dense[int(coverage.argmax())]),
                 "top5_dense": sorted(map(float, dense))[-5:],
+                "top_source": index.passages[top].citation.source,
             }
         )
     return rows
@@ -157,6 +169,9 @@ def main() -> None:
     parser.add_argument("--only", default="fusion,abstention", help="comma-separated: fusion, abstention, highlight")
     parser.add_argument(
         "--grid", default="0.80:0.87:0.005,0:2.01:0.25,5:31:5", help="start:stop:step of min support, gap weight, gap rank"
+    )
+    parser.add_argument(
+        "--check-below", default="0,0.86,0.88,0.9", help="comma-separated values of the names check's support bound (0: no check)"
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -224,28 +239,37 @@ def main() -> None:
             json.dumps({name: [dict(f, answerable=a, id=i) for f, a, i in zip(features[name], labels[name], ids[name])] for name in features})
         )
         print("\nabstention grid: answered (answerable) and abstained (unanswerable) per population")
-        print("| min support | gap weight | gap rank | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| min support | gap weight | gap rank | names check below | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         axes = [np.arange(*map(float, axis.split(":"))) for axis in args.grid.split(",")]
         rows = []
-        for min_support, weight, rank in itertools.product(*axes):
-            settings = dataclasses.replace(base, min_support=min_support, support_gap_weight=weight, support_gap_rank=int(rank))
+        checks = [float(value) for value in args.check_below.split(",")]
+        for min_support, weight, rank, below in itertools.product(*axes, checks):
+            settings = dataclasses.replace(
+                base, min_support=min_support, support_gap_weight=weight, support_gap_rank=int(rank), specifics_check_below=below
+            )
             rates = []
             for name in ("piaf", "seeds", "mixed"):
-                decided = [(a, should_answer(d, settings)) for a, _, d in populations[name]]
+                decided = [
+                    (a, should_answer(d, settings) and names_are_held(query, text, answer_support(d, settings), settings))
+                    for a, query, text, d in populations[name]
+                ]
                 kept = [answer for a, answer in decided if a]
                 dropped = [not answer for a, answer in decided if not a]
                 rates.append(sum(kept) / len(kept))
                 if dropped:
                     rates.append(sum(dropped) / len(dropped))
-            rows.append((min_support, weight, rank, *rates))
-        feasible = [r for r in rows if r[3] >= 0.97 and r[5] >= 0.95 and r[7] >= 0.95]
-        feasible.sort(key=lambda r: (min(r[6], r[8]), r[4] + r[6] + r[8], r[3]), reverse=True)
+            rows.append((min_support, weight, rank, below, *rates))
+        feasible = [r for r in rows if r[4] >= 0.97 and r[6] >= 0.95 and r[8] >= 0.95]
+        feasible.sort(key=lambda r: (min(r[7], r[9]), r[5] + r[7] + r[9], r[4]), reverse=True)
         for r in feasible[:25]:
             print("| " + " | ".join(f"{value:.3f}" for value in r) + " |")
         if not feasible:
             print("(no setting keeps the answerable questions answered)")
-        default = next((r for r in rows if np.allclose(r[:3], (base.min_support, base.support_gap_weight, base.support_gap_rank))), None)
+        default = next(
+            (r for r in rows if np.allclose(r[:4], (base.min_support, base.support_gap_weight, base.support_gap_rank, base.specifics_check_below))),
+            None,
+        )
         if default:
             print("default: | " + " | ".join(f"{value:.3f}" for value in default) + " |")
 

@@ -17,7 +17,8 @@ import pytest
 
 from qa.citations import verify_citation
 from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
-from qa.corroboration.mentions import hedges, names, quotes, same_name
+from qa.corroboration.mentions import hedges, quotes
+from qa.text.names import names, same_name
 from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_value
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index

@@ -37,7 +37,7 @@ HEAVY = ("flask", "faiss", "torch", "sentence_transformers", "bm25s")
 def test_text_modules_import_no_web_or_ml_library():
     modules = ["qa.text"] + [f"qa.text.{m.name}" for m in pkgutil.iter_modules(qa.text.__path__)]
     assert "qa.text.paragraphs" in modules and "qa.text.mentions" in modules
-    for name in ("analyzer", "normalise", "sentences", "stopwords", "tokens"):
+    for name in ("analyzer", "language", "names", "normalise", "sentences", "specifics", "stopwords", "tokens"):
         assert f"qa.text.{name}" in modules
     code = (
         f"import importlib, sys\nfor name in {modules!r}: importlib.import_module(name)\n"

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, same_name, words_of
+from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
+from qa.text.names import same_name
 from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_value
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, line_before

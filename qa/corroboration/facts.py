@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
-from qa.corroboration.mentions import quotes, same_name, words_of
+from qa.corroboration.mentions import quotes, words_of
+from qa.text.names import same_name
 from qa.corroboration.record import AlignmentSettings
 from qa.corroboration.signals import alignment_terms
 from qa.corroboration.stories import everyday_key, specifics

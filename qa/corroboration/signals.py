@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.corroboration.mentions import NameCanon, names
+from qa.corroboration.mentions import NameCanon
+from qa.text.names import names
 from qa.corroboration.numbers import Quantity, quantities, same_value
 from qa.corroboration.record import AlignmentSettings
 from qa.models import Passage, Span

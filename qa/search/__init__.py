@@ -27,7 +27,15 @@ from qa.index.load import LoadedIndex
 from qa.models import Answer, Hit
 from qa.search.followups import leans_on_history, query_with_context
 from qa.search.highlight import answer_types, highlight
-from qa.search.ranking import RankingSettings, diversify, fuse, should_answer, with_best_sentence
+from qa.search.ranking import (
+    RankingSettings,
+    answer_support,
+    diversify,
+    fuse,
+    names_are_held,
+    should_answer,
+    with_best_sentence,
+)
 from qa.timing import StageTimes
 
 __all__ = ["RankingSettings", "ask", "leans_on_history", "query_with_context"]
@@ -83,8 +91,14 @@ def ask(
             limit=k,
         )
         order = [int(ranked[position]) for position in order]
-        # Abstention reads the same sentence-aware dense scores, best first (docs/quality.md).
-        answered = should_answer(np.sort(with_sentences)[::-1], settings)
+        # Abstention reads the same sentence-aware dense scores, best first, then checks that
+        # the best passage's article names what the question names (docs/quality.md).
+        best_first = np.sort(with_sentences)[::-1]
+        answered = should_answer(best_first, settings)
+        if answered and order:
+            top = index.passages[int(candidates[order[0]])]
+            article_text = index.articles[top.citation.source].text
+            answered = names_are_held(query, article_text, answer_support(best_first, settings), settings)
     kinds = answer_types(question)
     hits = []
     with times.stage("highlight"):

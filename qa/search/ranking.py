@@ -21,6 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qa.text.language import language_of
+from qa.text.specifics import missing_specifics, question_specifics, word_set
+
 from qa.settings import RankingSettings  # the tunables and their defaults live with the other settings
 
 
@@ -108,6 +111,21 @@ def should_answer(dense_ranked: np.ndarray, settings: RankingSettings) -> bool:
     used: on a large corpus some passage holds most words of almost any question.
     """
     return answer_support(dense_ranked, settings) >= settings.min_support
+
+
+def names_are_held(question: str, article_text: str, support: float, settings: RankingSettings) -> bool:
+    """The second test before answering: the article holds what the question names.
+
+    Applies when the support is under ``specifics_check_below`` (above it the passage
+    stands out so clearly that a name the check misses is more likely misspelt than
+    absent) and the question and the article are in the same language (across languages
+    names are translated: *NATO*/*OTAN*). Then every name and figure of the question
+    (``qa.text.specifics``) must occur in the article of the best passage. Calibrated on
+    PIAF dev and its leave-article-out negatives (docs/quality.md, "Abstention").
+    """
+    if support >= settings.specifics_check_below or language_of(question) != language_of(article_text):
+        return True
+    return not missing_specifics(question_specifics(question), word_set(article_text))
 
 
 def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: float) -> bool:

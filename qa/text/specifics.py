@@ -1,0 +1,86 @@
+"""What a question names, and whether an article mentions it.
+
+A question that names something (*Lyon*, *le PSG*, *2022*) can only be answered by an
+article that mentions it: *Quel est le score du dernier match du PSG ?* is not answered by
+a paragraph on Arsenal's 2014 cup final, however close the two sit in embedding space.
+Search (``qa.search``) uses this as a second test before it answers, when the question
+and the article are in the same language (across languages, names are translated:
+*NATO*/*OTAN*).
+
+* ``question_specifics``: the names of the question (``qa.text.names``: capitalised words
+  not opening it, and acronyms) and its figures of three digits or more (years, amounts;
+  small counts are often written in words in the article);
+* ``missing_specifics``: those the article's words do not hold. Crowd-typed questions
+  misspell names (*Maharashi* for *Maharishi*, *Nürbuging*), and a name comes in several
+  forms (*Américains*, *américain*), so a name word is found when the article holds it
+  exactly, up to one edit (two for words of eight letters or more), or as the stem of a
+  longer word.
+
+Pure: no I/O, no library.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from qa.text.names import names
+from qa.text.normalise import normalize, word_key
+
+_WORD = re.compile(r"\w+")
+_FIGURE = re.compile(r"\d{3,}")
+_STEM_MIN = 5  # a name word of 5+ letters is found as the start of a longer word
+
+
+def question_specifics(question: str) -> list[str]:
+    """The name keys and figures (3+ digits) a question holds, each once, in order."""
+    found = [name.key for name in names(question)]
+    found += _FIGURE.findall(normalize(question))
+    return list(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=512)
+def word_set(text: str) -> frozenset[str]:
+    """The folded words of a text (digit groups joined), as ``word_key`` spells them."""
+    return frozenset(word_key(word) for word in _WORD.findall(normalize(text)))
+
+
+def _within_edits(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance between ``a`` and ``b`` is at most ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+def word_found(word: str, words: frozenset[str]) -> bool:
+    """Whether a folded name word is among ``words``, allowing for spelling and form."""
+    if word in words:
+        return True
+    if len(word) < 4 or word.isdigit():
+        return False
+    limit = 1 if len(word) < 8 else 2
+    stem = word[: max(_STEM_MIN, len(word) - 2)] if len(word) >= _STEM_MIN else None
+    for candidate in words:
+        if stem is not None and candidate.startswith(stem):
+            return True
+        if len(word) < 8 and candidate[:1] != word[:1]:
+            continue  # a short name keeps its first letter
+        if abs(len(candidate) - len(word)) <= limit and _within_edits(word, candidate, limit):
+            return True
+    return False
+
+
+def missing_specifics(specifics: list[str], words: frozenset[str]) -> list[str]:
+    """The specifics (``question_specifics``) that ``words`` (``word_set``) do not hold.
+
+    A name of several words (*Provinces-Unies*) is held when each of its words is.
+    """
+    return [item for item in specifics if not all(word_found(part, words) for part in _WORD.findall(item))]
