@@ -60,7 +60,7 @@ FOLDER_NAME = "multilingual-e5-small"
 RECORD = "conversion.json"
 READY = "READY"
 # Bumped whenever the output of the conversion changes; part of the recorded source key.
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 3
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 BLOCK = 32
@@ -447,9 +447,23 @@ def write_folder(source: Path, out: Path) -> None:
     _json(out / "special_tokens_map.json", specials)
     # PreTrainedTokenizerFast takes tokenizer.json as it is; a named class could rebuild
     # the normaliser its own way.
+    # The added tokens, as save_pretrained writes them: without this entry, transformers
+    # parses the whole 17 MB tokenizer.json in Python at every load to find them (~0.8 s of
+    # a cold start; docs/benchmarks.md).
+    added = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
+    added_tokens_decoder = {
+        str(token["id"]): {key: token[key] for key in ("content", "lstrip", "normalized", "rstrip", "single_word", "special")}
+        for token in added
+    }
     _json(
         out / "tokenizer_config.json",
-        {**specials, "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": h.positions, "clean_up_tokenization_spaces": False},
+        {
+            **specials,
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": h.positions,
+            "clean_up_tokenization_spaces": False,
+            "added_tokens_decoder": added_tokens_decoder,
+        },
     )
     _json(out / "sentence_bert_config.json", {"max_seq_length": h.positions, "do_lower_case": False})
     _json(
