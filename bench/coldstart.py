@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, PYTHON, ROOT, header, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, PYTHON, ROOT, header, serve, write_result  # noqa: E402
 
 BREAKDOWN = r"""
 import json, os, sys, time
@@ -57,9 +57,9 @@ def main() -> None:
     subprocess.run([str(Path(PYTHON).with_name("qa")), "index", "--if-stale", "--quiet"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
     seconds = []
     for _ in range(args.runs):
-        server = start_server(env, workers=args.workers, threads=2, log_path=OUT / "coldstart-server.log")
+        server = serve(env, workers=args.workers, threads=2, log_path=OUT / "coldstart-server.log")
         try:
-            seconds.append(round(wait_answered(server), 3))
+            seconds.append(round(server.wait_answered(), 3))
         finally:
             server.stop()
     breakdown = subprocess.run([PYTHON, "-c", BREAKDOWN], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True)

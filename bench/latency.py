@@ -6,8 +6,8 @@ misses and every request pays one model encode):
 1. **turns**: for each question in turn, the bare model encodes it in this process (the
    floor: sentence-transformers ``encode`` of one text, no cache), then the question is
    asked over HTTP (a new connection each, like ``curl``, from a lean raw-socket client,
-   ``bench.common.raw_post``, so that the client's own Python work is not counted). Each side sits idle while the
-   other works, as a server does between the requests of one client: the floor and the
+   ``bench.live_server.raw_post``, so that the client's own Python work is not counted).
+   Each side sits idle while the other works, as a server does between the requests of one client: the floor and the
    request are measured under the same conditions, one sample each per question;
 2. **cached**: the same questions again, now answered from the server's cache of question
    embeddings, which is everything but the model (HTTP, lexical scoring, FAISS, fusion,
@@ -43,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, percentiles, raw_post, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
+from bench.live_server import raw_post  # noqa: E402
 from qa.timing import parse_server_timing  # noqa: E402
 
 
@@ -114,9 +115,9 @@ def main() -> None:
     env = {"QA_MODEL": args.model, "QA_INDEX_DIR": str(args.index), "QA_TORCH_THREADS": str(args.torch_threads)}
     if args.seeds:
         env["QA_SEEDS_DIR"] = str(args.seeds)
-    server = start_server(env, workers=1, threads=threads, log_path=OUT / "latency-server.log")
+    server = serve(env, workers=1, threads=threads, log_path=OUT / "latency-server.log")
     try:
-        wait_answered(server)
+        server.wait_answered()
         encode = bare_encoder(args.model, args.torch_threads)
         tight = [elapsed_ms(lambda q=q: encode(q)) for q in questions]
         floor, uncached = [], Requests(server.port)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, post_json, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, post_json, serve, write_result  # noqa: E402
 
 
 def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
@@ -73,9 +73,9 @@ def served(model: str, workers: int, preload: bool, questions: list[str]) -> dic
     import psutil
 
     env = {"QA_MODEL": model, "QA_PRELOAD_MODEL": "true" if preload else "false", "QA_INDEX_DIR": str(OUT / f"index-{model}")}
-    server = start_server(env, workers=workers, threads=2, log_path=OUT / "preload-server.log")
+    server = serve(env, workers=workers, threads=2, log_path=OUT / "preload-server.log")
     try:
-        first = wait_answered(server)
+        first = server.wait_answered()
         for question in questions:
             post_json(server.url + "/api/ask", {"question": question})
         master = psutil.Process(server.process.pid)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,9 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    OUT, QA, ROOT, StalledClients, distinct_questions, free_port, header, raw_post, write_result,
-)
+from bench.common import OUT, ROOT, distinct_questions, header, write_result  # noqa: E402
+from bench.live_server import QA, LiveServer, StalledClients, free_port, raw_post, read_all  # noqa: E402
 from bench.soak import closed_loop_throughput  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -56,18 +54,16 @@ def post_worker_init(worker):
 '''
 
 
-def start(variant: str, port: int, env: dict[str, str], log: Path, config: Path) -> subprocess.Popen:
+def command(variant: str, port: int, config: Path) -> list[str] | None:
+    """The server's command line; ``None`` for ``qa serve`` itself (the buffering worker)."""
     if variant == "buffering":
-        command = [QA, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    else:
-        worker = "gthread" if variant == "gthread" else "gevent"
-        command = [GUNICORN, "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "2", "-k", worker,
-                   "--worker-connections", "1000", "--no-control-socket", "--timeout", "60"]
-        if variant == "gevent-thread":
-            command += ["-c", str(config)]
-        command.append("qa:create_app()")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+        return None
+    worker = "gthread" if variant == "gthread" else "gevent"
+    line = [GUNICORN, "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "2", "-k", worker,
+            "--worker-connections", "1000", "--no-control-socket", "--timeout", "60"]
+    if variant == "gevent-thread":
+        line += ["-c", str(config)]
+    return [*line, "qa:create_app()"]
 
 
 def timed_get(port: int, path: str) -> tuple[int, float]:
@@ -77,12 +73,7 @@ def timed_get(port: int, path: str) -> tuple[int, float]:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_all(sock)
         status = int(data.split(b" ", 2)[1]) if data else -1
     except OSError:
         status = -1
@@ -105,13 +96,12 @@ def summary(samples: list[tuple[int, float]]) -> dict:
 
 def run_variant(variant: str, env: dict[str, str], rounds: int, seconds: float, offset: int, config: Path) -> dict:
     port = free_port()
-    process = start(variant, port, env, OUT / f"slow-{variant}.log", config)
+    server = LiveServer(OUT / f"slow-{variant}.log", command=command(variant, port, config), port=port, environ=env).launch()
     try:
-        deadline = time.monotonic() + 300
-        while timed_get(port, "/healthz")[0] != 200 or timed_ask(port, "Tomahawk")[0] != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{variant} did not start; see {OUT / f'slow-{variant}.log'}")
-            time.sleep(0.5)
+        def ready() -> bool:
+            return timed_get(port, "/healthz")[0] == 200 and timed_ask(port, "Tomahawk")[0] == 200
+
+        server.wait_until(ready, f"start the {variant} variant", 300, poll=0.5)
         questions = iter(distinct_questions(offset + 100_000)[offset:])
         for _ in range(10):
             timed_ask(port, next(questions))
@@ -132,11 +122,7 @@ def run_variant(variant: str, env: dict[str, str], rounds: int, seconds: float, 
                     if attack:
                         attack.__exit__()
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGKILL)
+        server.stop()
     return {"variant": variant, **{f"{route}_{phase}": summary(samples[route])
                                    for phase, samples in (("quiet", quiet), ("stalled", stalled)) for route in ("healthz", "ask")},
             "throughput_req_s": round(throughput, 1)}
@@ -155,14 +141,14 @@ def main() -> None:
     env = {**os.environ, "QA_RATELIMIT": "", "QA_INDEX_DIR": str(args.index), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     if args.model:
         env["QA_MODEL"] = args.model
-    subprocess.run([QA, "index", "--if-stale", "--quiet"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*QA, "index", "--if-stale", "--quiet"], cwd=ROOT, env=env, check=True)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(GEVENT_THREAD_CONFIG)
     rows = []
     for number, variant in enumerate(args.variants):
         try:
             row = run_variant(variant, env, args.rounds, args.throughput_seconds, number * 100_000, Path(handle.name))
-        except RuntimeError as error:  # recorded, and the other variants still run
+        except (RuntimeError, TimeoutError) as error:  # recorded, and the other variants still run
             print(json.dumps({"variant": variant, "error": str(error)}), flush=True)
             continue
         rows.append(row)

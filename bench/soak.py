@@ -38,7 +38,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, percentiles, raw_post, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
+from bench.live_server import raw_post  # noqa: E402
 
 
 def worker_rss_mb(master_pid: int) -> dict[int, float]:
@@ -177,11 +178,11 @@ def main() -> int:
         env["QA_MODEL"] = args.model
     if args.seeds:
         env["QA_SEEDS_DIR"] = str(args.seeds)
-    server = start_server(env, log_path=OUT / "soak-server.log", workers=None, threads=None)
+    server = serve(env, log_path=OUT / "soak-server.log", workers=None, threads=None)
     try:
-        wait_answered(server)
+        server.wait_answered()
         for _ in range(6):
-            wait_answered(server)
+            server.wait_answered()
         questions = distinct_questions(200_000)
         measured = None
         rate = args.rate

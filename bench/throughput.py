@@ -30,7 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, percentiles, start_server, wait_answered, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
 
 
 def client_loop(port: int, questions: list[str], stop_at: float, samples: list[float], errors: list[str]) -> None:
@@ -67,12 +67,12 @@ def worker_memory(server_pid: int) -> list[dict[str, float]]:
 
 
 def run_config(workers: int, threads: int, torch_threads: int, clients: int, seconds: float, env: dict[str, str], offset: int) -> dict:
-    server = start_server({**env, "QA_TORCH_THREADS": str(torch_threads)}, workers, threads, OUT / "throughput-server.log")
+    server = serve({**env, "QA_TORCH_THREADS": str(torch_threads)}, workers, threads, OUT / "throughput-server.log")
     try:
-        wait_answered(server)
+        server.wait_answered()
         # Every worker is warm once it has answered; ask a few times so that each has.
         for _ in range(workers * 3):
-            wait_answered(server)
+            server.wait_answered()
         questions = distinct_questions(offset + 20_000)[offset:]
         samples: list[float] = []
         errors: list[str] = []

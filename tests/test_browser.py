@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_seeds
-from live_server import LiveServer
+from bench.live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -38,7 +38,7 @@ from qa.ingest.passages import embedding_text  # noqa: E402
 from qa.index.publish import current_build_id  # noqa: E402
 from qa.web.schema import answer_json  # noqa: E402
 
-from bench.common import free_port  # noqa: E402
+from bench.live_server import free_port  # noqa: E402
 from bench.rayhead import Head, in_session, ray_env, ray_head  # noqa: E402
 from conftest import DATA, ROOT, copy_seeds  # noqa: E402
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_seeds, make_config
-from live_server import QA, ROOT, LiveServer, qa_env
+from conftest import assert_error, copy_seeds, make_config
+from bench.live_server import QA, ROOT, LiveServer, qa_env
 from qa import create_app
 from qa.embedder import bundled_model_path
 from qa.index.layout import IndexProblem
@@ -82,8 +82,7 @@ def refused(tmp_path: Path, reason: str) -> None:
     with pytest.raises(IndexProblem, match=re.escape(reason)):
         app.extensions["qa"].warm_up()
     response = app.test_client().post("/api/ask", json={"question": "Tomahawk"})
-    assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_unavailable"
-    assert reason in response.get_json()["error"]["message"]
+    assert reason in assert_error(response, 503, "index_unavailable")["error"]["message"]
 
 
 def vectors_file(index_dir: Path) -> Path:

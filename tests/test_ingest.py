@@ -17,7 +17,7 @@ from qa import create_app
 from qa.ingest.corpus import read_corpus
 from qa.ingest.formats import FormatError, iso_published, read_feed, read_html, read_text, web_url
 
-from conftest import make_config
+from conftest import assert_error, make_config
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -194,8 +194,7 @@ def test_healthz_reports_what_was_skipped_and_why(mixed_app):
 def test_unknown_or_odd_source_names_are_json_404(mixed_app):
     client = mixed_app.test_client()
     for name in ("nope.txt", "fil.jsonl%23zz", "..%2F..%2Fetc%2Fpasswd", "page.html%00"):
-        response = client.get(f"/api/sources/{name}")
-        assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_source"
+        assert_error(client.get(f"/api/sources/{name}"), 404, "unknown_source")
 
 
 def test_qa_sources_lists_and_prints_articles_as_the_api_does(mixed_app):

@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from conftest import assert_citations_slice, copy_seeds
-from live_server import LiveServer
+from bench.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
 

@@ -17,17 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_citations_slice, assert_error, assert_error_shape, copy_seeds, make_config
-from live_server import LiveServer
-
-from bench.common import parse_http_response
+from bench.live_server import LiveServer, parse_http_response
 from qa import create_app
 from qa.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
 
 SOURCE = "000_49f69a7d4a642e90.txt"
-
-
-def check(response, expected_status: int, code: str | None = None) -> dict:
-    return assert_error(response, expected_status, code)
 
 
 def assert_still_serves(client) -> None:
@@ -77,7 +71,7 @@ BAD_BODIES = [
 @pytest.mark.parametrize("data, content_type, status, code", BAD_BODIES)
 def test_bad_bodies_get_a_json_4xx(client, data, content_type, status, code):
     headers = {"Content-Type": content_type} if content_type else {}
-    check(client.post("/api/ask", data=data, headers=headers), status, code)
+    assert_error(client.post("/api/ask", data=data, headers=headers), status, code)
 
 
 BAD_FIELDS = [
@@ -106,7 +100,7 @@ BAD_FIELDS = [
 
 @pytest.mark.parametrize("payload, code", BAD_FIELDS)
 def test_bad_fields_get_a_400_with_a_code(client, payload, code):
-    check(client.post("/api/ask", json=payload), 400, code)
+    assert_error(client.post("/api/ask", json=payload), 400, code)
 
 
 def test_documented_limits_hold_exactly_at_the_edge(client):
@@ -119,7 +113,7 @@ def test_documented_limits_hold_exactly_at_the_edge(client):
     assert len(exact.encode()) == limit
     assert client.post("/api/ask", data=exact, content_type="application/json").status_code == 200
     over = exact.replace('"pad": "', '"pad": "x')
-    body = check(client.post("/api/ask", data=over, content_type="application/json"), 413, "payload_too_large")
+    body = assert_error(client.post("/api/ask", data=over, content_type="application/json"), 413, "payload_too_large")
     assert str(limit) in body["error"]["message"]
 
 
@@ -152,7 +146,7 @@ def test_unknown_fields_are_ignored(client):
 )
 def test_wrong_methods_are_405_with_allow(client, method, path):
     response = client.open(path, method=method)
-    check(response, 405, "method_not_allowed")
+    assert_error(response, 405, "method_not_allowed")
     assert response.headers.get("Allow")
 
 
@@ -161,7 +155,7 @@ def test_wrong_methods_are_405_with_allow(client, method, path):
     ["/api", "/api/", "/api/ask/", "/api//ask", "/api/asks", "/api/sources/", "/api/v2/ask", "/api/%ff", "/api/../healthz"],
 )
 def test_unknown_api_routes_are_json_404(client, path):
-    check(client.get(path), 404)
+    assert_error(client.get(path), 404)
 
 
 TRAVERSALS = [
@@ -191,7 +185,7 @@ TRAVERSALS = [
 @pytest.mark.parametrize("source", TRAVERSALS)
 def test_path_traversal_in_sources_is_json_404(client, source):
     response = client.get(f"/api/sources/{source}")
-    check(response, 404)
+    assert_error(response, 404)
     assert b"root:" not in response.get_data() and b"[project]" not in response.get_data()
 
 
@@ -203,17 +197,9 @@ def test_an_unexpected_error_is_a_json_500_without_the_trace(tmp_path, caplog):
         raise RuntimeError("secret internal detail")
 
     response = app.test_client().get("/api/test-crash")
-    body = check_500(response)
+    body = assert_error(response, 500, "internal_error")
     assert "secret internal detail" not in json.dumps(body)
     assert "secret internal detail" in caplog.text  # it is logged, for the operator
-
-
-def check_500(response) -> dict:
-    assert response.status_code == 500 and response.content_type == "application/json"
-    body = response.get_json()
-    assert body["error"]["code"] == "internal_error"
-    assert b"Traceback" not in response.get_data()
-    return body
 
 
 def test_server_still_serves_after_every_bad_request(client):
@@ -334,7 +320,7 @@ def test_rate_limit_answers_429_with_retry_after_per_client(tmp_path):
     ]
     assert statuses == [200] * 5
     limited = client.post("/api/ask", json={"question": "Tomahawk"}, environ_base=first)
-    body = check(limited, 429, "rate_limited")
+    body = assert_error(limited, 429, "rate_limited")
     assert "5 per 1 minute" in body["error"]["message"]
     retry_after = int(limited.headers["Retry-After"])
     assert 0 < retry_after <= 60
@@ -344,7 +330,7 @@ def test_rate_limit_answers_429_with_retry_after_per_client(tmp_path):
     assert client.get("/", environ_base=first).status_code == 200
     assert client.get("/healthz", environ_base=first).status_code == 200
     # Every /api/ route counts, not only /api/ask.
-    check(client.get("/api/sources", environ_base=first), 429, "rate_limited")
+    assert_error(client.get("/api/sources", environ_base=first), 429, "rate_limited")
 
 
 def test_rate_limit_accepts_several_windows(tmp_path):

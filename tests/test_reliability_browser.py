@@ -11,18 +11,13 @@ script that ran would set ``window.__pwned`` or open a dialog. Also here: ``qa s
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from conftest import copy_seeds
-from live_server import QA, ROOT, free_port, qa_env
-from live_server import LiveServer
+from bench.live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -155,32 +150,14 @@ def probe_debugger(port: int) -> dict[str, tuple[int, str, bytes]]:
 
 @pytest.mark.parametrize("dev", [True, False], ids=["dev-server", "gunicorn"])
 def test_qa_serve_never_runs_the_debugger_even_with_flask_debug(tmp_path, dev):
-    port = free_port()
-    env = qa_env(MODEL="hashing", SEEDS_DIR=str(copy_seeds(tmp_path / "seeds")), INDEX_DIR=str(tmp_path / "index"))
-    env["FLASK_DEBUG"] = "1"
-    env["FLASK_ENV"] = "development"
-    command = [*QA, "serve", "--host", "127.0.0.1", "--port", str(port), *(["--dev"] if dev else [])]
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")[-2000:]
-            assert time.monotonic() < deadline, "qa serve did not start"
-            try:
-                results = probe_debugger(port)
-                break
-            except OSError:
-                time.sleep(0.2)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    output = log.read_text(errors="replace")
+    debug = {"FLASK_DEBUG": "1", "FLASK_ENV": "development"}
+    live = LiveServer(
+        tmp_path / "serve.log", ("--dev",) if dev else (), environ=debug,
+        MODEL="hashing", SEEDS_DIR=str(copy_seeds(tmp_path / "seeds")), INDEX_DIR=str(tmp_path / "index"),
+    )  # fmt: skip
+    with live:
+        results = probe_debugger(live.port)
+    output = live.log()
     status, content_type, body = results["resource"]
     assert "javascript" not in content_type and b"debugger" not in body.lower()[:2000]
     status, content_type, body = results["console"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import assert_error
 from qa import create_app
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
@@ -169,9 +170,7 @@ def test_source_page_names_its_article(client):
 
 
 def test_source_page_for_an_unknown_article_is_a_json_404(client):
-    response = client.get("/sources/nothing-here.txt")
-    assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "unknown_source"
+    assert_error(client.get("/sources/nothing-here.txt"), 404, "unknown_source")
 
 
 def test_favicon_is_served(client):
@@ -277,8 +276,7 @@ def test_the_switch_form_goes_back_to_a_page_of_this_site_only(client, target, l
 @pytest.mark.parametrize("data", [{"lang": "de"}, {"lang": ""}, {}, {"lang": "EN"}])
 def test_an_unknown_language_is_a_json_400(client, data):
     response = client.post("/language", data=data)
-    assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid_field"
+    assert_error(response, 400, "invalid_field")
     assert "Set-Cookie" not in response.headers
 
 
