@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, PYTHON, ROOT, header, machine, write_result  # noqa: E402
+from bench.common import PYTHON, ROOT, header, machine, write_result  # noqa: E402
 
 
 class TimedEmbedder:
@@ -111,7 +111,7 @@ def child(config: str, seeds: Path, index: Path, model: str, address: str) -> di
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
 
 
-def driver_share(passages: int, work: Path) -> dict[str, Any]:
+def driver_share(passages: int, work: Path, model: str) -> dict[str, Any]:
     """Time each step the driver keeps, on a synthetic corpus with realistic 384-d vectors
     (``bench/recombined.py``: the real model's vectors of the seed sentences, averaged)."""
     from bench.recombined import RecombinedEmbedder
@@ -123,7 +123,7 @@ def driver_share(passages: int, work: Path) -> dict[str, Any]:
     from qa.index.store import VectorStore
     from qa.ingest.passages import embedding_text
 
-    embedder = RecombinedEmbedder(seed_sentences(ROOT / "seeds"), "bundled")
+    embedder = RecombinedEmbedder(seed_sentences(ROOT / "seeds"), model)
     corpus = read_corpus(write_corpus(passages, work / "corpus"))
     times: dict[str, float] = {}
 
@@ -161,7 +161,7 @@ def vectors_of(index: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=Path, default=ROOT.parent / "shared" / "eval" / "piaf" / "seeds")
-    parser.add_argument("--model", default=os.environ.get("MODEL", "bundled"))
+    parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
     parser.add_argument("--configs", nargs="+", default=["local:1", "ray:1", "ray:2", "local:2"])
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2, help="CPUs the Ray head offers")
     parser.add_argument("--driver-share", type=int, metavar="N", help="only time the driver's steps on N synthetic passages")
@@ -176,7 +176,7 @@ def main() -> None:
     if args.driver_share:
         header(f"The driver's share of a build, {args.driver_share} synthetic passages")
         with tempfile.TemporaryDirectory(prefix="qa-driver-") as work:
-            row = driver_share(args.driver_share, Path(work))
+            row = driver_share(args.driver_share, Path(work), args.model)
         print(json.dumps(row))
         print(f"saved {write_result('ray_build_driver', {'rows': [row]})}")
         return
