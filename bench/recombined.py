@@ -21,7 +21,7 @@ from qa.text.sentences import split_sentences
 class RecombinedEmbedder:
     """Passages: mean of real vectors of their known sentences. Questions: the real model."""
 
-    def __init__(self, sentences: list[str], model: str = "bundled"):
+    def __init__(self, sentences: list[str], model: str = "e5"):
         self._model: Embedder = make_embedder(model)
         self.name = f"recombined-{self._model.name}"
         distinct = sorted(set(sentences))
@@ -39,6 +39,14 @@ class RecombinedEmbedder:
     @property
     def fingerprint(self) -> str:
         return "recombined-" + self._model.fingerprint
+
+    @property
+    def query_prefix(self) -> str:
+        return self._model.query_prefix
+
+    @property
+    def passage_prefix(self) -> str:
+        return self._model.passage_prefix
 
     def count_tokens(self, text: str) -> int:
         return self._model.count_tokens(text)

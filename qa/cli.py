@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from qa.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
-from qa.index.build import model_record
+from qa.embedder import model_record
 from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import IndexProblem
 from qa.index.publish import current_build_id
@@ -93,7 +93,7 @@ def index_command(
     with _encoder(service, ray_address, ray_workers, ray_retries, progress=not quiet) as encoder:
         if if_stale and not full:
             reasons = index_status(
-                service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix)
+                service.index_dir, service.seeds_dir, model_record(service.embedder)
             )
             if not reasons:
                 click.echo(f"index is up to date in {service.index_dir}")
@@ -359,7 +359,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
     """Serve the chat page and the API (gunicorn; builds the index first if needed)."""
     service = _service()
     settings = service.settings
-    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder, service.embedder.passage_prefix))
+    reasons = index_status(service.index_dir, service.seeds_dir, model_record(service.embedder))
     if reasons:
         if not settings.corpus.auto_build:
             raise click.ClickException("the index is missing or stale and QA_AUTO_BUILD is off: " + "; ".join(reasons))

@@ -51,6 +51,7 @@ class Embedder(Protocol):
     """What the index and the search need from a text embedder."""
 
     name: str
+    query_prefix: str
     passage_prefix: str
 
     @property
@@ -368,6 +369,20 @@ class HashingEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._vector(text)[None, :])[0]
+
+
+def model_record(embedder: Embedder) -> dict[str, str]:
+    """What an index's passage vectors depend on: the model (name, fingerprint) and the passage prefix.
+
+    Staleness (``qa.index.status``) and incremental reuse (``qa.index.build.reuse_key``)
+    compare it; cheap (the model is not loaded).
+    """
+    return {"name": embedder.name, "fingerprint": embedder.fingerprint, "passage_prefix": embedder.passage_prefix}
+
+
+def manifest_section(embedder: Embedder, dimension: int, window: int | None) -> dict[str, object]:
+    """The manifest's ``model`` section: ``model_record``, the query prefix, the vectors' dimension, the window."""
+    return {**model_record(embedder), "query_prefix": embedder.query_prefix, "dimension": dimension, "window": window}
 
 
 def make_embedder(

@@ -88,7 +88,6 @@ class QAService:
             index_dir=self.index_dir,
             embedder=self.embedder,
             options=self.settings.build,
-            passage_prefix=self.embedder.passage_prefix,
             progress=progress,
             full=full,
         )

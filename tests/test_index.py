@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from qa.ingest.corpus import read_corpus
-from qa.embedder import HashingEmbedder
-from qa.index.build import BuildContext, build_index, ensure_index, model_record
+from qa.embedder import HashingEmbedder, model_record
+from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build
@@ -40,6 +40,37 @@ def test_round_trip_keeps_passages_vectors_and_manifest(seeds, tmp_path):
     vector = embedder.embed_query(embedding_text(index.passages[3]))
     scores, ids = index.store.search(vector, 1)
     assert ids[0] == 3 and scores[0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_each_component_writes_its_own_manifest_section(seeds, tmp_path):
+    embedder = HashingEmbedder()
+    build_index(BuildContext(seeds, tmp_path / "index", embedder))
+    index = load_index(tmp_path / "index")
+    manifest = index.manifest
+    assert manifest["model"] == {
+        "name": "hashing", "fingerprint": embedder.fingerprint, "passage_prefix": "", "query_prefix": "",
+        "dimension": 64, "window": embedder.window,
+    }  # fmt: skip
+    assert manifest["store"] == index.store.describe()
+    assert manifest["store"]["kind"] == "flat" and manifest["store"]["count"] == len(index.passages)
+    assert manifest["lexical"] == index.lexical.describe()
+    assert {"k1", "b", "analyzer", "terms"} <= set(manifest["lexical"])
+    assert manifest["alignment"]["settings"] == index.alignment.settings.to_dict()
+    assert manifest["alignment"]["version"] >= 1 and manifest["alignment"]["pairs"] == len(index.alignment.pairs())
+    assert manifest["stories"]["count"] == len(index.stories.stories)
+
+
+def test_an_index_of_an_older_format_is_stale_not_misread(seeds, tmp_path):
+    embedder = HashingEmbedder()
+    build = build_index(BuildContext(seeds, tmp_path / "index", embedder))
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest["format_version"] -= 1
+    manifest["reuse_key"]["format_version"] -= 1
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    reasons = index_status(tmp_path / "index", seeds, model_record(embedder), verify_files=False)
+    assert any(f"index format {manifest['format_version']} is not" in reason for reason in reasons)
+    rebuilt = ensure_index(BuildContext(seeds, tmp_path / "index", embedder))
+    assert rebuilt.build_id != build.name and rebuilt.manifest["incremental"]["articles_reused"] == 0
 
 
 def test_changed_added_or_removed_article_makes_the_index_stale(seeds, tmp_path):

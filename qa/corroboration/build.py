@@ -1,7 +1,8 @@
 """The one call the index build makes: stories, then the alignment within stories.
 
 ``corroborate_corpus`` is what ``qa.index.build`` runs after embedding; its two results are
-stored as ``stories.json`` and ``alignment.json``. Both are keyed per article (stories
+stored as ``stories.json`` and ``alignment.json``, and described in the manifest
+(``CorroborationData.manifest_sections``). Both are keyed per article (stories
 keep each article's specifics; links name passages of articles of one story), so an
 incremental build can hand unchanged articles' specifics back (``known_specifics``).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,10 @@ class CorroborationData:
 
     stories: Stories
     alignment: Alignment
+
+    def manifest_sections(self, seconds: float, specifics_reused: int = 0) -> dict[str, dict[str, Any]]:
+        """The manifest's ``alignment`` and ``stories`` sections; ``seconds`` the two took to find."""
+        return {"alignment": self.alignment.describe(seconds), "stories": self.stories.describe(specifics_reused)}
 
 
 def corroborate_corpus(

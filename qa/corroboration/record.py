@@ -13,6 +13,10 @@ from typing import Any
 
 from qa.models import DIFFERENCE_KINDS, Passage, Span
 
+# Bump when the same passages and settings would align differently (new signals, new
+# difference rules); recorded in the manifest's ``alignment`` section.
+ALIGNMENT_VERSION = 1
+
 @dataclass(frozen=True)
 class AlignmentSettings:
     """Weights of the signals and thresholds; calibrated on the gold set (docs/quality.md).
@@ -81,6 +85,10 @@ class Alignment:
     def pairs(self) -> set[tuple[int, int]]:
         """Aligned pairs as (smaller id, larger id)."""
         return {(min(a, l.passage), max(a, l.passage)) for a, links in self.links.items() for l in links}
+
+    def describe(self, seconds: float) -> dict[str, Any]:
+        """The manifest's ``alignment`` section: what was found, how long it took, with which rules."""
+        return {"version": ALIGNMENT_VERSION, "pairs": len(self.pairs()), "seconds": seconds, "settings": self.settings.to_dict()}
 
     def to_dict(self) -> dict[str, Any]:
         return {

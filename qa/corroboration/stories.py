@@ -175,6 +175,15 @@ class Stories:
         story_id = self._story_of.get(source)
         return None if story_id is None else self._by_id[story_id]
 
+    def describe(self, specifics_reused: int = 0) -> dict[str, Any]:
+        """The manifest's ``stories`` section; ``specifics_reused``: articles whose specifics a previous build gave."""
+        return {
+            "count": len(self.stories),
+            "articles": len(self._story_of),
+            "specifics_reused": specifics_reused,
+            "settings": self.settings.to_dict(),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "settings": self.settings.to_dict(),

@@ -31,7 +31,7 @@ import numpy as np
 
 from qa.corroboration import dense_neighbour_count
 from qa.corroboration.build import CorroborationData, corroborate_corpus
-from qa.embedder import Embedder
+from qa.embedder import Embedder, manifest_section as model_section, model_record
 from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import (
     ALIGNMENT,
@@ -41,6 +41,7 @@ from qa.index.layout import (
     checksums,
     package_version,
     package_versions,
+    read_manifest,
     write_articles,
     write_json,
     write_manifest,
@@ -72,7 +73,6 @@ class BuildContext:
     index_dir: Path
     embedder: Embedder
     options: BuildOptions = field(default_factory=BuildOptions)
-    passage_prefix: str = ""
     progress: bool = False
     full: bool = False  # ignore the previous build: re-read, re-split and re-embed everything
     encoder: Encoder | None = None  # default: LocalEncoder(embedder) in this process
@@ -85,12 +85,7 @@ class BuildContext:
 
     @property
     def model(self) -> dict[str, Any]:
-        return model_record(self.embedder, self.passage_prefix)
-
-
-def model_record(embedder: Embedder, passage_prefix: str = "") -> dict[str, Any]:
-    """The manifest's model record (passage prefix included); compared to detect a stale index."""
-    return {"name": embedder.name, "fingerprint": embedder.fingerprint, "passage_prefix": passage_prefix}
+        return model_record(self.embedder)
 
 
 def rules_fingerprint() -> str:
@@ -124,14 +119,14 @@ def previous_build(context: BuildContext) -> LoadedIndex | None:
     if build is None:
         return None
     try:
-        previous = load_build(build)
+        # The key first, from the manifest alone: a build of another format is not even loaded.
+        if read_manifest(build).get("reuse_key") != reuse_key(context):
+            log.info("not reusing build %s: the format, model, readers or passage rules changed", build.name)
+            return None
+        return load_build(build)
     except IndexProblem as problem:
         log.warning("not reusing build %s: %s", build.name, problem)
         return None
-    if previous.manifest.get("reuse_key") != reuse_key(context):
-        log.info("not reusing build %s: the model, readers or passage rules changed", build.name)
-        return None
-    return previous
 
 
 @dataclass
@@ -300,12 +295,7 @@ def corroborate(
         neighbours,
         known_specifics=known,
     )
-    seconds = round(time.perf_counter() - started, 3)
-    sections = {
-        "alignment": {"pairs": len(data.alignment.pairs()), "seconds": seconds, "settings": data.alignment.settings.to_dict()},
-        "stories": {"count": len(data.stories.stories), "articles": len(data.stories.story_of), "specifics_reused": len(known or {})},
-    }
-    return data, sections
+    return data, data.manifest_sections(round(time.perf_counter() - started, 3), specifics_reused=len(known or {}))
 
 
 # --------------------------------------------------------------------------- the build
@@ -353,7 +343,7 @@ def _build_locked(context: BuildContext) -> Path:
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 3),
             "package_version": package_version(),
-            "model": {**context.model, "dimension": store.describe()["dimension"], "window": window},
+            "model": model_section(context.embedder, store.describe()["dimension"], window),
             "reuse_key": reuse_key(context),
             "passages": len(assembled.passages),
             "articles": len(corpus.entries),

@@ -21,6 +21,9 @@ import numpy as np
 
 from qa.text.analyzer import analyze
 
+# Bump when ``analyze`` turns a text into other terms; recorded in the manifest's ``lexical`` section.
+ANALYZER_VERSION = 1
+
 COGNATE_MIN_PREFIX = 5
 COGNATE_SHARE = 0.7
 COGNATE_WEIGHT = 0.5
@@ -94,6 +97,7 @@ class LexicalIndex:
             "b": float(retriever.b),
             "documents": self._doc_count,
             "terms": len(self._vocab),
+            "analyzer": ANALYZER_VERSION,
         }
 
     def matches(self, term: str) -> list[tuple[int, float]]:

@@ -1,8 +1,9 @@
 """Staleness: whether the current build still describes the articles and the model.
 
 Compared by content, never by file times: the SHA-256 of every article file's bytes
-against the manifest's ``sources``, and the model record (name, fingerprint, passage
-prefix) against the manifest's ``model`` section. Nothing is loaded.
+against the manifest's ``sources``, and the model record (``qa.embedder.model_record``: name,
+fingerprint, passage prefix) against the manifest's ``model`` section, written by
+``qa.embedder.manifest_section``. Nothing is loaded.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from qa.index.layout import FORMAT_VERSION, IndexProblem, file_problems, read_ma
 from qa.index.publish import current_build
 from qa.ingest.corpus import source_hashes
 
-MODEL_KEYS = ("name", "fingerprint", "passage_prefix")
-
 
 def staleness(manifest: dict[str, Any], hashes: dict[str, str], model: dict[str, Any]) -> list[str]:
-    """Why a manifest does not describe the current articles and model (empty if it does)."""
+    """Why a manifest does not describe the current articles and model (empty if it does).
+
+    ``model`` is ``qa.embedder.model_record``: each of its keys is compared with the
+    manifest's ``model`` section (which also holds what does not make an index stale).
+    """
     reasons = []
     if manifest.get("format_version") != FORMAT_VERSION:
         reasons.append(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}")
     built_model = manifest.get("model", {})
-    for key in MODEL_KEYS:
+    for key in model:
         if built_model.get(key) != model.get(key):
             reasons.append(f"model {key} changed: {built_model.get(key)!r} -> {model.get(key)!r}")
     built = manifest.get("sources", {})
