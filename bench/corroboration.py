@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.corroboration import dense_neighbour_count, with_corroboration  # noqa: E402
+from qa.corroboration import SentenceTable, dense_neighbour_count, with_corroboration  # noqa: E402
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
 from qa.index.load import load_index  # noqa: E402
 
@@ -90,10 +90,9 @@ def main() -> None:
     vectors = stored_vectors(index)
     neighbours = index.store.neighbours(vectors, dense_neighbour_count(index.passages))
     started = time.perf_counter()
-    data = corroborate_corpus(
-        index.passages, index.articles, vectors, index.sentence_spans, index.sentence_offsets,
-        None if index.sentence_vectors is None else np.asarray(index.sentence_vectors, dtype=np.float32), neighbours,
-    )
+    sentence_vectors = None if index.sentence_vectors is None else np.asarray(index.sentence_vectors, dtype=np.float32)
+    sentences = SentenceTable(index.sentence_spans, index.sentence_offsets, sentence_vectors)
+    data = corroborate_corpus(index.passages, index.articles, vectors, sentences, neighbours)
     seconds = time.perf_counter() - started
     index = replace(index, alignment=data.alignment, stories=data.stories)
     print(f"{len(index.passages)} passages, {len(index.articles)} articles; stories and alignment in {seconds:.1f} s")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import ROOT, seed_sentences, synthetic_articles  # noqa: E402
 from qa.ingest.corpus import read_corpus  # noqa: E402
-from qa.corroboration import dense_neighbour_count  # noqa: E402
+from qa.corroboration import SentenceTable, dense_neighbour_count  # noqa: E402
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
 from qa.corroboration.stories import StorySettings, find_stories  # noqa: E402
 from qa.embedder import HashingEmbedder  # noqa: E402
@@ -83,7 +83,7 @@ def measure(passages: int, story_size: int) -> dict[str, float]:
     )
     stories_seconds = time.process_time() - started
     started = time.process_time()
-    data = corroborate_corpus(split, articles, vectors, spans, offsets, None, neighbours)
+    data = corroborate_corpus(split, articles, vectors, SentenceTable(spans, offsets), neighbours)
     total_seconds = time.process_time() - started
     planted = len(articles) // story_size
     story_of = data.stories.story_of

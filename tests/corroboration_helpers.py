@@ -6,7 +6,7 @@ import numpy as np
 
 from qa.corroboration.differences import differences_between
 from qa.corroboration.record import AlignmentSettings
-from qa.corroboration.signals import SignalCorpus
+from qa.corroboration.signals import SentenceTable, SignalCorpus
 from qa.models import Citation, Passage
 from qa.text.sentences import split_sentences
 
@@ -27,7 +27,7 @@ def compare_texts(here: str, there: str, settings: AlignmentSettings = Alignment
     for passage in passages:
         rows.extend((passage.id, span.start, span.end) for span in split_sentences(passage.text))
         offsets.append(len(rows))
-    corpus = SignalCorpus(passages, articles, None, np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(offsets), None)
+    corpus = SignalCorpus(passages, articles, None, SentenceTable(np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(offsets)))
     return [
         (d.kind, here[d.here.start : d.here.end], there[d.there.start : d.there.end])
         for d in differences_between(corpus, 0, 1, settings)

@@ -351,7 +351,7 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     from qa.ingest.corpus import read_corpus
     from qa.corroboration import AlignmentSettings, dense_neighbour_count
     from qa.corroboration.align import _candidates
-    from qa.corroboration.signals import SignalCorpus
+    from qa.corroboration.signals import SentenceTable, SignalCorpus
     from qa.embedder import HashingEmbedder
     from qa.index.build import sentence_table, split_corpus
     from qa.ingest.passages import embedding_text
@@ -373,7 +373,7 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     neighbours = store.neighbours(vectors, dense_neighbour_count(passages, dense_only))
     assert neighbours.shape == (len(passages), dense_neighbour_count(passages, dense_only))
 
-    unit_corpus = SignalCorpus(passages, texts, vectors, spans, offsets, None)
+    unit_corpus = SignalCorpus(passages, texts, vectors, SentenceTable(spans, offsets))
     from_store = _candidates(unit_corpus, dense_only, neighbours)
     from_product = _candidates(unit_corpus, dense_only)
     assert len(passages) > 250

@@ -24,7 +24,7 @@ import qa.text
 from qa.corroboration.attach import corroborate
 from qa.corroboration.differences import differences_between
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
-from qa.corroboration.signals import SignalCorpus
+from qa.corroboration.signals import SentenceTable, SignalCorpus
 from qa.models import Article
 from qa.ingest.passages import split_article
 from qa.text.paragraphs import paragraph_at
@@ -106,7 +106,8 @@ def test_difference_citations_number_the_line_holding_their_start(here, there):
         source = texts_by_source[passage.citation.source]
         rows.extend((passage.id, s.start, s.end) for s in split_sentences(source, passage.citation.start, passage.citation.end))
         offsets.append(len(rows))
-    corpus = SignalCorpus(passages, texts_by_source, None, np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(offsets), None)
+    sentences = SentenceTable(np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(offsets))
+    corpus = SignalCorpus(passages, texts_by_source, None, sentences)
     relaxed = AlignmentSettings(sentence_threshold=0.0, hedge_sentence_threshold=0.0, quote_threshold=0.0)
     left = [p.id for p in passages if p.citation.source == "a.txt"]
     right = [p.id for p in passages if p.citation.source == "b.txt"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 from qa.corroboration.align import align_corpus, dense_neighbour_count
 from qa.corroboration.attach import Corroboration, corroborate, with_corroboration
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link, alignment_problem
+from qa.corroboration.signals import SentenceTable
 from qa.models import DIFFERENCE_KINDS
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Corroboration",
     "FoundDifference",
     "Link",
+    "SentenceTable",
     "align_corpus",
     "alignment_problem",
     "corroborate",

@@ -19,7 +19,7 @@ import numpy as np
 from qa.corroboration.differences import differences_between
 from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
-from qa.corroboration.signals import SignalCorpus
+from qa.corroboration.signals import SentenceTable, SignalCorpus
 from qa.models import Passage
 
 # Same-article passages counted when asking the vector store for neighbours (see
@@ -92,9 +92,7 @@ def align_corpus(
     passages: Sequence[Passage],
     articles: Mapping[str, str],
     passage_vectors: np.ndarray | None,
-    sentence_spans: np.ndarray,
-    sentence_offsets: np.ndarray,
-    sentence_vectors: np.ndarray | None = None,
+    sentences: SentenceTable,
     settings: AlignmentSettings = AlignmentSettings(),
     dense_neighbours: np.ndarray | None = None,
     story_of: Mapping[str, str] | None = None,
@@ -102,9 +100,8 @@ def align_corpus(
 ) -> Alignment:
     """Align the passages of different articles and list the differences of each aligned pair.
 
-    ``articles`` maps a source name to its exact text; ``sentence_spans`` holds rows
-    (passage id, start, end) and ``sentence_offsets`` each passage's row range, as the
-    index stores them. Vectors must be L2-normalised. ``dense_neighbours`` (optional, see
+    ``articles`` maps a source name to its exact text; ``sentences`` holds the passages'
+    sentences as the index stores them. Vectors must be L2-normalised. ``dense_neighbours`` (optional, see
     ``dense_neighbour_count``) gives each passage's nearest passages from the vector store,
     which spares the all-pairs product of the vectors.
 
@@ -115,7 +112,7 @@ def align_corpus(
     whole corpus is one group (the pre-story behaviour, kept for the candidate tests).
     """
     if story_of is None:
-        corpus = SignalCorpus(passages, articles, passage_vectors, sentence_spans, sentence_offsets, sentence_vectors)
+        corpus = SignalCorpus(passages, articles, passage_vectors, sentences)
         return Alignment(links=_align_group(corpus, settings, dense_neighbours, None), settings=settings)
     members: dict[str, list[int]] = defaultdict(list)
     for passage in passages:
@@ -125,8 +122,8 @@ def align_corpus(
     links: dict[int, list[Link]] = {}
     for story in sorted(members):
         links.update(
-            _align_story(members[story], passages, articles, passage_vectors, sentence_spans, sentence_offsets,
-                         sentence_vectors, settings, story_of, everyday_words or set())
+            _align_story(members[story], passages, articles, passage_vectors, sentences, settings, story_of,
+                         everyday_words or set())
         )
     return Alignment(links=dict(sorted(links.items())), settings=settings)
 
@@ -136,29 +133,15 @@ def _align_story(
     passages: Sequence[Passage],
     articles: Mapping[str, str],
     passage_vectors: np.ndarray | None,
-    sentence_spans: np.ndarray,
-    sentence_offsets: np.ndarray,
-    sentence_vectors: np.ndarray | None,
+    sentences: SentenceTable,
     settings: AlignmentSettings,
     story_of: Mapping[str, str],
     everyday_words: set[str],
 ) -> dict[int, list[Link]]:
     """The links among one story's passages, in global passage ids."""
     local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
-    rows: list[np.ndarray] = []
-    offsets = [0]
-    sentence_rows: list[int] = []
-    for position, pid in enumerate(ids):
-        lo, hi = int(sentence_offsets[pid]), int(sentence_offsets[pid + 1])
-        block = np.array(sentence_spans[lo:hi], dtype=np.int64).reshape(-1, 3)
-        block[:, 0] = position
-        rows.append(block)
-        sentence_rows.extend(range(lo, hi))
-        offsets.append(offsets[-1] + (hi - lo))
-    spans = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
     vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
-    sentences = None if sentence_vectors is None else np.asarray(sentence_vectors)[sentence_rows]
-    corpus = SignalCorpus(local, articles, vectors, spans, np.array(offsets, dtype=np.int64), sentences)
+    corpus = SignalCorpus(local, articles, vectors, sentences.of_passages(ids))
     gate = FactGate(local, articles, story_of, everyday_words, settings)
     found = _align_group(corpus, settings, None, gate)
     return {

@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.corroboration.align import align_corpus
 from qa.corroboration.record import Alignment, AlignmentSettings
+from qa.corroboration.signals import SentenceTable
 from qa.corroboration.stories import Stories, StorySettings, find_stories
 from qa.models import Article, Passage
 
@@ -37,9 +38,7 @@ def corroborate_corpus(
     passages: Sequence[Passage],
     articles: Mapping[str, Article],
     passage_vectors: np.ndarray | None,
-    sentence_spans: np.ndarray,
-    sentence_offsets: np.ndarray,
-    sentence_vectors: np.ndarray | None = None,
+    sentences: SentenceTable,
     dense_neighbours: np.ndarray | None = None,
     known_specifics: Mapping[str, Sequence[str]] | None = None,
     story_settings: StorySettings = StorySettings(),
@@ -53,9 +52,7 @@ def corroborate_corpus(
         passages,
         texts,
         passage_vectors,
-        sentence_spans,
-        sentence_offsets,
-        sentence_vectors,
+        sentences,
         settings=settings,
         dense_neighbours=dense_neighbours,
         story_of=stories.story_of,

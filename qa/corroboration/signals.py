@@ -128,6 +128,32 @@ def _cross_source_baseline(vectors: np.ndarray | None, sources: Sequence[str], s
     return float(values.mean()), max(float(values.std()), 1e-3)
 
 
+@dataclass(frozen=True)
+class SentenceTable:
+    """The passages' sentences as the index stores them: rows (passage id, start, end),
+    each passage's row range (``offsets[i]:offsets[i + 1]``) and, if built, their vectors."""
+
+    spans: np.ndarray
+    offsets: np.ndarray
+    vectors: np.ndarray | None = None
+
+    def of_passages(self, ids: Sequence[int]) -> SentenceTable:
+        """The sentences of passages ``ids`` only, renumbered: passage ``ids[i]`` becomes ``i``."""
+        rows: list[np.ndarray] = []
+        offsets = [0]
+        kept: list[int] = []
+        for position, pid in enumerate(ids):
+            lo, hi = int(self.offsets[pid]), int(self.offsets[pid + 1])
+            block = np.array(self.spans[lo:hi], dtype=np.int64).reshape(-1, 3)
+            block[:, 0] = position
+            rows.append(block)
+            kept.extend(range(lo, hi))
+            offsets.append(offsets[-1] + (hi - lo))
+        spans = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
+        vectors = None if self.vectors is None else np.asarray(self.vectors)[kept]
+        return SentenceTable(spans, np.array(offsets, dtype=np.int64), vectors)
+
+
 class SignalCorpus:
     """The signals of every passage and sentence, computed once."""
 
@@ -136,16 +162,14 @@ class SignalCorpus:
         passages: Sequence[Passage],
         articles: Mapping[str, str],
         passage_vectors: np.ndarray | None,
-        sentence_spans: np.ndarray,
-        sentence_offsets: np.ndarray,
-        sentence_vectors: np.ndarray | None,
+        sentences: SentenceTable,
     ):
         self.passages = passages
         self.articles = articles
         self.passage_vectors = None if passage_vectors is None else np.asarray(passage_vectors, dtype=np.float32)
-        self.sentence_vectors = None if sentence_vectors is None else np.asarray(sentence_vectors, dtype=np.float32)
-        self.sentence_spans = sentence_spans
-        self.sentence_offsets = sentence_offsets
+        self.sentence_vectors = None if sentences.vectors is None else np.asarray(sentences.vectors, dtype=np.float32)
+        self.sentence_spans = sentences.spans
+        self.sentence_offsets = sentences.offsets
         terms = [alignment_terms(p.text) for p in passages]
         self.tfidf = _TfIdf(terms)
         self.canon = NameCanon()

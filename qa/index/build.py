@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.corroboration import dense_neighbour_count
+from qa.corroboration import SentenceTable, dense_neighbour_count
 from qa.corroboration.build import CorroborationData, corroborate_corpus
 from qa.embedder import Embedder, manifest_section as model_section, model_record
 from qa.index.embed import Encoder, LocalEncoder
@@ -285,15 +285,9 @@ def corroborate(
     # The alignment's dense candidates come from the store: one batch search, exact below
     # the HNSW threshold, instead of a product of all the vectors (~90 s at 100k passages).
     neighbours = store.neighbours(assembled.vectors, dense_neighbour_count(assembled.passages))
+    sentences = SentenceTable(assembled.spans, assembled.offsets, assembled.sentence_vectors)
     data = corroborate_corpus(
-        assembled.passages,
-        articles,
-        assembled.vectors,
-        assembled.spans,
-        assembled.offsets,
-        assembled.sentence_vectors,
-        neighbours,
-        known_specifics=known,
+        assembled.passages, articles, assembled.vectors, sentences, neighbours, known_specifics=known
     )
     return data, data.manifest_sections(round(time.perf_counter() - started, 3), specifics_reused=len(known or {}))
 
