@@ -183,31 +183,35 @@ def error_bytes(status: int, code: str, message: str) -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
 
 
+# What each of gunicorn's parse errors becomes, first match wins: (exception types, a word
+# the error's text must hold or "", status, code, message with ``{text}`` the error's text).
+PARSE_ERRORS: tuple[tuple[tuple[type[BaseException], ...], str, int, ErrorCode, str], ...] = (
+    ((parse_errors.LimitRequestLine,), "", 414, ErrorCode.URI_TOO_LONG,
+     "the request line is longer than the limit of 8190 bytes ({text})"),
+    ((parse_errors.LimitRequestHeaders,), "", 431, ErrorCode.HEADERS_TOO_LARGE, "the request headers are over the limit: {text}"),
+    ((parse_errors.ExpectationFailed,), "", 417, ErrorCode.EXPECTATION_FAILED, "unsupported Expect header: {text}"),
+    ((parse_errors.InvalidChunkSize, parse_errors.ChunkMissingTerminator, parse_errors.InvalidChunkExtension), "",
+     400, ErrorCode.INVALID_CHUNKED_BODY, "the chunked body is malformed: {text}"),
+    ((parse_errors.UnsupportedTransferCoding,), "", 400, ErrorCode.UNSUPPORTED_TRANSFER_CODING,
+     "only chunked transfer coding is accepted: {text}"),
+    ((parse_errors.InvalidHeader,), "CONTENT-LENGTH", 400, ErrorCode.INVALID_CONTENT_LENGTH,
+     "Content-Length must be one non-negative integer, and not be sent with Transfer-Encoding"),
+    ((parse_errors.InvalidHeader,), "TRANSFER-ENCODING", 400, ErrorCode.INVALID_TRANSFER_ENCODING,
+     "the Transfer-Encoding header is invalid or conflicts with Content-Length"),
+    ((parse_errors.InvalidHeader, parse_errors.InvalidHeaderName, parse_errors.ObsoleteFolding), "", 400,
+     ErrorCode.INVALID_HEADER, "a request header is malformed: {text}"),
+    ((parse_errors.InvalidRequestLine, parse_errors.InvalidRequestMethod, parse_errors.InvalidHTTPVersion), "", 400,
+     ErrorCode.INVALID_REQUEST_LINE, "the request line is not valid HTTP/1.x: {text}"),
+    ((parse_errors.ParseException,), "", 400, ErrorCode.BAD_REQUEST, "the request cannot be parsed: {text}"),
+)  # fmt: skip
+
+
 def describe_parse_error(error: BaseException) -> tuple[int, str, str]:
-    """Status, code and message for an exception gunicorn's parser raised."""
+    """Status, code and message for an exception gunicorn's parser raised (``PARSE_ERRORS``)."""
     text = str(error)
-    if isinstance(error, parse_errors.LimitRequestLine):
-        return 414, ErrorCode.URI_TOO_LONG, f"the request line is longer than the limit of 8190 bytes ({text})"
-    if isinstance(error, parse_errors.LimitRequestHeaders):
-        return 431, ErrorCode.HEADERS_TOO_LARGE, f"the request headers are over the limit: {text}"
-    if isinstance(error, parse_errors.ExpectationFailed):
-        return 417, ErrorCode.EXPECTATION_FAILED, f"unsupported Expect header: {text}"
-    if isinstance(error, (parse_errors.InvalidChunkSize, parse_errors.ChunkMissingTerminator,
-                          parse_errors.InvalidChunkExtension)):
-        return 400, ErrorCode.INVALID_CHUNKED_BODY, f"the chunked body is malformed: {text}"
-    if isinstance(error, parse_errors.UnsupportedTransferCoding):
-        return 400, ErrorCode.UNSUPPORTED_TRANSFER_CODING, f"only chunked transfer coding is accepted: {text}"
-    if isinstance(error, parse_errors.InvalidHeader) and "CONTENT-LENGTH" in text.upper():
-        return 400, ErrorCode.INVALID_CONTENT_LENGTH, "Content-Length must be one non-negative integer, and not be sent with Transfer-Encoding"
-    if isinstance(error, parse_errors.InvalidHeader) and "TRANSFER-ENCODING" in text.upper():
-        return 400, ErrorCode.INVALID_TRANSFER_ENCODING, "the Transfer-Encoding header is invalid or conflicts with Content-Length"
-    if isinstance(error, (parse_errors.InvalidHeader, parse_errors.InvalidHeaderName, parse_errors.ObsoleteFolding)):
-        return 400, ErrorCode.INVALID_HEADER, f"a request header is malformed: {text}"
-    if isinstance(error, (parse_errors.InvalidRequestLine, parse_errors.InvalidRequestMethod,
-                          parse_errors.InvalidHTTPVersion)):
-        return 400, ErrorCode.INVALID_REQUEST_LINE, f"the request line is not valid HTTP/1.x: {text}"
-    if isinstance(error, parse_errors.ParseException):
-        return 400, ErrorCode.BAD_REQUEST, f"the request cannot be parsed: {text}"
+    for types, word, status, code, message in PARSE_ERRORS:
+        if isinstance(error, types) and word in text.upper():
+            return status, code, message.format(text=text)
     return 500, ErrorCode.INTERNAL_ERROR, "the server failed to answer; the error has been logged"
 
 

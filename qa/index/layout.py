@@ -72,11 +72,9 @@ def package_versions() -> dict[str, str]:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    """SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``)."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def checksums(folder: Path) -> dict[str, str]:
