@@ -19,10 +19,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from qa.text.analyzer import analyze
-
-# Bump when ``analyze`` turns a text into other terms; recorded in the manifest's ``lexical`` section.
-ANALYZER_VERSION = 1
+from qa.text.analyzer import ANALYZER_VERSION, analyze
 
 COGNATE_MIN_PREFIX = 5
 COGNATE_SHARE = 0.7

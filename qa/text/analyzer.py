@@ -42,6 +42,9 @@ STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN_PLUS) | frozens
 
 _stemmer = Stemmer.Stemmer("french")
 
+# Bump when ``analyze`` turns a text into other terms; recorded in the manifest's ``lexical`` section.
+ANALYZER_VERSION = 1
+
 
 def analyze(text: str) -> list[str]:
     """Turn text into index terms: elisions split, stop words out, stemmed, accents folded."""
