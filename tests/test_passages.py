@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest.corpus import decode_article, read_corpus
+from qa.ingest.corpus import read_corpus
+from qa.ingest.formats import read_text
 from qa.models import Article
 from qa.ingest.passages import embedding_text, find_title, is_heading, split_article
 from qa.text.paragraphs import paragraph_lines
@@ -112,7 +113,7 @@ def test_crlf_line_endings_are_counted():
 
 def test_byte_order_mark_stays_in_offsets_but_not_in_passages():
     data = "\ufeffTitre\nUn paragraphe assez long pour être un passage à lui tout seul, vraiment.\n".encode()
-    article = decode_article("bom.txt", data)
+    article = read_text("bom.txt", data).entries[0].article
     assert article.title == "Titre"
     passage = split_article(article)[0]
     assert passage.citation.start == 1 and article.text[passage.citation.start : passage.citation.end] == passage.text

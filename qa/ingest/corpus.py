@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.ingest.formats import READERS, Entry, FormatError, read_source, sha256
-from qa.ingest.passages import find_title
 from qa.models import Article
 
 log = logging.getLogger(__name__)
@@ -60,16 +59,6 @@ def source_hashes(seeds_dir: Path) -> dict[str, str]:
         except OSError:
             hashes[name] = UNREADABLE
     return hashes
-
-
-def decode_article(source: str, data: bytes) -> Article:
-    """A plain-text article from a file's bytes, decoded as UTF-8 with nothing changed.
-
-    No front matter is looked for (``qa.ingest.formats.read_text`` does that for files).
-    A byte-order mark stays in the text (offsets count it); passages never include it.
-    """
-    text = data.decode("utf-8")
-    return Article(source=source, title=find_title(text, fallback=Path(source).stem), text=text)
 
 
 def read_corpus(seeds_dir: Path) -> Corpus:
