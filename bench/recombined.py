@@ -12,6 +12,8 @@ second of ``embed_passages`` on real passages) and added back in ``docs/benchmar
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from qa.embedder import Embedder, make_embedder
@@ -40,13 +42,11 @@ class RecombinedEmbedder:
     def fingerprint(self) -> str:
         return "recombined-" + self._model.fingerprint
 
-    @property
-    def query_prefix(self) -> str:
-        return self._model.query_prefix
-
-    @property
-    def passage_prefix(self) -> str:
-        return self._model.passage_prefix
+    def __getattr__(self, attribute: str) -> Any:
+        # The rest (the query and passage prefixes...) is the real model's, read-only.
+        if attribute == "_model":
+            raise AttributeError(attribute)
+        return getattr(self._model, attribute)
 
     def count_tokens(self, text: str) -> int:
         return self._model.count_tokens(text)
