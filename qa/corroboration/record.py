@@ -8,7 +8,7 @@ it is written as ``alignment.json`` and checked on load by ``alignment_problem``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qa.models import DIFFERENCE_KINDS, Passage, Span
@@ -51,7 +51,7 @@ class AlignmentSettings:
     min_distinctive_terms: int = 1
 
     def to_dict(self) -> dict[str, float]:
-        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+        return asdict(self)
 
 
 @dataclass(frozen=True)

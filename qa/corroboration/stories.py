@@ -33,7 +33,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,7 @@ class StorySettings:
     min_document_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+        return asdict(self)
 
 
 _YEAR = re.compile(r"(?<![\d\w.,])(1[5-9]\d\d|20\d\d)(?![\d\w])")
