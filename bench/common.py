@@ -12,8 +12,6 @@ import json
 import os
 import shlex
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -82,16 +80,6 @@ def distinct_questions(count: int) -> list[str]:
             if len(questions) == count:
                 return questions
     return questions
-
-
-def post_json(url: str, body: dict[str, Any], timeout: float = 60.0) -> tuple[int, bytes]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 def serve(env: dict[str, str], workers: int | None = 1, threads: int | None = 4, log_path: Path | None = None) -> LiveServer:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, post_json, serve, write_result  # noqa: E402
+from bench.common import OUT, distinct_questions, header, serve, write_result  # noqa: E402
 
 
 def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
@@ -77,7 +77,7 @@ def served(model: str, workers: int, preload: bool, questions: list[str]) -> dic
     try:
         first = server.wait_answered()
         for question in questions:
-            post_json(server.url + "/api/ask", {"question": question})
+            server.ask({"question": question}, timeout=60)
         master = psutil.Process(server.process.pid)
         rows = [("master", master.memory_full_info())]
         rows += [(f"worker {n}", child.memory_full_info()) for n, child in enumerate(master.children(recursive=True), start=1)]
