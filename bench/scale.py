@@ -102,7 +102,7 @@ def child_query(seeds: Path, index: Path, model: str, count: int, recombined: bo
         loaded.lexical.score(question)
         lexical.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        loaded.store.search(vector, service.ranking.candidates)
+        loaded.store.search(vector, service.settings.ranking.candidates)
         dense.append((time.perf_counter() - started) * 1000)
     return {
         "passages": len(loaded.passages),
