@@ -445,24 +445,11 @@ def write_folder(source: Path, out: Path) -> None:
     _json(out / "special_tokens_map.json", specials)
     # PreTrainedTokenizerFast takes tokenizer.json as it is; a named class could rebuild
     # the normaliser its own way.
-    # The added tokens, as save_pretrained writes them: without this entry, transformers
-    # parses the whole 17 MB tokenizer.json in Python at every load to find them (~0.8 s of
-    # a cold start; docs/benchmarks.md).
-    added = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
-    added_tokens_decoder = {
-        str(token["id"]): {key: token[key] for key in ("content", "lstrip", "normalized", "rstrip", "single_word", "special")}
-        for token in added
-    }
-    _json(
-        out / "tokenizer_config.json",
-        {
-            **specials,
-            "tokenizer_class": "PreTrainedTokenizerFast",
-            "model_max_length": h.positions,
-            "clean_up_tokenization_spaces": False,
-            "added_tokens_decoder": added_tokens_decoder,
-        },
-    )
+    # The added tokens, as save_pretrained writes them: without them transformers parses the
+    # 17 MB tokenizer.json in Python at every load (~0.8 s of a cold start).
+    added = {str(t.pop("id")): dict(sorted(t.items())) for t in json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]}
+    config = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": h.positions, "clean_up_tokenization_spaces": False}
+    _json(out / "tokenizer_config.json", {**specials, **config, "added_tokens_decoder": added})
     _json(out / "sentence_bert_config.json", {"max_seq_length": h.positions, "do_lower_case": False})
     _json(
         out / "config_sentence_transformers.json",
