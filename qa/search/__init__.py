@@ -8,7 +8,8 @@ The data flow reads straight down in ``ask``::
     -> corroboration looked up (computed at index time, qa.corroboration) -> Answer
 
 * ``followups``  does a question lean on the conversation; the query text then
-* ``ranking``    fusion, answer support and abstention, diversity; ``RankingSettings``
+* ``ranking``    fusion, the sentence-aware dense score, abstention (answer support, the
+                 names check), diversity; ``RankingSettings``
 * ``highlight``  answer types, the best sentence of a passage
 
 Only the loading side of the index is read here (``qa.index.load``, with its store and

@@ -1,7 +1,7 @@
 """Pure ranking: fuse the dense and lexical signals, decide whether to answer, diversify.
 
-No I/O and no model: everything here works on NumPy arrays, so it is tested without
-torch. ``RankingSettings`` (defined with the other settings in ``qa.settings``) holds
+No I/O and no model: everything here works on NumPy arrays and strings, so it is tested
+without torch. ``RankingSettings`` (defined with the other settings in ``qa.settings``) holds
 every tunable of search, the highlight's included.
 
 Fusion (``fuse``):
@@ -11,6 +11,11 @@ Fusion (``fuse``):
   scale, so they are divided by the question's best; cosine similarities are rescaled
   between the worst and best candidate so that both signals span [0, 1].
 * ``rrf``: reciprocal rank fusion, ``Σ 1 / (k + rank)``, which ignores score gaps.
+
+The dense signal is sentence-aware (``with_best_sentence``): a passage's cosine mixed with
+its closest sentence's. Abstention has two tests: the support of the best score
+(``answer_support``, ``should_answer``), then, under a bound, whether the best passage's
+article holds what the question names (``names_are_held``).
 
 The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 """
