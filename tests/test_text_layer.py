@@ -117,3 +117,14 @@ def test_difference_citations_number_the_line_holding_their_start(here, there):
         for difference in corroborate(Alignment(links), passages, articles, pid).differences:
             assert difference.here_citation.paragraph == reference_paragraph(here, difference.here_citation.start)
             assert difference.there_citation.paragraph == reference_paragraph(there, difference.there_citation.start)
+
+
+def test_pure_ranking_imports_no_index_web_or_ml_library():
+    """The guide's pure layer is text, passages and ranking: ``qa.search.ranking`` (and the
+    highlight's pure helpers) must not pull in the index reader through ``qa.search``."""
+    code = (
+        "import sys, qa.search.ranking, qa.search.followups, qa.ingest.passages\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "", f"pure ranking pulled in: {result.stdout.strip()}"

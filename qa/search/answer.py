@@ -1,0 +1,113 @@
+"""``ask``: answering a question with cited passages, the best sentence, and corroboration.
+
+The data flow reads straight down in ``ask``::
+
+    question (+ history) -> query text (followups) -> embedder -> vector store (dense candidates)
+                                                   -> lexical index (BM25 of every passage)
+    -> fuse (ranking) -> top k, diversified -> abstain? (ranking) -> best sentence (highlight)
+    -> corroboration looked up (computed at index time, qa.corroboration) -> Answer
+
+Only the loading side of the index is read here (``qa.index.load``, with its store and
+lexical index), never the builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.corroboration.attach import with_corroboration
+from qa.embedder import Embedder
+from qa.index.load import LoadedIndex
+from qa.models import Answer, Hit
+from qa.search.followups import query_with_context
+from qa.search.highlight import answer_types, highlight
+from qa.search.ranking import (
+    RankingSettings,
+    answer_support,
+    diversify,
+    fuse,
+    names_are_held,
+    should_answer,
+    with_best_sentence,
+)
+from qa.timing import StageTimes
+
+def ask(
+    index: LoadedIndex,
+    embedder: Embedder,
+    question: str,
+    k: int = 5,
+    history: Sequence[str] = (),
+    settings: RankingSettings = RankingSettings(),
+) -> Answer:
+    """The k best passages for the question, best first, and whether they answer it."""
+    query, context = query_with_context(question, history)
+    total = len(index.passages)
+    times = StageTimes()
+    if total == 0:
+        return Answer(question=question, answered=False, hits=[], context_used=context, timings_ms=times.ms)
+
+    with times.stage("lexical"):
+        lexical = index.lexical.score(query)
+        if context:
+            # The new question's own words weigh double against those borrowed from history.
+            own = index.lexical.score(question)
+            lexical.bm25 = lexical.bm25 + own.bm25
+            lexical.coverage = np.maximum(own.coverage, lexical.coverage)
+    with times.stage("embed"):
+        vector = embedder.embed_query(query)
+
+    pool = min(total, max(settings.candidates, k))
+    with times.stage("dense"):
+        dense_scores, dense_ids = index.store.search(vector, pool)
+    with times.stage("rank"):
+        # argpartition, not a full sort: O(n) over 100k passages instead of ~3 ms (bench/scale.py).
+        lexical_ids = np.argpartition(-lexical.bm25, pool - 1)[:pool] if pool < total else np.arange(total)
+        lexical_ids = lexical_ids[lexical.bm25[lexical_ids] > 0]
+        candidates = np.unique(np.concatenate([dense_ids, lexical_ids]).astype(np.int64))
+        dense = index.store.similarities(vector, candidates)
+        with_sentences = with_best_sentence(dense, index.best_sentence_similarities(vector, candidates), settings.sentence_weight)
+        fused = fuse(with_sentences, lexical.bm25[candidates], settings)
+        if settings.lead_weight != 1.0:
+            is_lead = np.array([index.passages[i].kind == "lead" for i in candidates])
+            fused = np.where(is_lead, fused * settings.lead_weight, fused)
+
+        ranked = np.argsort(-fused, kind="stable")[: max(k * 3, k + 5)]
+        ids = [int(candidates[position]) for position in ranked]
+        order = diversify(
+            range(len(ids)),
+            [index.passages[i].citation.source for i in ids],
+            [index.passage_terms(i) for i in ids],
+            settings.duplicate_overlap,
+            limit=k,
+        )
+        order = [int(ranked[position]) for position in order]
+        # Abstention reads the same sentence-aware dense scores, best first, then checks that
+        # the best passage's article names what the question names (docs/quality.md).
+        best_first = np.sort(with_sentences)[::-1]
+        answered = should_answer(best_first, settings)
+        if answered and order:
+            top = index.passages[int(candidates[order[0]])]
+            article_text = index.articles[top.citation.source].text
+            answered = names_are_held(query, article_text, answer_support(best_first, settings), settings)
+    kinds = answer_types(question)
+    hits = []
+    with times.stage("highlight"):
+        for rank, position in enumerate(order, start=1):
+            passage_id = int(candidates[position])
+            hits.append(
+                Hit(
+                    passage=index.passages[passage_id],
+                    score=round(float(fused[position]), 6),
+                    dense=round(float(dense[position]), 6),
+                    lexical=round(float(lexical.bm25[passage_id]), 6),
+                    rank=rank,
+                    highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
+                )
+            )
+    answer = Answer(question=question, answered=answered, hits=hits, context_used=context, timings_ms=times.ms)
+    # Corroboration was computed at index time: attaching it to the hits is a lookup.
+    with times.stage("corroboration"):
+        return with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)
