@@ -68,12 +68,16 @@ def word_found(word: str, words: frozenset[str]) -> bool:
         return False
     limit = 1 if len(word) < 8 else 2
     stem = word[: max(_STEM_MIN, len(word) - 2)] if len(word) >= _STEM_MIN else None
+    # Within `limit` edits, one of `limit + 1` pieces of the word is left whole (pigeonhole):
+    # a substring test on each piece rules most candidates out before the edit distance.
+    size = len(word) // (limit + 1)
+    pieces = [word[i * size : (i + 1) * size if i < limit else len(word)] for i in range(limit + 1)]
     for candidate in words:
         if stem is not None and candidate.startswith(stem):
             return True
-        if len(word) < 8 and candidate[:1] != word[:1]:
+        if abs(len(candidate) - len(word)) > limit or (len(word) < 8 and candidate[:1] != word[:1]):
             continue  # a short name keeps its first letter
-        if abs(len(candidate) - len(word)) <= limit and _within_edits(word, candidate, limit):
+        if any(piece in candidate for piece in pieces) and _within_edits(word, candidate, limit):
             return True
     return False
 
