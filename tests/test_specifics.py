@@ -28,6 +28,9 @@ def test_a_question_names_its_names_and_figures_not_its_first_word():
     assert question_specifics("Qui a remporté la Coupe du monde de football 2022 ?") == ["coupe", "2022"]
     # small counts are often written in words: not required
     assert question_specifics("Qui a tué les 44 prisonniers ?") == []
+    # a question in capitals: its case names nothing, its figures still count
+    assert question_specifics("QUEL EST LE SCORE DU PSG EN 2022 ?") == ["2022"]
+    assert question_specifics("Que fait l'OTAN ?") == ["otan"]  # an acronym in a normal question
     # digit groups join, as the analyzer joins them
     assert question_specifics("Quel missile porte à 1 600 km ?") == ["1600"]
 

@@ -33,8 +33,13 @@ _STEM_MIN = 5  # a name word of 5+ letters is found as the start of a longer wor
 
 
 def question_specifics(question: str) -> list[str]:
-    """The name keys and figures (3+ digits) a question holds, each once, in order."""
-    found = [name.key for name in names(question)]
+    """The name keys and figures (3+ digits) a question holds, each once, in order.
+
+    A question typed in capitals says nothing by its case: only its figures count.
+    """
+    letters = [char for char in question if char.isalpha()]
+    shouted = bool(letters) and sum(char.isupper() for char in letters) > len(letters) / 2
+    found = [] if shouted else [name.key for name in names(question)]
     found += _FIGURE.findall(normalize(question))
     return list(dict.fromkeys(found))
 
