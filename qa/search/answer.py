@@ -61,7 +61,7 @@ def ask(
 
     pool = min(total, max(settings.candidates, k))
     with times.stage("dense"):
-        dense_scores, dense_ids = index.store.search(vector, pool)
+        _, dense_ids = index.store.search(vector, pool)
     with times.stage("rank"):
         # argpartition, not a full sort: O(n) over 100k passages instead of ~3 ms (bench/scale.py).
         lexical_ids = np.argpartition(-lexical.bm25, pool - 1)[:pool] if pool < total else np.arange(total)
