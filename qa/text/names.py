@@ -66,31 +66,45 @@ _STOP_NAMES = frozenset(
 )
 
 
-def _edit_distance_at_most_one(a: str, b: str) -> bool:
+def within_edits(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance (insertions, deletions, substitutions) of ``a`` and ``b``
+    is at most ``limit``: one linear walk for a single edit, a row-by-row count otherwise."""
     if a == b:
         return True
-    if abs(len(a) - len(b)) > 1:
+    if abs(len(a) - len(b)) > limit:
         return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = j = 0
-    edits = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j]:
-            i += 1
-            j += 1
-            continue
-        edits += 1
-        if edits > 1:
+    if limit <= 1:
+        if limit < 1:
             return False
-        if len(a) == len(b):
-            i += 1
-        j += 1
-    return edits + (len(b) - j) + (len(a) - i) <= 1
+        if len(a) > len(b):
+            a, b = b, a
+        i = j = 0
+        edits = 0
+        while i < len(a) and j < len(b):
+            if a[i] == b[j]:
+                i += 1
+                j += 1
+                continue
+            edits += 1
+            if edits > 1:
+                return False
+            if len(a) == len(b):
+                i += 1
+            j += 1
+        return edits + (len(b) - j) + (len(a) - i) <= 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
 
 
 def same_name(a: str, b: str) -> bool:
     """Whether two name keys are the same name (equal, or a one-letter spelling variant)."""
     if a == b:
         return True
-    return min(len(a), len(b)) >= 5 and _edit_distance_at_most_one(a, b)
+    return min(len(a), len(b)) >= 5 and within_edits(a, b, 1)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 
-from qa.text.names import names
+from qa.text.names import names, within_edits
 from qa.text.normalise import normalize, word_key
 
 _WORD = re.compile(r"\w+")
@@ -50,21 +50,6 @@ def word_set(text: str) -> frozenset[str]:
     return frozenset(word_key(word) for word in _WORD.findall(normalize(text)))
 
 
-def _within_edits(a: str, b: str, limit: int) -> bool:
-    """Whether the edit distance between ``a`` and ``b`` is at most ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
-
-
 def word_found(word: str, words: frozenset[str]) -> bool:
     """Whether a folded name word is among ``words``, allowing for spelling and form."""
     if word in words:
@@ -82,7 +67,7 @@ def word_found(word: str, words: frozenset[str]) -> bool:
             return True
         if abs(len(candidate) - len(word)) > limit or (len(word) < 8 and candidate[:1] != word[:1]):
             continue  # a short name keeps its first letter
-        if any(piece in candidate for piece in pieces) and _within_edits(word, candidate, limit):
+        if any(piece in candidate for piece in pieces) and within_edits(word, candidate, limit):
             return True
     return False
 
