@@ -4,8 +4,10 @@ One ``QAService`` per app, stored in ``app.extensions["qa"]`` (never a module gl
 with the app's ``Settings`` (``qa.settings``): ``service.settings`` is where the web edge
 and the CLI read them.
 The model loads on first use; the index loads on first use too, and is rebuilt then if
-it is missing or stale. When another process publishes a new build (``qa index``), the
-next request sees the changed ``index/current`` link and loads the new build.
+it is missing or stale (under ``qa serve``, whose parent did that check before forking,
+a worker serves the published build as it is). When another process publishes a new
+build (``qa index``), the next request sees the changed ``index/current`` link and loads
+the new build.
 """
 
 from __future__ import annotations
@@ -73,10 +75,17 @@ class QAService:
             return loaded
         with self._lock:
             if self._index is None or current_build_id(self.index_dir) not in (self._index.build_id, None):
+                verified_build = self.settings.corpus.verified_build
+                # Under ``qa serve`` (which sets QA_VERIFIED_BUILD) the parent checked the index
+                # against the articles before forking: a worker, also one gunicorn starts
+                # later, serves what is published. Articles edited since wait for ``qa index``;
+                # they never make a restarted worker fail to boot (which stops the whole server)
+                # or rebuild inside a worker.
                 self._index = ensure_index(
                     self.build_context(),
-                    rebuild=self.settings.corpus.auto_build,
-                    verified_build=self.settings.corpus.verified_build,
+                    rebuild=self.settings.corpus.auto_build and not verified_build,
+                    verified_build=verified_build,
+                    check_articles=not verified_build,
                 )
                 log.info("serving index build %s (%d passages)", self._index.build_id, len(self._index.passages))
             return self._index

@@ -428,3 +428,45 @@ def test_a_build_that_fills_the_disk_leaves_the_previous_index_serving(tmp_path,
     )
     assert run_qa("index", "--quiet", **settings).returncode == 0
     assert current_build_id(index_dir) != previous
+
+
+def worker_pids(master: int) -> set[int]:
+    """The pids of a gunicorn master's workers (its child processes)."""
+    listed = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return {int(pid) for pid in listed.stdout.split()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("auto_build", [True, False])
+def test_a_worker_restarted_after_an_article_changed_keeps_serving_the_published_build(tmp_path, auto_build):
+    """gunicorn restarts a dead worker; articles edited meanwhile must not stop the server.
+
+    The restarted worker serves the build that is published (the master checked it at
+    start), neither failing to boot (which makes gunicorn halt the whole server) nor
+    rebuilding inside the worker. The edit is picked up once ``qa index`` publishes it.
+    """
+    seeds = copy_seeds(tmp_path / "seeds")
+    settings = {"MODEL": "hashing", "SEEDS_DIR": str(seeds), "INDEX_DIR": str(tmp_path / "index"), "AUTO_BUILD": auto_build}
+    assert run_qa("index", "--quiet", **settings).returncode == 0
+    previous = current_build_id(tmp_path / "index")
+    with LiveServer(tmp_path / "server.log", ["--workers", "2"], **settings) as live:
+        _, before = live.ask({"question": QUESTIONS[0]})
+        live.wait_until(lambda: len(worker_pids(live.process.pid)) == 2, "start two workers", 60)
+        (seeds / "zz_new.txt").write_text("Un nouvel article\nLe Kremlin a répondu aux frappes sur la région.\n", encoding="utf-8")
+        killed = sorted(worker_pids(live.process.pid))
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        live.wait_until(
+            lambda: len(worker_pids(live.process.pid) - set(killed)) == 2, "restart both workers", 60
+        )
+        for _ in range(6):  # both new workers answer (requests go to either)
+            status, after = live.ask({"question": QUESTIONS[0]})
+            assert status == 200 and after["passages"] == before["passages"], live.log()[-3000:]
+        health = json.loads(live.request("GET", "/healthz")[2])
+        assert health["index"]["build"] == previous
+        assert not list((tmp_path / "index" / "builds").glob(".tmp-*")), "a worker started a build"
+        # Once published, the edit is served.
+        assert run_qa("index", "--quiet", **settings).returncode == 0
+        health = json.loads(live.request("GET", "/healthz")[2])
+        assert health["index"]["build"] != previous and health["articles"] == len(list(seeds.glob("*.txt")))
+        assert live.process.poll() is None

@@ -367,15 +367,19 @@ def _build_locked(context: BuildContext) -> Path:
     return context.index_dir / "builds" / build_id
 
 
-def ensure_index(context: BuildContext, rebuild: bool = True, verified_build: str = "") -> LoadedIndex:
+def ensure_index(
+    context: BuildContext, rebuild: bool = True, verified_build: str = "", check_articles: bool = True
+) -> LoadedIndex:
     """Load an up-to-date index, building it (and logging why) when it is missing or stale.
 
     With ``rebuild=False`` a stale or damaged index raises ``IndexProblem`` instead. The
     files of the build named ``verified_build`` (checked by the caller's parent process a
-    moment ago) are not hashed again; every other build's are.
+    moment ago) are not hashed again; every other build's are. With ``check_articles=False``
+    articles changed since the build do not make it stale (a model change still does).
     """
     model = context.model
-    reasons = index_status(context.index_dir, context.seeds_dir, model, verify_files=False)  # load checks files
+    # load_index checks the files
+    reasons = index_status(context.index_dir, context.seeds_dir, model, verify_files=False, check_articles=check_articles)
     if not reasons:
         try:
             return load_index(context.index_dir, verified_build=verified_build)

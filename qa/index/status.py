@@ -42,9 +42,11 @@ def staleness(manifest: dict[str, Any], hashes: dict[str, str], model: dict[str,
     return reasons
 
 
-def index_status(index_dir: Path, seeds_dir: Path, model: dict[str, Any], verify_files: bool = True) -> list[str]:
-    """Reasons to rebuild, from the manifest, the articles' hashes and (``verify_files``)
-    the index files' checksums, without loading anything; empty when up to date.
+def index_status(
+    index_dir: Path, seeds_dir: Path, model: dict[str, Any], verify_files: bool = True, check_articles: bool = True
+) -> list[str]:
+    """Reasons to rebuild, from the manifest, the articles' hashes (``check_articles``) and
+    (``verify_files``) the index files' checksums, without loading anything; empty when up to date.
 
     ``qa serve`` calls this before it starts workers, so a truncated or damaged build is
     rebuilt (or refused, with ``QA_AUTO_BUILD=false``) with a one-line reason.
@@ -56,7 +58,8 @@ def index_status(index_dir: Path, seeds_dir: Path, model: dict[str, Any], verify
         manifest = read_manifest(build)
     except IndexProblem as problem:
         return [str(problem)]
-    reasons = staleness(manifest, source_hashes(seeds_dir), model)
+    hashes = source_hashes(seeds_dir) if check_articles else manifest.get("sources", {})
+    reasons = staleness(manifest, hashes, model)
     if verify_files and not reasons:
         reasons = file_problems(build, manifest)
     return reasons
