@@ -335,7 +335,10 @@ def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path 
         )
         # Another corpus, the same model: the embedder is shared, not loaded twice.
         service = service.with_settings(replace(service.settings, corpus=corpus))
-    outcomes = evaluate(questions, lambda q: service.ask(q.question, 10, q.history))
+    try:
+        outcomes = evaluate(questions, lambda q: service.ask(q.question, 10, q.history))
+    except IndexProblem as error:
+        raise click.ClickException(str(error)) from error
     reports = summarise(outcomes)
     if as_json:
         click.echo(json.dumps(report_json(reports), ensure_ascii=False, indent=2))
