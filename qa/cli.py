@@ -237,7 +237,13 @@ def format_answer(answer: Answer) -> str:
     """Plain-text rendering: each passage with its citation, like ``[Title ¶3]``."""
     lines = []
     if not answer.answered:
-        lines.append("The articles do not answer this question. Closest passages:")
+        not_found = answer.abstention.not_found if answer.abstention else ()
+        if not_found:
+            lines.append(f"The articles do not answer this question: the closest one does not mention {', '.join(not_found)}.")
+        if answer.hits:
+            lines.append(("" if not_found else "The articles do not answer this question. ") + "Closest passages:")
+        elif not not_found:
+            lines.append("The articles do not answer this question.")
     if answer.context_used:
         lines.append(f"(read as a follow-up to: {answer.context_used[-1]})")
     for hit in answer.hits:

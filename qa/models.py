@@ -156,6 +156,24 @@ class Hit:
     differences: tuple[Difference, ...] = ()
 
 
+# Why an answer abstains (``Abstention.reason``).
+ABSTENTION_REASONS = ("empty_index", "weak_support", "names_not_found")
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """Why the articles were found not to answer.
+
+    ``weak_support``: no passage stands out as close to the question (``should_answer``);
+    ``names_not_found``: the closest passage's article does not hold names or figures of
+    the question, listed in ``not_found`` as the question writes them (``names_not_held``);
+    ``empty_index``: there is no article to answer from.
+    """
+
+    reason: str
+    not_found: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Answer:
     """The result of asking a question: hits best first, and whether they answer it."""
@@ -164,5 +182,7 @@ class Answer:
     answered: bool
     hits: list[Hit] = field(default_factory=list)
     context_used: list[str] = field(default_factory=list)
+    # None when answered.
+    abstention: Abstention | None = None
     # Milliseconds per stage of answering (see qa/timing.py); not part of the answer itself.
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

@@ -352,6 +352,24 @@ def test_an_off_topic_question_says_the_articles_do_not_answer(browser, server, 
     assert problems.messages == []
 
 
+NOT_FOUND_WORDS = {"en-US": "does not mention: Taurus", "fr-FR": "ne mentionne pas\u00a0: Taurus"}
+
+
+@pytest.mark.parametrize("locale", NOT_FOUND_WORDS)
+def test_a_question_naming_what_no_article_mentions_says_which_name(browser, server, locale):
+    question = "Quelle est la portée des missiles Taurus ?"
+    expected = api_ask(server, question)
+    assert expected["answered"] is False and expected["abstention"]["not_found"] == ["Taurus"], expected["abstention"]
+    context, page, problems = open_page(browser, server, locale=locale)
+    page.goto("/")
+    answer = ask(page, question)
+    expect(answer.get_by_test_id("no-answer")).to_be_visible()
+    expect(answer.get_by_test_id("not-found")).to_contain_text(NOT_FOUND_WORDS[locale])
+    screenshot(page, f"not-found-{locale}")
+    context.close()
+    assert problems.messages == []
+
+
 # ---- the source viewer ----
 
 

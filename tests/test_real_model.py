@@ -108,3 +108,19 @@ def test_each_torch_thread_setting_encodes_the_same_vector(threads):
         assert np.allclose(other, one, atol=1e-5)
     finally:
         torch.set_num_threads(before)  # the setting is per process: leave it as found
+
+
+def test_an_abstention_says_why(real_client, real_app):
+    """The API and the CLI say why the articles do not answer (``abstention``)."""
+    answered = real_client.post("/api/ask", json={"question": "Quelle est la portée des missiles Tomahawk ?"}).get_json()
+    assert answered["answered"] is True and answered["abstention"] is None
+    off_topic = real_client.post("/api/ask", json={"question": "Quel est le score du dernier match du PSG ?"}).get_json()
+    assert off_topic["answered"] is False
+    assert off_topic["abstention"] == {"reason": "weak_support", "not_found": []}
+    # Close to the Tomahawk and Atacms paragraphs, but no article mentions the Taurus.
+    named = real_client.post("/api/ask", json={"question": "Quelle est la portée des missiles Taurus ?"}).get_json()
+    assert named["answered"] is False and named["passages"]
+    assert named["abstention"] == {"reason": "names_not_found", "not_found": ["Taurus"]}
+    result = real_app.test_cli_runner().invoke(args=["ask", "Quelle est la portée des missiles Taurus ?"])
+    assert result.exit_code == 0
+    assert "the closest one does not mention Taurus" in result.output and "Closest passages:" in result.output

@@ -2,7 +2,7 @@
 
 ``qa.text.specifics`` finds a question's names and figures and whether an article holds
 them, allowing for crowd typos and word forms; ``qa.text.language`` tells French from
-English; ``qa.search.ranking.names_are_held`` combines them with the support bound.
+English; ``qa.search.ranking.names_not_held`` combines them with the support bound.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import dataclasses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.search.ranking import RankingSettings, names_are_held
+from qa.search.ranking import RankingSettings, names_not_held
 from qa.text.language import language_of
-from qa.text.specifics import missing_specifics, question_specifics, word_found, word_set
+from qa.text.specifics import as_written, missing_specifics, question_specifics, word_found, word_set
 
 LYON = (
     "Lyon est une commune française située au confluent du Rhône et de la Saône. "
@@ -59,14 +59,22 @@ def test_language_of_questions_and_articles():
     assert language_of(LYON) == "fr"
 
 
-def test_names_are_held_only_matters_under_the_bound_and_within_one_language():
+def test_names_not_held_only_matter_under_the_bound_and_within_one_language():
     settings = RankingSettings(specifics_check_below=0.88)
-    assert names_are_held("Combien d'habitants compte Lyon ?", LYON, 0.85, settings)
-    assert not names_are_held("Quel est le score du dernier match du PSG ?", LYON, 0.85, settings)
+    assert names_not_held("Combien d'habitants compte Lyon ?", LYON, 0.85, settings) == []
+    # what the article lacks, as the question writes it
+    assert names_not_held("Quel est le score du dernier match du PSG ?", LYON, 0.85, settings) == ["PSG"]
     # a passage that stands out this clearly is trusted even without the name
-    assert names_are_held("Quel est le score du dernier match du PSG ?", LYON, 0.90, settings)
+    assert names_not_held("Quel est le score du dernier match du PSG ?", LYON, 0.90, settings) == []
     # across languages names are translated: no check
-    assert names_are_held("What is the latest score of PSG?", LYON, 0.85, settings)
+    assert names_not_held("What is the latest score of PSG?", LYON, 0.85, settings) == []
     # 0 turns it off
     off = dataclasses.replace(settings, specifics_check_below=0.0)
-    assert names_are_held("Quel est le score du dernier match du PSG ?", LYON, 0.85, off)
+    assert names_not_held("Quel est le score du dernier match du PSG ?", LYON, 0.85, off) == []
+
+
+def test_as_written_gives_the_questions_own_spelling():
+    question = "Combien de soldats des Provinces-Unies et de l’OTAN en 1672 ?"
+    keys = question_specifics(question)
+    assert as_written(question, keys) == ["Provinces-Unies", "OTAN", "1672"]
+    assert as_written(question, []) == []

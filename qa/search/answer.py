@@ -20,7 +20,7 @@ import numpy as np
 from qa.corroboration.attach import with_corroboration
 from qa.embedder import Embedder
 from qa.index.load import LoadedIndex
-from qa.models import Answer, Hit
+from qa.models import Abstention, Answer, Hit
 from qa.search.followups import query_with_context
 from qa.search.highlight import answer_types, highlight
 from qa.search.ranking import (
@@ -28,7 +28,7 @@ from qa.search.ranking import (
     answer_support,
     diversify,
     fuse,
-    names_are_held,
+    names_not_held,
     should_answer,
     with_best_sentence,
 )
@@ -47,7 +47,14 @@ def ask(
     total = len(index.passages)
     times = StageTimes()
     if total == 0:
-        return Answer(question=question, answered=False, hits=[], context_used=context, timings_ms=times.ms)
+        return Answer(
+            question=question,
+            answered=False,
+            hits=[],
+            context_used=context,
+            abstention=Abstention("empty_index"),
+            timings_ms=times.ms,
+        )
 
     with times.stage("lexical"):
         lexical = index.lexical.score(query)
@@ -87,11 +94,13 @@ def ask(
         # Abstention reads the same sentence-aware dense scores, best first, then checks that
         # the best passage's article names what the question names (docs/quality.md).
         best_first = np.sort(with_sentences)[::-1]
-        answered = should_answer(best_first, settings)
-        if answered and order:
+        abstention = None if should_answer(best_first, settings) else Abstention("weak_support")
+        if abstention is None and order:
             top = index.passages[int(candidates[order[0]])]
             article_text = index.articles[top.citation.source].text
-            answered = names_are_held(query, article_text, answer_support(best_first, settings), settings)
+            not_found = names_not_held(query, article_text, answer_support(best_first, settings), settings)
+            if not_found:
+                abstention = Abstention("names_not_found", tuple(not_found))
     kinds = answer_types(question)
     hits = []
     with times.stage("highlight"):
@@ -107,7 +116,14 @@ def ask(
                     highlight=highlight(index, passage_id, vector, lexical.weights, settings, kinds),
                 )
             )
-    answer = Answer(question=question, answered=answered, hits=hits, context_used=context, timings_ms=times.ms)
+    answer = Answer(
+        question=question,
+        answered=abstention is None,
+        hits=hits,
+        context_used=context,
+        abstention=abstention,
+        timings_ms=times.ms,
+    )
     # Corroboration was computed at index time: attaching it to the hits is a lookup.
     with times.stage("corroboration"):
         return with_corroboration(answer, index.alignment, index.passages, index.articles, index.stories.story_of)

@@ -15,7 +15,7 @@ Fusion (``fuse``):
 The dense signal is sentence-aware (``with_best_sentence``): a passage's cosine mixed with
 its closest sentence's. Abstention has two tests: the support of the best score
 (``answer_support``, ``should_answer``), then, under a bound, whether the best passage's
-article holds what the question names (``names_are_held``).
+article holds what the question names (``names_not_held``).
 
 The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 """
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.text.language import language_of
-from qa.text.specifics import missing_specifics, question_specifics, word_set
+from qa.text.specifics import as_written, missing_specifics, question_specifics, word_set
 
 from qa.settings import RankingSettings  # the tunables and their defaults live with the other settings
 
@@ -118,8 +118,11 @@ def should_answer(dense_ranked: np.ndarray, settings: RankingSettings) -> bool:
     return answer_support(dense_ranked, settings) >= settings.min_support
 
 
-def names_are_held(question: str, article_text: str, support: float, settings: RankingSettings) -> bool:
-    """The second test before answering: the article holds what the question names.
+def names_not_held(question: str, article_text: str, support: float, settings: RankingSettings) -> list[str]:
+    """The second test before answering: what the question names that the article does not hold.
+
+    Empty when the test passes; else the missing names and figures as the question
+    writes them.
 
     Applies when the support is under ``specifics_check_below`` (above it the passage
     stands out so clearly that a name the check misses is more likely misspelt than
@@ -129,8 +132,8 @@ def names_are_held(question: str, article_text: str, support: float, settings: R
     PIAF dev and its leave-article-out negatives (docs/quality.md, "Abstention").
     """
     if support >= settings.specifics_check_below or language_of(question) != language_of(article_text):
-        return True
-    return not missing_specifics(question_specifics(question), word_set(article_text))
+        return []
+    return as_written(question, missing_specifics(question_specifics(question), word_set(article_text)))
 
 
 def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: float) -> bool:

@@ -177,6 +177,10 @@ export function answerBlock(response) {
         t("answer.none_hint"),
       ),
     );
+    const notFound = (response.abstention && response.abstention.not_found) || [];
+    if (notFound.length) {
+      block.append(el("p", { class: "not-found", "data-testid": "not-found" }, t("answer.not_found", { names: notFound.join(", ") })));
+    }
     if (note) block.append(note);
     if (passages.length) {
       block.append(

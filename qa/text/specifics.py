@@ -14,7 +14,9 @@ and the article are in the same language (across languages, names are translated
   misspell names (*Maharashi* for *Maharishi*, *Nürbuging*), and a name comes in several
   forms (*Américains*, *américain*), so a name word is found when the article holds it
   exactly, up to one edit (two for words of eight letters or more), or as the stem of a
-  longer word.
+  longer word;
+* ``as_written``: those specifics as the question writes them, to tell a reader what no
+  article holds.
 
 Pure: no I/O, no library.
 """
@@ -70,6 +72,18 @@ def word_found(word: str, words: frozenset[str]) -> bool:
         if any(piece in candidate for piece in pieces) and within_edits(word, candidate, limit):
             return True
     return False
+
+
+def as_written(question: str, specifics: list[str]) -> list[str]:
+    """``specifics`` (name keys and figures of ``question_specifics``) as ``question`` writes them.
+
+    A name key maps back to the question's own words (*PSG*, *Provinces-Unies*); a figure
+    is shown as found.
+    """
+    written = {}
+    for name in names(question):
+        written.setdefault(name.key, question[name.span.start : name.span.end])
+    return [written.get(item, item) for item in specifics]
 
 
 def missing_specifics(specifics: list[str], words: frozenset[str]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from qa.index.layout import package_version
-from qa.models import DIFFERENCE_KINDS
+from qa.models import ABSTENTION_REASONS, DIFFERENCE_KINDS
 from qa.settings import Limits
 from qa.web.codes import ErrorCode
 from qa.web.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
@@ -140,12 +140,32 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
     }
     answer = {
         "type": "object",
-        "required": ["question", "answered", "passages", "history_used"],
+        "required": ["question", "answered", "abstention", "passages", "history_used"],
         "properties": {
             "question": {"type": "string"},
             "answered": {
                 "type": "boolean",
                 "description": "False when the articles do not answer: the passages are then only the closest ones.",
+            },
+            "abstention": {
+                "type": "object",
+                "nullable": True,
+                "required": ["reason", "not_found"],
+                "description": "Why the articles do not answer; null when they do.",
+                "properties": {
+                    "reason": {
+                        "type": "string",
+                        "enum": list(ABSTENTION_REASONS),
+                        "description": "weak_support: no passage stands out as close to the question; "
+                        "names_not_found: the closest passage's article does not mention names or figures "
+                        "of the question (not_found); empty_index: no article is indexed.",
+                    },
+                    "not_found": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "With names_not_found, those names and figures as the question writes them.",
+                    },
+                },
             },
             "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}},
             "history_used": {"type": "array", "items": {"type": "string"}},

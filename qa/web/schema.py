@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.corroboration.stories import Stories, Story
-from qa.models import AlsoIn, Answer, Article, Citation, Difference, Hit
+from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit
 from qa.settings import Limits
 from qa.web.codes import ErrorCode
 from qa.web.errors import BadRequest, UnsupportedMediaType
@@ -168,9 +168,17 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "abstention": abstention_json(answer.abstention),
         "passages": [hit_json(hit) for hit in answer.hits],
         "history_used": list(answer.context_used),
     }
+
+
+def abstention_json(abstention: Abstention | None) -> dict[str, Any] | None:
+    """Why the articles do not answer (``qa.models.Abstention``); None when they do."""
+    if abstention is None:
+        return None
+    return {"reason": abstention.reason, "not_found": list(abstention.not_found)}
 
 
 def article_json(article: Article) -> dict[str, Any]:
