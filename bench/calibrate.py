@@ -35,7 +35,7 @@ from qa.search.ranking import (  # noqa: E402
     RankingSettings,
     answer_support,
     fuse,
-    names_are_held,
+    names_not_held,
     should_answer,
     with_best_sentence,
 )
@@ -112,7 +112,7 @@ def signals(
     """Per question: (answerable, the query, the best passage's article text, the 30 best scores).
 
     The scores are the sentence-aware dense scores ``should_answer`` reads; the article is
-    the one ``names_are_held`` checks, found by the same fusion as ``qa.search.ask``.
+    the one ``names_not_held`` checks, found by the same fusion as ``qa.search.ask``.
     With ``held_out``, each question is asked as if its gold article were not indexed: its
     passages are masked out, and the question becomes one the corpus (almost surely) does
     not answer, on a topic near the others. These leave-article-out negatives calibrate
@@ -251,7 +251,7 @@ def main() -> None:
             rates = []
             for name in ("piaf", "seeds", "mixed"):
                 decided = [
-                    (a, should_answer(d, settings) and names_are_held(query, text, answer_support(d, settings), settings))
+                    (a, should_answer(d, settings) and not names_not_held(query, text, answer_support(d, settings), settings))
                     for a, query, text, d in populations[name]
                 ]
                 kept = [answer for a, answer in decided if a]
