@@ -94,14 +94,6 @@ class E5QueryEngine:
             else:
                 os.environ["OMP_NUM_THREADS"] = before
 
-    def load(self) -> None:
-        """Map the weights now."""
-        self._load()
-
-    @property
-    def dimension(self) -> int:
-        return int(self._load().dim)
-
     def encode_query(self, text: str) -> np.ndarray:
         """The question's L2-normalised float32 vector."""
         vector = np.asarray(self._load().query(text), dtype=np.float32)

