@@ -179,10 +179,14 @@ class Answer:
     """The result of asking a question: hits best first, and whether they answer it."""
 
     question: str
-    answered: bool
     hits: list[Hit] = field(default_factory=list)
     context_used: list[str] = field(default_factory=list)
-    # None when answered.
+    # Why the articles do not answer; None when they do.
     abstention: Abstention | None = None
     # Milliseconds per stage of answering (see qa/timing.py); not part of the answer itself.
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def answered(self) -> bool:
+        """Whether the hits answer the question (nothing made it abstain)."""
+        return self.abstention is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from qa.evaluation import GoldSpan, Question, evaluate, read_questions, report_text, summarise
-from qa.models import Answer, Citation, Hit, Passage
+from qa.models import Abstention, Answer, Citation, Hit, Passage
 
 
 def hit(rank: int, source: str, start: int, end: int, text: str = "x") -> Hit:
@@ -14,7 +14,7 @@ def hit(rank: int, source: str, start: int, end: int, text: str = "x") -> Hit:
 
 
 def answer(*hits: Hit, answered: bool = True) -> Answer:
-    return Answer(question="q", answered=answered, hits=list(hits), context_used=[])
+    return Answer(question="q", hits=list(hits), context_used=[], abstention=None if answered else Abstention("weak_support"))
 
 
 def test_gold_span_needs_the_right_source_and_a_covering_citation():

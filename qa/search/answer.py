@@ -49,7 +49,6 @@ def ask(
     if total == 0:
         return Answer(
             question=question,
-            answered=False,
             hits=[],
             context_used=context,
             abstention=Abstention("empty_index"),
@@ -118,7 +117,6 @@ def ask(
             )
     answer = Answer(
         question=question,
-        answered=abstention is None,
         hits=hits,
         context_used=context,
         abstention=abstention,
