@@ -236,14 +236,10 @@ def byline(item: Article | Citation) -> str:
 def format_answer(answer: Answer) -> str:
     """Plain-text rendering: each passage with its citation, like ``[Title ¶3]``."""
     lines = []
-    if not answer.answered:
-        not_found = answer.abstention.not_found if answer.abstention else ()
-        if not_found:
-            lines.append(f"The articles do not answer this question: the closest one does not mention {', '.join(not_found)}.")
-        if answer.hits:
-            lines.append(("" if not_found else "The articles do not answer this question. ") + "Closest passages:")
-        elif not not_found:
-            lines.append("The articles do not answer this question.")
+    if answer.abstention is not None:
+        not_found = answer.abstention.not_found
+        why = f": the closest one does not mention {', '.join(not_found)}." if not_found else "."
+        lines.append("The articles do not answer this question" + why + (" Closest passages:" if answer.hits else ""))
     if answer.context_used:
         lines.append(f"(read as a follow-up to: {answer.context_used[-1]})")
     for hit in answer.hits:
