@@ -34,6 +34,7 @@ from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa:
 from qa.search.ranking import (  # noqa: E402
     RankingSettings,
     answer_support,
+    date_not_given,
     fuse,
     names_not_held,
     should_answer,
@@ -109,10 +110,12 @@ def scores(service: QAService, embedder, questions: list[Question], settings: Ra
 def signals(
     service: QAService, embedder, questions: list[Question], held_out: bool = False, extra: list | None = None
 ) -> list[tuple]:
-    """Per question: (answerable, the query, the best passage's article text, the 30 best scores).
+    """Per question: (answerable, the query, the best passage's article text, the 30 best
+    scores, the question, the best passage's text).
 
     The scores are the sentence-aware dense scores ``should_answer`` reads; the article is
-    the one ``names_not_held`` checks, found by the same fusion as ``qa.search.ask``.
+    the one ``names_not_held`` checks and the passage the one ``date_not_given`` checks,
+    found by the same fusion as ``qa.search.ask``.
     With ``held_out``, each question is asked as if its gold article were not indexed: its
     passages are masked out, and the question becomes one the corpus (almost surely) does
     not answer, on a topic near the others. These leave-article-out negatives calibrate
@@ -143,7 +146,9 @@ def signals(
         candidates = np.unique(np.concatenate([np.argsort(-dense)[:pool], by_bm25[bm25[by_bm25] > 0]]))
         top = int(ids[candidates[int(np.argmax(fuse(dense[candidates], bm25[candidates], ranking)))]])
         article_text = index.articles[index.passages[top].citation.source].text
-        rows.append((q.answerable and not held_out, query, article_text, np.sort(dense)[::-1][:30]))
+        rows.append(
+            (q.answerable and not held_out, query, article_text, np.sort(dense)[::-1][:30], q.question, index.passages[top].text)
+        )
         extra.append(
             {
                 "best_dense": float(dense.max()),
@@ -154,6 +159,17 @@ def signals(
             }
         )
     return rows
+
+
+def answers(row: tuple, settings: RankingSettings, date_test: bool = True) -> bool:
+    """Whether ``qa.search.ask`` answers a ``signals`` row: support, names, then date (if tested)."""
+    _, query, article_text, best_first, question, passage_text = row
+    if not should_answer(best_first, settings):
+        return False
+    support = answer_support(best_first, settings)
+    if names_not_held(query, article_text, support, settings):
+        return False
+    return not (date_test and date_not_given(question, passage_text, support, settings))
 
 
 def fmt(report, *keys) -> str:
@@ -171,8 +187,11 @@ def main() -> None:
         "--grid", default="0.80:0.87:0.005,0:2.01:0.25,5:31:5", help="start:stop:step of min support, gap weight, gap rank"
     )
     parser.add_argument(
-        "--check-below", default="0,0.86,0.88,0.9", help="comma-separated values of the names check's support bound (0: no check)"
+        "--check-below",
+        default="0,0.86,0.88,0.9",
+        help="comma-separated values of the support bound of the names and date checks (0: no check)",
     )
+    parser.add_argument("--date-test", default="on,off", help="comma-separated: on, off (the date test of when-questions)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     parts = set(args.only.split(","))
@@ -239,35 +258,40 @@ def main() -> None:
             json.dumps({name: [dict(f, answerable=a, id=i) for f, a, i in zip(features[name], labels[name], ids[name])] for name in features})
         )
         print("\nabstention grid: answered (answerable) and abstained (unanswerable) per population")
-        print("| min support | gap weight | gap rank | names check below | PIAF answered | PIAF held-out abstained | seeds answered | seeds abstained | mixed answered | mixed abstained |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| min support | gap weight | gap rank | checks below | date test | PIAF answered | PIAF held-out abstained "
+            "| seeds answered | seeds abstained | mixed answered | mixed abstained |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         axes = [np.arange(*map(float, axis.split(":"))) for axis in args.grid.split(",")]
         rows = []
         checks = [float(value) for value in args.check_below.split(",")]
-        for min_support, weight, rank, below in itertools.product(*axes, checks):
+        date_tests = [value == "on" for value in args.date_test.split(",")]
+        for min_support, weight, rank, below, date_test in itertools.product(*axes, checks, date_tests):
             settings = dataclasses.replace(
                 base, min_support=min_support, support_gap_weight=weight, support_gap_rank=int(rank), specifics_check_below=below
             )
             rates = []
             for name in ("piaf", "seeds", "mixed"):
-                decided = [
-                    (a, should_answer(d, settings) and not names_not_held(query, text, answer_support(d, settings), settings))
-                    for a, query, text, d in populations[name]
-                ]
+                decided = [(row[0], answers(row, settings, date_test)) for row in populations[name]]
                 kept = [answer for a, answer in decided if a]
                 dropped = [not answer for a, answer in decided if not a]
                 rates.append(sum(kept) / len(kept))
                 if dropped:
                     rates.append(sum(dropped) / len(dropped))
-            rows.append((min_support, weight, rank, below, *rates))
-        feasible = [r for r in rows if r[4] >= 0.97 and r[6] >= 0.95 and r[8] >= 0.95]
-        feasible.sort(key=lambda r: (min(r[7], r[9]), r[5] + r[7] + r[9], r[4]), reverse=True)
+            rows.append((min_support, weight, rank, below, float(date_test), *rates))
+        feasible = [r for r in rows if r[5] >= 0.97 and r[7] >= 0.95 and r[9] >= 0.95]
+        feasible.sort(key=lambda r: (min(r[8], r[10]), r[6] + r[8] + r[10], r[5]), reverse=True)
         for r in feasible[:25]:
             print("| " + " | ".join(f"{value:.3f}" for value in r) + " |")
         if not feasible:
             print("(no setting keeps the answerable questions answered)")
         default = next(
-            (r for r in rows if np.allclose(r[:4], (base.min_support, base.support_gap_weight, base.support_gap_rank, base.specifics_check_below))),
+            (
+                r
+                for r in rows
+                if np.allclose(r[:5], (base.min_support, base.support_gap_weight, base.support_gap_rank, base.specifics_check_below, 1.0))
+            ),
             None,
         )
         if default:

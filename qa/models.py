@@ -157,7 +157,7 @@ class Hit:
 
 
 # Why an answer abstains (``Abstention.reason``).
-ABSTENTION_REASONS = ("empty_index", "weak_support", "names_not_found")
+ABSTENTION_REASONS = ("empty_index", "weak_support", "names_not_found", "date_not_found")
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,8 @@ class Abstention:
     ``weak_support``: no passage stands out as close to the question (``should_answer``);
     ``names_not_found``: the closest passage's article does not hold names or figures of
     the question, listed in ``not_found`` as the question writes them (``names_not_held``);
+    ``date_not_found``: the question asks *when*, and the closest passage gives no date
+    (``date_not_given``);
     ``empty_index``: there is no article to answer from.
     """
 

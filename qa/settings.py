@@ -248,7 +248,8 @@ class RankingSettings:
     support_gap_weight: float = setting("SUPPORT_GAP_WEIGHT", 0.5, _FLOAT)
     support_gap_rank: int = setting("SUPPORT_GAP_RANK", 20, _INT1)
     # Under this support, the best passage's article must hold the question's names and
-    # figures (ranking.names_not_held); 0 turns the check off.
+    # figures (ranking.names_not_held), and a "when" question's best passage must give a
+    # date (ranking.date_not_given); 0 turns both checks off.
     specifics_check_below: float = setting("SPECIFICS_CHECK_BELOW", 0.88, _FLOAT)
     # e5's sentence cosines differ by hundredths: a small lexical weight and type bonus.
     highlight_lexical_weight: float = setting("HIGHLIGHT_LEXICAL_WEIGHT", 0.05, _FLOAT)

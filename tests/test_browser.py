@@ -370,6 +370,23 @@ def test_a_question_naming_what_no_article_mentions_says_which_name(browser, ser
     assert problems.messages == []
 
 
+NO_DATE_WORDS = {"en-US": "The closest passage gives no date.", "fr-FR": "Le passage le plus proche ne donne aucune date."}
+
+
+@pytest.mark.parametrize("locale", NO_DATE_WORDS)
+def test_a_when_question_whose_closest_passage_gives_no_date_says_so(browser, server, locale):
+    question = "Quand aura lieu la prochaine élection présidentielle américaine ?"
+    expected = api_ask(server, question)
+    assert expected["abstention"] == {"reason": "date_not_found", "not_found": []}, expected["abstention"]
+    context, page, problems = open_page(browser, server, locale=locale)
+    page.goto("/")
+    answer = ask(page, question)
+    expect(answer.get_by_test_id("no-answer")).to_be_visible()
+    expect(answer.get_by_test_id("not-found")).to_have_text(NO_DATE_WORDS[locale])
+    context.close()
+    assert problems.messages == []
+
+
 # ---- the source viewer ----
 
 

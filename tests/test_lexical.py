@@ -87,7 +87,7 @@ def test_the_copied_stop_words_are_those_bm25s_ships():
 
 def test_one_apostrophe_folding_and_one_blank_check_serve_every_reader():
     from qa.evaluation import fold
-    from qa.search.highlight import answer_types
+    from qa.text.answer_types import answer_types
     from qa.text.normalise import fold_apostrophes, is_blank, word_key
 
     for mark in "’‘ʼ´`":

@@ -25,18 +25,18 @@ SEED_FLOORS = {
     ("fr", "mrr@10"): 0.95,
     ("en", "mrr@10"): 0.93,
     ("all", "kept_answered"): 0.95,
-    ("all", "abstained_unanswerable"): 0.70,
+    ("all", "abstained_unanswerable"): 0.78,  # 12 of 14 measured
     ("all", "highlight_hit"): 0.88,
 }
-# The seeds among 191 unrelated articles. Abstention there is the open problem of
-# docs/quality.md ("Abstention"): 9 of 14 measured; the floor guards against a collapse.
+# The seeds among 191 unrelated articles. Abstention there is the hard case of
+# docs/quality.md ("Abstention"): 10 of 14 measured; the floor allows one question less.
 MIXED_FLOORS = {
     ("fr", "hit@1"): 0.90,
     ("all", "kept_answered"): 0.95,
-    ("all", "abstained_unanswerable"): 0.57,
+    ("all", "abstained_unanswerable"): 0.64,
 }
 PIAF_SAMPLE_EVERY = 6
-PIAF_FLOORS = {"hit@1": 0.71, "mrr@10": 0.79, "answered": 0.96}  # the sample measured 0.739 / 0.814 / 0.986
+PIAF_FLOORS = {"hit@1": 0.71, "mrr@10": 0.79, "answered": 0.96}  # the sample measured 0.739 / 0.814 / 0.982
 
 
 def run_eval(app, *args: str) -> dict:

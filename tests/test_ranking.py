@@ -1,4 +1,4 @@
-"""Pure ranking: fusion, abstention, near-duplicates, answer types, follow-ups."""
+"""Pure ranking: fusion, abstention, near-duplicates, the highlight choice, follow-ups."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.search import leans_on_history, query_with_context
-from qa.search.highlight import answer_types, best_sentence, carries_answer_type
+from qa.search.highlight import best_sentence
 from qa.search.ranking import (
     RankingSettings,
     answer_support,
@@ -88,22 +88,6 @@ def test_diversify_with_a_limit_is_the_head_of_the_full_order(passages, limit):
     full = diversify(range(len(passages)), sources, terms, overlap=0.8)
     assert sorted(full) == list(range(len(passages)))
     assert diversify(range(len(passages)), sources, terms, overlap=0.8, limit=limit) == full[:limit]
-
-
-def test_answer_types_from_interrogatives():
-    assert answer_types("Combien de bombardiers ?") == {"number"}
-    assert "date" in answer_types("Quand l'appel a-t-il eu lieu ?")
-    assert "date" in answer_types("On what date did they talk?")
-    assert "name" in answer_types("Comment s’appelait l’opération ?")
-    assert "name" in answer_types("Which newspaper asked?")
-    assert answer_types("Pourquoi Washington hésite-t-il ?") == frozenset()
-
-
-def test_sentences_carry_answer_types():
-    assert carries_answer_type("Au moins douze avions ont été détruits.", frozenset({"number"}))
-    assert carries_answer_type("L'appel a eu lieu le 4 juillet.", frozenset({"date"}))
-    assert carries_answer_type("Nom de l'opération : Spiderweb.", frozenset({"name"}))
-    assert not carries_answer_type("il a été détruit.", frozenset({"number", "date", "name"}))
 
 
 def test_best_sentence_uses_both_signals_and_the_type_bonus():

@@ -124,3 +124,11 @@ def test_an_abstention_says_why(real_client, real_app):
     result = real_app.test_cli_runner().invoke(args=["ask", "Quelle est la portée des missiles Taurus ?"])
     assert result.exit_code == 0
     assert "the closest one does not mention Taurus" in result.output and "Closest passages:" in result.output
+    # A "when" question whose closest passage ("Les prochaines semaines diront…") gives no date.
+    undated = real_client.post("/api/ask", json={"question": "Quand aura lieu la prochaine élection présidentielle américaine ?"}).get_json()
+    assert undated["answered"] is False and undated["passages"]
+    assert undated["abstention"] == {"reason": "date_not_found", "not_found": []}
+    dated = real_client.post("/api/ask", json={"question": "Quand Trump a-t-il parlé à Poutine avant d'appeler Zelensky ?"}).get_json()
+    assert dated["answered"] is True, dated["abstention"]
+    result = real_app.test_cli_runner().invoke(args=["ask", "Quand aura lieu la prochaine élection présidentielle américaine ?"])
+    assert result.exit_code == 0 and "the closest passage gives no date" in result.output

@@ -13,9 +13,10 @@ Fusion (``fuse``):
 * ``rrf``: reciprocal rank fusion, ``Σ 1 / (k + rank)``, which ignores score gaps.
 
 The dense signal is sentence-aware (``with_best_sentence``): a passage's cosine mixed with
-its closest sentence's. Abstention has two tests: the support of the best score
+its closest sentence's. Abstention has three tests: the support of the best score
 (``answer_support``, ``should_answer``), then, under a bound, whether the best passage's
-article holds what the question names (``names_not_held``).
+article holds what the question names (``names_not_held``), and whether a *when*
+question's best passage gives a date (``date_not_given``).
 
 The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 """
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qa.text.answer_types import answer_types, carries_answer_type
 from qa.text.language import language_of
 from qa.text.specifics import as_written, missing_specifics, question_specifics, word_set
 
@@ -134,6 +136,22 @@ def names_not_held(question: str, article_text: str, support: float, settings: R
     if support >= settings.specifics_check_below or language_of(question) != language_of(article_text):
         return []
     return as_written(question, missing_specifics(question_specifics(question), word_set(article_text)))
+
+
+def date_not_given(question: str, passage_text: str, support: float, settings: RankingSettings) -> bool:
+    """The third test before answering: a *when* question whose best passage gives no date.
+
+    Applies under the same bound as ``names_not_held`` (``specifics_check_below``): above
+    it the passage stands out too clearly to be refused on its form. Only the date is
+    tested, in the passage that would be cited: a question that asks *when* is not
+    answered by a passage without a day, month, year or century
+    (``qa.text.answer_types``), however close its words. Numbers are not tested: almost
+    every passage holds one. Calibrated on PIAF dev and its leave-article-out negatives
+    (docs/quality.md, "Abstention").
+    """
+    if support >= settings.specifics_check_below or "date" not in answer_types(question):
+        return False
+    return not carries_answer_type(passage_text, frozenset({"date"}))
 
 
 def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: float) -> bool:

@@ -177,9 +177,12 @@ export function answerBlock(response) {
         t("answer.none_hint"),
       ),
     );
-    const notFound = (response.abstention && response.abstention.not_found) || [];
+    const abstention = response.abstention || {};
+    const notFound = abstention.not_found || [];
     if (notFound.length) {
       block.append(el("p", { class: "not-found", "data-testid": "not-found" }, t("answer.not_found", { names: notFound.join(", ") })));
+    } else if (abstention.reason === "date_not_found") {
+      block.append(el("p", { class: "not-found", "data-testid": "not-found" }, t("answer.no_date")));
     }
     if (note) block.append(note);
     if (passages.length) {

@@ -7,6 +7,7 @@
 * ``sentences``   the one sentence splitter
 * ``tokens``      token counting without a model
 * ``mentions``    patterns of months, weekdays, number words and names
+* ``answer_types`` what a question asks for (number, date, name), whether a text holds it
 
 Importing anything under ``qa.text`` must stay cheap: it pulls in no Flask, FAISS,
 torch, sentence-transformers or bm25s (``tests/test_text_layer.py`` checks it).

@@ -158,7 +158,8 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                         "enum": list(ABSTENTION_REASONS),
                         "description": "weak_support: no passage stands out as close to the question; "
                         "names_not_found: the closest passage's article does not mention names or figures "
-                        "of the question (not_found); empty_index: no article is indexed.",
+                        "of the question (not_found); date_not_found: the question asks when, and the "
+                        "closest passage gives no date; empty_index: no article is indexed.",
                     },
                     "not_found": {
                         "type": "array",

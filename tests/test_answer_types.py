@@ -1,0 +1,113 @@
+"""What a question asks for, whether a text holds it, and the date test before answering.
+
+Pure: ``qa.text.answer_types`` and ``qa.search.ranking.date_not_given`` are tested without
+an index or a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from qa.search.ranking import RankingSettings, date_not_given
+from qa.text.answer_types import answer_types, carries_answer_type
+
+DATE = frozenset({"date"})
+
+
+def test_answer_types_from_interrogatives():
+    assert answer_types("Combien de bombardiers ?") == {"number"}
+    assert "date" in answer_types("Quand l'appel a-t-il eu lieu ?")
+    assert "date" in answer_types("On what date did they talk?")
+    assert "name" in answer_types("Comment s’appelait l’opération ?")
+    assert "name" in answer_types("Which newspaper asked?")
+    assert answer_types("Pourquoi Washington hésite-t-il ?") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quand l'appel a-t-il eu lieu ?",
+        "À partir de quand les Acadiens sont-ils déportés ?",
+        "Jusqu’à quand doivent-ils attendre ?",
+        "Depuis quand la ville est-elle capitale ?",
+        "L'espèce a été découverte quand ?",
+        "En quelle année Tahert devient-elle capitale ?",
+        "En quel année la saison se termine-t-elle ?",
+        "À quelle époque est adoptée la céramique ?",
+        "When did Trump speak with Putin?",
+        "In what year was the treaty signed?",
+    ],
+)
+def test_a_question_asks_for_a_date_when_its_interrogative_asks_when(question):
+    assert "date" in answer_types(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "quand" and "when" as conjunctions: the question asks what he answered.
+        "Qu'a répondu Zelensky quand on lui a demandé s'il pouvait frapper Moscou ?",
+        "What did Zelensky answer when asked if he could strike Moscow?",
+        "Que fait la Russie quand l'Ukraine frappe ?",
+    ],
+)
+def test_when_as_a_conjunction_asks_for_no_date(question):
+    assert "date" not in answer_types(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'appel a eu lieu le 4 juillet.",
+        "Ibn Rustom fonde en 761 un royaume ibadite.",
+        "À partir de 1014, les Hammadides reconnaissent les Abbassides.",
+        "Les premières cuillères sculptées datent du XVIe siècle.",
+        "Les premiers aboiteaux sont construits durant les années 1640.",
+        "Trump avait appelé Poutine la veille.",
+        "The call took place in 2025.",
+    ],
+)
+def test_texts_that_give_a_date(text):
+    assert carries_answer_type(text, DATE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les missiles Tomahawk, capables de frapper à 1 600 km.",
+        "Berlin compte environ 3,8 millions d'habitants, 4 400 000 avec l'agglomération.",
+        "Au moins douze avions ont été détruits.",
+        "Les prochaines semaines diront si cette stratégie force un accord.",
+    ],
+)
+def test_texts_that_give_no_date(text):
+    assert not carries_answer_type(text, DATE)
+
+
+def test_sentences_carry_answer_types():
+    assert carries_answer_type("Au moins douze avions ont été détruits.", frozenset({"number"}))
+    assert carries_answer_type("L'appel a eu lieu le 4 juillet.", DATE)
+    assert carries_answer_type("Nom de l'opération : Spiderweb.", frozenset({"name"}))
+    assert not carries_answer_type("il a été détruit.", frozenset({"number", "date", "name"}))
+
+
+UNDATED = "Les prochaines semaines diront si cette stratégie force un accord… ou précipite une explosion."
+DATED = "La conversation du 4 juillet a été précipitée par l'appel de Trump à Poutine la veille."
+
+
+def test_a_when_question_is_refused_only_by_an_undated_passage_under_the_bound():
+    settings = RankingSettings()
+    below = settings.specifics_check_below - 0.01
+    question = "Quand aura lieu la prochaine élection présidentielle américaine ?"
+    assert date_not_given(question, UNDATED, below, settings)
+    assert not date_not_given(question, DATED, below, settings)
+    # Above the bound the passage stands out too clearly to be refused on its form.
+    assert not date_not_given(question, UNDATED, settings.specifics_check_below, settings)
+    # A question that does not ask "when" is never refused for want of a date.
+    assert not date_not_given("Qu'a répondu Zelensky quand on lui a demandé s'il pouvait frapper Moscou ?", UNDATED, below, settings)
+    assert not date_not_given("Combien de soldats ont été tués ?", UNDATED, below, settings)
+    # The bound at 0 turns the checks under it off.
+    off = dataclasses.replace(settings, specifics_check_below=0.0)
+    assert not date_not_given(question, UNDATED, below, off)
