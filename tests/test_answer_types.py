@@ -67,6 +67,9 @@ def test_when_as_a_conjunction_asks_for_no_date(question):
         "Les premiers aboiteaux sont construits durant les années 1640.",
         "Trump avait appelé Poutine la veille.",
         "The call took place in 2025.",
+        "The talks resume on Monday.",
+        "Le vote aura lieu demain.",
+        "Le président s’est exprimé aujourd’hui.",
     ],
 )
 def test_texts_that_give_a_date(text):

@@ -3,8 +3,9 @@
 A question's interrogative words say what kind of answer it wants: a number for
 *combien* / *how many*, a date for *quand* / *when* / *en quelle année*, a name for *qui* /
 *who* (``answer_types``). A text holds such a thing when it has a figure or a number word,
-a date (a day and month, a month, a year, a century, a weekday), or a name
-(``carries_answer_type``).
+a date (a day and month, a month, a year, a century, a weekday, a day named from the
+text's own: *hier*, *demain*, *yesterday*), or a name (``carries_answer_type``). A vague
+span (*les prochaines semaines*) is not a date.
 
 Two readers: the highlight prefers a sentence that carries the asked kind
 (``qa.search.highlight``), and abstention refuses a *when* question whose best passage
@@ -49,10 +50,15 @@ _ASKS = {
 # ("1 600 km" holds no year) and not a decimal.
 _YEAR = r"(?<![\d,.])(?<!\d[ \u00a0\u202f])\b\d{3,4}\b(?![ \u00a0\u202f]?\d)(?![,.]\d)"
 _CENTURY = r"\b[IVXLC]+(e|er|ème) siècle\b|\bsiècles?\b|\bcentur(y|ies)\b"
+# Weekdays, and days named from the day of writing (news writes "hier", "lundi", "on Monday").
+_DAY = (
+    rf"{WEEKDAY_PATTERN}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"hier|avant-hier|aujourd['’]hui|demain|après-demain|veille|lendemain|today|yesterday|tomorrow|tonight"
+)
 _HOLDS = {
     "number": re.compile(rf"\d|\b(un|{CARDINAL_PATTERN})\b", re.IGNORECASE),
     "date": re.compile(
-        rf"\b(\d{{1,2}} ({MONTH_PATTERN})|{MONTH_PATTERN}|hier|veille|{WEEKDAY_PATTERN})\b|{_YEAR}|{_CENTURY}",
+        rf"\b(\d{{1,2}} ({MONTH_PATTERN})|{MONTH_PATTERN}|{_DAY})\b|{_YEAR}|{_CENTURY}",
         re.IGNORECASE,
     ),
     "name": re.compile(rf"(?<!^)(?<![.!?] )\b[{CAPITALS}][\w-]+|«"),
