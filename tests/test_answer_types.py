@@ -58,6 +58,23 @@ def test_when_as_a_conjunction_asks_for_no_date(question):
 
 
 @pytest.mark.parametrize(
+    ("question", "asks_a_name"),
+    [
+        ("Qui a remporté la finale ?", True),
+        ("À qui Trump a-t-il parlé ?", True),
+        ("Trump a parlé à qui ?", True),
+        ("Où se trouve Lyon ?", True),
+        ("Which newspaper asked the White House?", True),
+        # "qui" and "où" as relative pronouns: the question asks for no name by them.
+        ("Combien de missiles qui visaient Kyiv ont été abattus ?", False),
+        ("Quel est le climat de la ville où il est né ?", False),
+    ],
+)
+def test_who_and_where_ask_for_a_name_only_as_interrogatives(question, asks_a_name):
+    assert ("name" in answer_types(question)) is asks_a_name
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "L'appel a eu lieu le 4 juillet.",

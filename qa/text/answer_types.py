@@ -15,7 +15,8 @@ gives no date at all (``qa.search.ranking.date_not_given``).
 *What did he answer when asked…*): a question asks for a date only when the word opens it
 (after a preposition at most: *À partir de quand*, *Depuis quand*) or closes it
 (*L'espèce a été découverte quand ?*), or when it asks *quelle année*, *what date*,
-*à quelle époque*.
+*à quelle époque*. *Qui*, *où*, *who* and *where* are read the same way, since they are
+also relative pronouns (*la ville où il est né*).
 
 Pure: no I/O, no library.
 """
@@ -40,8 +41,10 @@ _ASKS = {
         re.IGNORECASE,
     ),
     "name": re.compile(
-        r"\b(qui|who|whom|comment s'appel\w*|quel(le)? (est le )?nom|what was the name|name of|"
-        r"(quelle|which|what) (ville|city|pays|country|journal|newspaper|service|missile|opération|operation)|où|where)\b",
+        r"^\W*((à|a|par|de|d'|avec|pour|chez|contre|sur|to|by|with|for|from|of)\s*)?\b(qui|who|whom|où|where)\b"
+        r"|\b(qui|who|whom|où|where)\W*$"
+        r"|\b(comment s'appel\w*|quel(le)? (est le )?nom|what was the name|name of|"
+        r"(quelle|which|what) (ville|city|pays|country|journal|newspaper|service|missile|opération|operation))\b",
         re.IGNORECASE,
     ),
 }
