@@ -3,9 +3,9 @@
 A question's interrogative words say what kind of answer it wants: a number for
 *combien* / *how many*, a date for *quand* / *when* / *en quelle année*, a name for *qui* /
 *who* (``answer_types``). A text holds such a thing when it has a figure or a number word,
-a date (a day and month, a month, a year, a century, a weekday, a day named from the
-text's own: *hier*, *demain*, *yesterday*), or a name (``carries_answer_type``). A vague
-span (*les prochaines semaines*) is not a date.
+a date (a day and month, a month, a year, a century, a weekday, or a day named from the
+day of writing: *hier*, *demain*, *yesterday*), or a name (``carries_answer_type``). A
+vague span (*les prochaines semaines*) is not a date.
 
 Two readers: the highlight prefers a sentence that carries the asked kind
 (``qa.search.highlight``), and abstention refuses a *when* question whose best passage
