@@ -71,27 +71,10 @@ def within_edits(a: str, b: str, limit: int) -> bool:
     is at most ``limit``: one linear walk for a single edit, a row-by-row count otherwise."""
     if a == b:
         return True
-    if abs(len(a) - len(b)) > limit:
+    if limit < 1 or abs(len(a) - len(b)) > limit:
         return False
-    if limit <= 1:
-        if limit < 1:
-            return False
-        if len(a) > len(b):
-            a, b = b, a
-        i = j = 0
-        edits = 0
-        while i < len(a) and j < len(b):
-            if a[i] == b[j]:
-                i += 1
-                j += 1
-                continue
-            edits += 1
-            if edits > 1:
-                return False
-            if len(a) == len(b):
-                i += 1
-            j += 1
-        return edits + (len(b) - j) + (len(a) - i) <= 1
+    if limit == 1:
+        return _one_edit_apart(a, b)
     previous = list(range(len(b) + 1))
     for i, char_a in enumerate(a, start=1):
         current = [i] + [0] * len(b)
@@ -101,6 +84,26 @@ def within_edits(a: str, b: str, limit: int) -> bool:
             return False
         previous = current
     return previous[-1] <= limit
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` (lengths at most one apart) differ by at most one edit: one walk."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = 0
+    edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
 
 
 def same_name(a: str, b: str) -> bool:
