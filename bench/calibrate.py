@@ -31,15 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from qa import create_app  # noqa: E402
 from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
-from qa.search.ranking import (  # noqa: E402
-    RankingSettings,
-    answer_support,
-    date_not_given,
-    fuse,
-    names_not_held,
-    should_answer,
-    with_best_sentence,
-)
+from qa.search.ranking import RankingSettings, abstention_for, fuse, with_best_sentence  # noqa: E402
+from qa.text.answer_types import answer_types  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -114,8 +107,8 @@ def signals(
     scores, the question, the best passage's text).
 
     The scores are the sentence-aware dense scores ``should_answer`` reads; the article is
-    the one ``names_not_held`` checks and the passage the one ``date_not_given`` checks,
-    found by the same fusion as ``qa.search.ask``.
+    the one ``names_not_held`` checks and the passage the one ``date_not_given`` checks
+    (``abstention_for`` runs all three), found by the same fusion as ``qa.search.ask``.
     With ``held_out``, each question is asked as if its gold article were not indexed: its
     passages are masked out, and the question becomes one the corpus (almost surely) does
     not answer, on a topic near the others. These leave-article-out negatives calibrate
@@ -162,14 +155,11 @@ def signals(
 
 
 def answers(row: tuple, settings: RankingSettings, date_test: bool = True) -> bool:
-    """Whether ``qa.search.ask`` answers a ``signals`` row: support, names, then date (if tested)."""
+    """Whether ``qa.search.ask`` answers a ``signals`` row (``abstention_for``, as ``ask`` calls it;
+    without ``date_test`` the question's answer types are left out, and with them the date test)."""
     _, query, article_text, best_first, question, passage_text = row
-    if not should_answer(best_first, settings):
-        return False
-    support = answer_support(best_first, settings)
-    if names_not_held(query, article_text, support, settings):
-        return False
-    return not (date_test and date_not_given(question, passage_text, support, settings))
+    kinds = answer_types(question) if date_test else frozenset()
+    return abstention_for(query, kinds, best_first, article_text, passage_text, settings) is None
 
 
 def fmt(report, *keys) -> str:

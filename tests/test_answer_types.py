@@ -1,6 +1,6 @@
 """What a question asks for, whether a text holds it, and the date test before answering.
 
-Pure: ``qa.text.answer_types`` and ``qa.search.ranking.date_not_given`` are tested without
+Pure: ``qa.text.answer_types`` and ``qa.search.ranking.date_not_given`` / ``abstention_for`` are tested without
 an index or a model.
 """
 
@@ -10,7 +10,10 @@ import dataclasses
 
 import pytest
 
-from qa.search.ranking import RankingSettings, date_not_given
+import numpy as np
+
+from qa.models import Abstention
+from qa.search.ranking import RankingSettings, abstention_for, answer_support, date_not_given
 from qa.text.answer_types import answer_types, carries_answer_type
 
 DATE = frozenset({"date"})
@@ -121,13 +124,32 @@ def test_a_when_question_is_refused_only_by_an_undated_passage_under_the_bound()
     settings = RankingSettings()
     below = settings.specifics_check_below - 0.01
     question = "Quand aura lieu la prochaine élection présidentielle américaine ?"
-    assert date_not_given(question, UNDATED, below, settings)
-    assert not date_not_given(question, DATED, below, settings)
+    assert date_not_given(answer_types(question), UNDATED, below, settings)
+    assert not date_not_given(answer_types(question), DATED, below, settings)
     # Above the bound the passage stands out too clearly to be refused on its form.
-    assert not date_not_given(question, UNDATED, settings.specifics_check_below, settings)
+    assert not date_not_given(answer_types(question), UNDATED, settings.specifics_check_below, settings)
     # A question that does not ask "when" is never refused for want of a date.
-    assert not date_not_given("Qu'a répondu Zelensky quand on lui a demandé s'il pouvait frapper Moscou ?", UNDATED, below, settings)
-    assert not date_not_given("Combien de soldats ont été tués ?", UNDATED, below, settings)
+    assert not date_not_given(answer_types("Qu'a répondu Zelensky quand on lui a demandé s'il pouvait frapper Moscou ?"), UNDATED, below, settings)
+    assert not date_not_given(answer_types("Combien de soldats ont été tués ?"), UNDATED, below, settings)
     # The bound at 0 turns the checks under it off.
     off = dataclasses.replace(settings, specifics_check_below=0.0)
-    assert not date_not_given(question, UNDATED, below, off)
+    assert not date_not_given(answer_types(question), UNDATED, below, off)
+
+
+def test_abstention_runs_support_then_names_then_date():
+    settings = RankingSettings()
+    weak = np.full(30, settings.min_support - 0.1)
+    # A flat crowd: the support is the score itself, over the minimum, under the checks' bound.
+    close = np.full(30, (settings.min_support + settings.specifics_check_below) / 2)
+    assert settings.min_support <= answer_support(close, settings) < settings.specifics_check_below
+    question = "Quand aura lieu la prochaine élection présidentielle américaine ?"
+    kinds = answer_types(question)
+    assert abstention_for(question, kinds, weak, UNDATED, UNDATED, settings) == Abstention("weak_support")
+    assert abstention_for(question, kinds, close, None, None, settings) is None  # no passage: support alone
+    assert abstention_for(question, kinds, close, UNDATED, UNDATED, settings) == Abstention("date_not_found")
+    assert abstention_for(question, frozenset(), close, UNDATED, UNDATED, settings) is None  # no answer types
+    assert abstention_for(question, kinds, close, DATED, DATED, settings) is None
+    named = "Quand Macron a-t-il parlé ?"
+    assert abstention_for(named, answer_types(named), close, DATED, UNDATED, settings) == Abstention(
+        "names_not_found", ("Macron",)
+    )

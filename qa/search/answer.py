@@ -23,16 +23,7 @@ from qa.index.load import LoadedIndex
 from qa.models import Abstention, Answer, Hit
 from qa.search.followups import query_with_context
 from qa.search.highlight import highlight
-from qa.search.ranking import (
-    RankingSettings,
-    answer_support,
-    date_not_given,
-    diversify,
-    fuse,
-    names_not_held,
-    should_answer,
-    with_best_sentence,
-)
+from qa.search.ranking import RankingSettings, abstention_for, diversify, fuse, with_best_sentence
 from qa.text.answer_types import answer_types
 from qa.timing import StageTimes
 
@@ -97,16 +88,16 @@ def ask(
         # the best passage's article names what the question names, and that a passage
         # answering "when" gives a date (docs/quality.md).
         best_first = np.sort(with_sentences)[::-1]
-        abstention = None if should_answer(best_first, settings) else Abstention("weak_support")
-        if abstention is None and order:
-            top = index.passages[int(candidates[order[0]])]
-            support = answer_support(best_first, settings)
-            not_found = names_not_held(query, index.articles[top.citation.source].text, support, settings)
-            if not_found:
-                abstention = Abstention("names_not_found", tuple(not_found))
-            elif date_not_given(question, top.text, support, settings):
-                abstention = Abstention("date_not_found")
-    kinds = answer_types(question)
+        top = index.passages[int(candidates[order[0]])] if order else None
+        kinds = answer_types(question)
+        abstention = abstention_for(
+            query,
+            kinds,
+            best_first,
+            None if top is None else index.articles[top.citation.source].text,
+            None if top is None else top.text,
+            settings,
+        )
     hits = []
     with times.stage("highlight"):
         for rank, position in enumerate(order, start=1):

@@ -16,7 +16,8 @@ The dense signal is sentence-aware (``with_best_sentence``): a passage's cosine 
 its closest sentence's. Abstention has three tests: the support of the best score
 (``answer_support``, ``should_answer``), then, under a bound, whether the best passage's
 article holds what the question names (``names_not_held``), and whether a *when*
-question's best passage gives a date (``date_not_given``).
+question's best passage gives a date (``date_not_given``); ``abstention_for`` runs them
+in that order.
 
 The weights are calibrated in ``docs/quality.md`` with ``qa eval``.
 """
@@ -27,7 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.text.answer_types import answer_types, carries_answer_type
+from qa.models import Abstention
+from qa.text.answer_types import carries_answer_type
 from qa.text.language import language_of
 from qa.text.specifics import as_written, missing_specifics, question_specifics, word_set
 
@@ -138,9 +140,10 @@ def names_not_held(question: str, article_text: str, support: float, settings: R
     return as_written(question, missing_specifics(question_specifics(question), word_set(article_text)))
 
 
-def date_not_given(question: str, passage_text: str, support: float, settings: RankingSettings) -> bool:
+def date_not_given(kinds: frozenset[str], passage_text: str, support: float, settings: RankingSettings) -> bool:
     """The third test before answering: a *when* question whose best passage gives no date.
 
+    ``kinds`` are the question's answer types (``qa.text.answer_types.answer_types``).
     Applies under the same bound as ``names_not_held`` (``specifics_check_below``): above
     it the passage stands out too clearly to be refused on its form. Only the date is
     tested, in the passage that would be cited: a question that asks *when* is not
@@ -149,9 +152,37 @@ def date_not_given(question: str, passage_text: str, support: float, settings: R
     every passage holds one. Calibrated on PIAF dev and its leave-article-out negatives
     (docs/quality.md, "Abstention").
     """
-    if support >= settings.specifics_check_below or "date" not in answer_types(question):
+    if support >= settings.specifics_check_below or "date" not in kinds:
         return False
     return not carries_answer_type(passage_text, frozenset({"date"}))
+
+
+def abstention_for(
+    query: str,
+    kinds: frozenset[str],
+    dense_ranked: np.ndarray,
+    top_article: str | None,
+    top_passage: str | None,
+    settings: RankingSettings,
+) -> Abstention | None:
+    """Why the articles do not answer, or ``None`` when they do: the three tests in order.
+
+    ``dense_ranked`` as ``should_answer`` reads it; ``top_article`` and ``top_passage`` the
+    best passage's article text and its own text (``None`` when no passage was ranked: the
+    support alone decides). ``kinds`` are the question's answer types; an empty set leaves
+    the date test out.
+    """
+    if not should_answer(dense_ranked, settings):
+        return Abstention("weak_support")
+    if top_article is None or top_passage is None:
+        return None
+    support = answer_support(dense_ranked, settings)
+    not_found = names_not_held(query, top_article, support, settings)
+    if not_found:
+        return Abstention("names_not_found", tuple(not_found))
+    if date_not_given(kinds, top_passage, support, settings):
+        return Abstention("date_not_found")
+    return None
 
 
 def near_duplicate(terms_a: frozenset[str], terms_b: frozenset[str], overlap: float) -> bool:
