@@ -238,13 +238,11 @@ def format_answer(answer: Answer) -> str:
     lines = []
     if answer.abstention is not None:
         not_found = answer.abstention.not_found
-        why = (
-            f": the closest one does not mention {', '.join(not_found)}."
-            if not_found
-            else ": the closest passage gives no date."
-            if answer.abstention.reason == "date_not_found"
-            else "."
-        )
+        why = "."
+        if not_found:
+            why = f": the closest one does not mention {', '.join(not_found)}."
+        elif answer.abstention.reason == "date_not_found":
+            why = ": the closest passage gives no date."
         lines.append("The articles do not answer this question" + why + (" Closest passages:" if answer.hits else ""))
     if answer.context_used:
         lines.append(f"(read as a follow-up to: {answer.context_used[-1]})")

@@ -352,37 +352,34 @@ def test_an_off_topic_question_says_the_articles_do_not_answer(browser, server, 
     assert problems.messages == []
 
 
-NOT_FOUND_WORDS = {"en-US": "does not mention: Taurus", "fr-FR": "ne mentionne pas\u00a0: Taurus"}
+# What the page says under the no-answer line, per abstention: the question, the API's
+# abstention, and the line in each language.
+ABSTENTION_LINES = {
+    "names_not_found": (
+        "Quelle est la portée des missiles Taurus ?",
+        {"reason": "names_not_found", "not_found": ["Taurus"]},
+        {"en-US": "The closest article does not mention: Taurus.", "fr-FR": "L’article le plus proche ne mentionne pas\u00a0: Taurus."},
+    ),
+    "date_not_found": (
+        "Quand aura lieu la prochaine élection présidentielle américaine ?",
+        {"reason": "date_not_found", "not_found": []},
+        {"en-US": "The closest passage gives no date.", "fr-FR": "Le passage le plus proche ne donne aucune date."},
+    ),
+}
 
 
-@pytest.mark.parametrize("locale", NOT_FOUND_WORDS)
-def test_a_question_naming_what_no_article_mentions_says_which_name(browser, server, locale):
-    question = "Quelle est la portée des missiles Taurus ?"
+@pytest.mark.parametrize("locale", ["en-US", "fr-FR"])
+@pytest.mark.parametrize("reason", ABSTENTION_LINES)
+def test_an_abstention_says_why_under_the_no_answer_line(browser, server, reason, locale):
+    question, abstention, lines = ABSTENTION_LINES[reason]
     expected = api_ask(server, question)
-    assert expected["answered"] is False and expected["abstention"]["not_found"] == ["Taurus"], expected["abstention"]
+    assert expected["answered"] is False and expected["abstention"] == abstention, expected["abstention"]
     context, page, problems = open_page(browser, server, locale=locale)
     page.goto("/")
     answer = ask(page, question)
     expect(answer.get_by_test_id("no-answer")).to_be_visible()
-    expect(answer.get_by_test_id("not-found")).to_contain_text(NOT_FOUND_WORDS[locale])
-    screenshot(page, f"not-found-{locale}")
-    context.close()
-    assert problems.messages == []
-
-
-NO_DATE_WORDS = {"en-US": "The closest passage gives no date.", "fr-FR": "Le passage le plus proche ne donne aucune date."}
-
-
-@pytest.mark.parametrize("locale", NO_DATE_WORDS)
-def test_a_when_question_whose_closest_passage_gives_no_date_says_so(browser, server, locale):
-    question = "Quand aura lieu la prochaine élection présidentielle américaine ?"
-    expected = api_ask(server, question)
-    assert expected["abstention"] == {"reason": "date_not_found", "not_found": []}, expected["abstention"]
-    context, page, problems = open_page(browser, server, locale=locale)
-    page.goto("/")
-    answer = ask(page, question)
-    expect(answer.get_by_test_id("no-answer")).to_be_visible()
-    expect(answer.get_by_test_id("not-found")).to_have_text(NO_DATE_WORDS[locale])
+    expect(answer.get_by_test_id("not-found")).to_have_text(lines[locale])
+    screenshot(page, f"{reason}-{locale}")
     context.close()
     assert problems.messages == []
 
