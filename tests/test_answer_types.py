@@ -90,6 +90,10 @@ def test_who_and_where_ask_for_a_name_only_as_interrogatives(question, asks_a_na
         "The talks resume on Monday.",
         "Le vote aura lieu demain.",
         "Le président s’est exprimé aujourd’hui.",
+        "Les frappes ont repris en mars.",
+        "Juillet a été le mois le plus meurtrier.",
+        "Talks broke down in May.",
+        "The vote was set for 3 may.",
     ],
 )
 def test_texts_that_give_a_date(text):
@@ -103,6 +107,10 @@ def test_texts_that_give_a_date(text):
         "Berlin compte environ 3,8 millions d'habitants, 4 400 000 avec l'agglomération.",
         "Au moins douze avions ont été détruits.",
         "Les prochaines semaines diront si cette stratégie force un accord.",
+        # The verbs "may" and "march", and the planet Mars, are not months.
+        "Russia may strike again, officials warn.",
+        "Protesters march on the capital.",
+        "La sonde s'est posée sur Mars.",
     ],
 )
 def test_texts_that_give_no_date(text):

@@ -5,7 +5,9 @@ A question's interrogative words say what kind of answer it wants: a number for
 *who* (``answer_types``). A text holds such a thing when it has a figure or a number word,
 a date (a day and month, a month, a year, a century, a weekday, or a day named from the
 day of writing: *hier*, *demain*, *yesterday*), or a name (``carries_answer_type``). A
-vague span (*les prochaines semaines*) is not a date.
+vague span (*les prochaines semaines*) is not a date, and neither are the verbs *may* and
+*march* or the planet *Mars*: a month named without a day counts in English only
+capitalised, and in French except as *Mars*.
 
 Two readers: the highlight prefers a sentence that carries the asked kind
 (``qa.search.highlight``), and abstention refuses a *when* question whose best passage
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text.mentions import CAPITALS, CARDINAL_PATTERN, MONTH_PATTERN, WEEKDAY_PATTERN
+from qa.text.mentions import CAPITALS, CARDINAL_PATTERN, MONTH_PATTERN, MONTH_PATTERN_EN, MONTH_PATTERN_FR, WEEKDAY_PATTERN
 from qa.text.normalise import fold_apostrophes
 
 _ASKS = {
@@ -58,10 +60,14 @@ _DAY = (
     rf"{WEEKDAY_PATTERN}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"hier|avant-hier|aujourd['’]hui|demain|après-demain|veille|lendemain|today|yesterday|tomorrow|tonight"
 )
+# A month named without a day: English capitalises its months, which keeps out the verbs
+# "may" and "march"; French does not, and a capitalised "Mars" is the planet or the god.
+_ENGLISH_MONTH = "|".join(month.capitalize() for month in MONTH_PATTERN_EN.split("|"))
+_MONTH = rf"(?-i:{_ENGLISH_MONTH})|(?!(?-i:Mars)\b)({MONTH_PATTERN_FR})"
 _HOLDS = {
     "number": re.compile(rf"\d|\b(un|{CARDINAL_PATTERN})\b", re.IGNORECASE),
     "date": re.compile(
-        rf"\b(\d{{1,2}} ({MONTH_PATTERN})|{MONTH_PATTERN}|{_DAY})\b|{_YEAR}|{_CENTURY}",
+        rf"\b(\d{{1,2}} ({MONTH_PATTERN})|{_MONTH}|{_DAY})\b|{_YEAR}|{_CENTURY}",
         re.IGNORECASE,
     ),
     "name": re.compile(rf"(?<!^)(?<![.!?] )\b[{CAPITALS}][\w-]+|«"),
