@@ -10,6 +10,7 @@ the start with a clear message.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,10 @@ def test_qa_serve_answers_without_torch(tmp_path):
         import psutil
 
         master = psutil.Process(live.process.pid)
+        # The first worker may answer before gunicorn has forked the second: wait for both.
+        deadline = time.monotonic() + 60
+        while len(master.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         workers = master.children()
         assert len(workers) == 2
         assert "libtorch" not in maps_of(master.pid)
