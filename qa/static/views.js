@@ -158,6 +158,14 @@ function followUpNote(response) {
 }
 
 /** The answer to one question: its passages best first, or the no-answer block. */
+// The line under "the articles do not answer" that says why, or "" when the reason has none.
+function abstentionReason(abstention) {
+  const notFound = abstention.not_found || [];
+  if (notFound.length) return t("answer.not_found", { names: notFound.join(", ") });
+  if (abstention.reason === "date_not_found") return t("answer.no_date");
+  return "";
+}
+
 export function answerBlock(response) {
   const block = el("section", { class: "answer", "data-testid": "answer", "aria-label": t("answer.label") });
   const passages = response.passages || [];
@@ -177,13 +185,8 @@ export function answerBlock(response) {
         t("answer.none_hint"),
       ),
     );
-    const abstention = response.abstention || {};
-    const notFound = abstention.not_found || [];
-    if (notFound.length) {
-      block.append(el("p", { class: "not-found", "data-testid": "not-found" }, t("answer.not_found", { names: notFound.join(", ") })));
-    } else if (abstention.reason === "date_not_found") {
-      block.append(el("p", { class: "not-found", "data-testid": "not-found" }, t("answer.no_date")));
-    }
+    const why = abstentionReason(response.abstention || {});
+    if (why) block.append(el("p", { class: "not-found", "data-testid": "not-found" }, why));
     if (note) block.append(note);
     if (passages.length) {
       block.append(
