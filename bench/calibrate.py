@@ -11,6 +11,10 @@ Question vectors are cached (per model fingerprint) in the work folder, so a rer
 only the ranking. Prints Markdown tables for docs/quality.md.
 
     .venv/bin/python bench/calibrate.py --model e5 --work /tmp/calibrate [--piaf-limit N]
+
+``--seed-questions FILE`` (repeatable) replaces the seed questions, for example with
+``tests/data/questions.jsonl`` and ``tests/data/questions-parallel.jsonl`` together, so
+that English questions weigh as much as French ones.
 """
 
 from __future__ import annotations
@@ -172,6 +176,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-calibrate"))
     parser.add_argument("--set", action="append", default=[], help="a config KEY=VALUE for the app (repeatable)")
     parser.add_argument("--piaf-limit", type=int, default=None, help="only the first N PIAF dev questions")
+    parser.add_argument(
+        "--seed-questions", type=Path, action="append", default=[], help=f"question file over the seeds (repeatable; default {SEED_QUESTIONS.name})"
+    )
     parser.add_argument("--only", default="fusion,abstention", help="comma-separated: fusion, abstention, highlight")
     parser.add_argument(
         "--grid", default="0.80:0.87:0.005,0:2.01:0.25,5:31:5", help="start:stop:step of min support, gap weight, gap rank"
@@ -190,7 +197,7 @@ def main() -> None:
     embedder = served["seeds"].embedder
     cached = CachedQueries(embedder, args.work / f"queries-{embedder.fingerprint}.npz")
     piaf_questions = read_questions(PIAF / "questions-dev.jsonl")[: args.piaf_limit]
-    seed_questions = read_questions(SEED_QUESTIONS)
+    seed_questions = [question for path in args.seed_questions or [SEED_QUESTIONS] for question in read_questions(path)]
     base = served["seeds"].settings.ranking
     print(f"model {embedder.name} ({embedder.fingerprint}); defaults: {base}\n")
 

@@ -133,7 +133,8 @@ def test_calibrate_runs_on_a_small_sample(tmp_path):
         pytest.skip("../shared/eval/piaf is not there")
     result = subprocess.run(
         [sys.executable, "bench/calibrate.py", "--model", "hashing", "--work", str(tmp_path), "--piaf-limit", "30",
-         "--grid", "0.5:0.9:0.2,0:1.1:1,10:11:1"],
+         "--grid", "0.5:0.9:0.2,0:1.1:1,10:11:1",
+         "--seed-questions", "tests/data/questions.jsonl", "--seed-questions", "tests/data/questions-parallel.jsonl"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -142,6 +143,9 @@ def test_calibrate_runs_on_a_small_sample(tmp_path):
     signals = json.loads((tmp_path / "signals.json").read_text())
     assert len(signals["piaf"]) == len(signals["piaf-held-out"]) == 30
     assert all(not row["answerable"] for row in signals["piaf-held-out"])
+    # Both seed question files were read: the seed set (86) and the parallel set (35).
+    assert len(signals["seeds"]) == len(signals["mixed"]) == 86 + 35
+    assert {"et13", "ut01", "fr01"} <= {row["id"] for row in signals["seeds"]}
 
 
 def test_incremental_script(tmp_path):
