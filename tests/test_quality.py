@@ -62,24 +62,29 @@ def run_eval(app, *args: str) -> dict:
     return json.loads(result.output)
 
 
-@pytest.fixture(scope="module")
-def seed_report(real_app):
-    return run_eval(real_app, str(DATA / "questions.jsonl"))
+# Each question file over each corpus (the app fixture that serves it), with its floors.
+FLOORS = {
+    ("real_app", "questions.jsonl"): SEED_FLOORS,
+    ("piaf_mixed_app", "questions.jsonl"): MIXED_FLOORS,
+    ("real_app", "questions-parallel.jsonl"): PARALLEL_FLOORS,
+    ("piaf_mixed_app", "questions-parallel.jsonl"): PARALLEL_MIXED_FLOORS,
+}
+FLOOR_CASES = [
+    (app, questions, lang, measure) for (app, questions), floors in FLOORS.items() for lang, measure in sorted(floors)
+]
 
 
 @pytest.fixture(scope="module")
-def mixed_report(piaf_mixed_app):
-    return run_eval(piaf_mixed_app, str(DATA / "questions.jsonl"))
+def report_of(request):
+    """``report_of(app fixture, question file)``: its ``qa eval --json`` report, computed once."""
+    reports: dict[tuple[str, str], dict] = {}
 
+    def report(app: str, questions: str) -> dict:
+        if (app, questions) not in reports:
+            reports[(app, questions)] = run_eval(request.getfixturevalue(app), str(DATA / questions))
+        return reports[(app, questions)]
 
-@pytest.fixture(scope="module")
-def parallel_report(real_app):
-    return run_eval(real_app, str(DATA / "questions-parallel.jsonl"))
-
-
-@pytest.fixture(scope="module")
-def parallel_mixed_report(piaf_mixed_app):
-    return run_eval(piaf_mixed_app, str(DATA / "questions-parallel.jsonl"))
+    return report
 
 
 @pytest.fixture(scope="module")
@@ -90,20 +95,18 @@ def piaf_report(piaf_mixed_app, tmp_path_factory):
     return run_eval(piaf_mixed_app, str(sample))
 
 
-def test_question_set_is_large_enough(seed_report):
+def test_question_set_is_large_enough(report_of):
+    seed_report = report_of("real_app", "questions.jsonl")
     assert seed_report["all"]["answerable"] + seed_report["all"]["unanswerable"] >= 80
     assert seed_report["fr"]["answerable"] >= 40 and seed_report["en"]["answerable"] >= 20
     assert seed_report["all"]["unanswerable"] >= 12
 
 
-@pytest.mark.parametrize("lang, measure", sorted(SEED_FLOORS))
-def test_seed_quality_stays_above_its_floor(seed_report, lang, measure):
-    assert seed_report[lang][measure] >= SEED_FLOORS[(lang, measure)], seed_report[lang]
-
-
-@pytest.mark.parametrize("lang, measure", sorted(MIXED_FLOORS))
-def test_seed_quality_among_unrelated_articles(mixed_report, lang, measure):
-    assert mixed_report[lang][measure] >= MIXED_FLOORS[(lang, measure)], mixed_report[lang]
+@pytest.mark.parametrize("app, questions, lang, measure", FLOOR_CASES)
+def test_quality_stays_above_its_floor(report_of, app, questions, lang, measure):
+    """The seed and parallel sets, over the seeds alone (real_app) and among PIAF (piaf_mixed_app)."""
+    report = report_of(app, questions)
+    assert report[lang][measure] >= FLOORS[(app, questions)][(lang, measure)], report[lang]
 
 
 def test_parallel_set_pairs_every_question_with_a_seed_question():
@@ -115,16 +118,6 @@ def test_parallel_set_pairs_every_question_with_a_seed_question():
         twin = seeds[("fr" if row["id"].startswith("et") else "un") + row["id"][2:]]
         assert twin["lang"] != row["lang"] and bool(twin["answers"]) == bool(row["answers"])
         assert twin["answers"] == row["answers"]
-
-
-@pytest.mark.parametrize("lang, measure", sorted(PARALLEL_FLOORS))
-def test_parallel_set_stays_above_its_floor(parallel_report, lang, measure):
-    assert parallel_report[lang][measure] >= PARALLEL_FLOORS[(lang, measure)], parallel_report[lang]
-
-
-@pytest.mark.parametrize("lang, measure", sorted(PARALLEL_MIXED_FLOORS))
-def test_parallel_set_among_unrelated_articles(parallel_mixed_report, lang, measure):
-    assert parallel_mixed_report[lang][measure] >= PARALLEL_MIXED_FLOORS[(lang, measure)], parallel_mixed_report[lang]
 
 
 @pytest.mark.parametrize("measure", sorted(PIAF_FLOORS))
