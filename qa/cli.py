@@ -39,6 +39,7 @@ from qa.web.schema import answer_json, article_json, parse_ask, source_list_json
 log = logging.getLogger(__name__)
 
 MISSES_SHOWN = 30  # ids of questions not answered first, printed by `qa eval`
+LANGUAGE_NAMES = {"fr": "French", "en": "English"}  # Abstention.other_language, as `qa ask` names it
 
 
 def _service() -> QAService:
@@ -243,6 +244,12 @@ def format_answer(answer: Answer) -> str:
             why = f": the closest one does not mention {', '.join(not_found)}."
         elif answer.abstention.reason == "date_not_found":
             why = ": the closest passage gives no date."
+        elif answer.abstention.other_language:
+            language = LANGUAGE_NAMES[answer.abstention.other_language]
+            why = (
+                f". The closest passages are in {language}, and a question in another language is matched"
+                f" less closely: asked in {language}, it may find an answer."
+            )
         lines.append("The articles do not answer this question" + why + (" Closest passages:" if answer.hits else ""))
     if answer.context_used:
         lines.append(f"(read as a follow-up to: {answer.context_used[-1]})")

@@ -170,10 +170,17 @@ class Abstention:
     ``date_not_found``: the question asks *when*, and the closest passage gives no date
     (``date_not_given``);
     ``empty_index``: there is no article to answer from.
+
+    ``other_language``: with ``weak_support``, the closest passage's language (``"fr"`` or
+    ``"en"``) when the question is in the other one, else ``None``. The model scores a
+    question in another language than the passage about 0.045 lower (docs/quality.md,
+    "English questions: the parallel set"), so such a refusal is less sure, and the same
+    question asked in the articles' language may be answered.
     """
 
     reason: str
     not_found: tuple[str, ...] = ()
+    other_language: str | None = None
 
 
 @dataclass(frozen=True)

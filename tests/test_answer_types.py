@@ -157,6 +157,12 @@ def test_abstention_runs_support_then_names_then_date():
     assert abstention_for(question, kinds, close, UNDATED, UNDATED, settings) == Abstention("date_not_found")
     assert abstention_for(question, frozenset(), close, UNDATED, UNDATED, settings) is None  # no answer types
     assert abstention_for(question, kinds, close, DATED, DATED, settings) is None
+    # A weak-support refusal names the best passage's language when the question is in the other.
+    english = "When will the next American presidential election take place?"
+    assert abstention_for(english, answer_types(english), weak, UNDATED, UNDATED, settings) == Abstention(
+        "weak_support", other_language="fr"
+    )
+    assert abstention_for(english, answer_types(english), weak, None, None, settings) == Abstention("weak_support")
     named = "Quand Macron a-t-il parlé ?"
     assert abstention_for(named, answer_types(named), close, DATED, UNDATED, settings) == Abstention(
         "names_not_found", ("Macron",)

@@ -116,19 +116,27 @@ def test_an_abstention_says_why(real_client, real_app):
     assert answered["answered"] is True and answered["abstention"] is None
     off_topic = real_client.post("/api/ask", json={"question": "Quel est le score du dernier match du PSG ?"}).get_json()
     assert off_topic["answered"] is False
-    assert off_topic["abstention"] == {"reason": "weak_support", "not_found": []}
+    assert off_topic["abstention"] == {"reason": "weak_support", "not_found": [], "other_language": None}
     # Close to the Tomahawk and Atacms paragraphs, but no article mentions the Taurus.
     named = real_client.post("/api/ask", json={"question": "Quelle est la portée des missiles Taurus ?"}).get_json()
     assert named["answered"] is False and named["passages"]
-    assert named["abstention"] == {"reason": "names_not_found", "not_found": ["Taurus"]}
+    assert named["abstention"] == {"reason": "names_not_found", "not_found": ["Taurus"], "other_language": None}
     result = real_app.test_cli_runner().invoke(args=["ask", "Quelle est la portée des missiles Taurus ?"])
     assert result.exit_code == 0
     assert "the closest one does not mention Taurus" in result.output and "Closest passages:" in result.output
     # A "when" question whose closest passage ("Les prochaines semaines diront…") gives no date.
     undated = real_client.post("/api/ask", json={"question": "Quand aura lieu la prochaine élection présidentielle américaine ?"}).get_json()
     assert undated["answered"] is False and undated["passages"]
-    assert undated["abstention"] == {"reason": "date_not_found", "not_found": []}
+    assert undated["abstention"] == {"reason": "date_not_found", "not_found": [], "other_language": None}
     dated = real_client.post("/api/ask", json={"question": "Quand Trump a-t-il parlé à Poutine avant d'appeler Zelensky ?"}).get_json()
     assert dated["answered"] is True, dated["abstention"]
     result = real_app.test_cli_runner().invoke(args=["ask", "Quand aura lieu la prochaine élection présidentielle américaine ?"])
     assert result.exit_code == 0 and "the closest passage gives no date" in result.output
+    # An English question over the French articles: the refusal names their language.
+    english = "What is the boiling point of water at sea level?"
+    other = real_client.post("/api/ask", json={"question": english}).get_json()
+    assert other["answered"] is False and other["passages"]
+    assert other["abstention"] == {"reason": "weak_support", "not_found": [], "other_language": "fr"}
+    result = real_app.test_cli_runner().invoke(args=["ask", english])
+    assert result.exit_code == 0 and "The closest passages are in French" in result.output
+    assert "asked in French, it may find an answer" in result.output

@@ -170,10 +170,13 @@ def abstention_for(
     ``dense_ranked`` as ``should_answer`` reads it; ``top_article`` and ``top_passage`` the
     best passage's article text and its own text (``None`` when no passage was ranked: the
     support alone decides). ``kinds`` are the question's answer types; an empty set leaves
-    the date test out.
+    the date test out. A ``weak_support`` refusal of a question in another language than
+    the best passage names that passage's language (``Abstention.other_language``).
     """
     if not should_answer(dense_ranked, settings):
-        return Abstention("weak_support")
+        passage_language = None if top_passage is None else language_of(top_passage)
+        other = passage_language if passage_language is not None and passage_language != language_of(query) else None
+        return Abstention("weak_support", other_language=other)
     if top_article is None or top_passage is None:
         return None
     support = answer_support(dense_ranked, settings)

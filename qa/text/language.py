@@ -12,6 +12,9 @@ import re
 
 from qa.text.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
+# What ``language_of`` answers.
+LANGUAGES = ("fr", "en")
+
 _FRENCH_ONLY = frozenset(STOPWORDS_FRENCH) - frozenset(STOPWORDS_EN_PLUS)
 _ENGLISH_ONLY = frozenset(STOPWORDS_EN_PLUS) - frozenset(STOPWORDS_FRENCH)
 _WORD = re.compile(r"\w+")

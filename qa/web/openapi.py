@@ -15,6 +15,7 @@ from typing import Any
 from qa.index.layout import package_version
 from qa.models import ABSTENTION_REASONS, DIFFERENCE_KINDS
 from qa.settings import Limits
+from qa.text.language import LANGUAGES
 from qa.web.codes import ErrorCode
 from qa.web.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
 
@@ -150,7 +151,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
             "abstention": {
                 "type": "object",
                 "nullable": True,
-                "required": ["reason", "not_found"],
+                "required": ["reason", "not_found", "other_language"],
                 "description": "Why the articles do not answer; null when they do.",
                 "properties": {
                     "reason": {
@@ -165,6 +166,14 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                         "type": "array",
                         "items": {"type": "string"},
                         "description": "With names_not_found, those names and figures as the question writes them.",
+                    },
+                    "other_language": {
+                        "type": "string",
+                        "nullable": True,
+                        "enum": [*LANGUAGES, None],
+                        "description": "With weak_support, the closest passage's language when the question is in "
+                        "the other one (the model matches such a question less closely: asking in this language may "
+                        "find an answer); else null.",
                     },
                 },
             },

@@ -178,7 +178,7 @@ def abstention_json(abstention: Abstention | None) -> dict[str, Any] | None:
     """Why the articles do not answer (``qa.models.Abstention``); None when they do."""
     if abstention is None:
         return None
-    return {"reason": abstention.reason, "not_found": list(abstention.not_found)}
+    return {"reason": abstention.reason, "not_found": list(abstention.not_found), "other_language": abstention.other_language}
 
 
 def article_json(article: Article) -> dict[str, Any]:
