@@ -357,14 +357,31 @@ def test_an_off_topic_question_says_the_articles_do_not_answer(browser, server, 
 ABSTENTION_LINES = {
     "names_not_found": (
         "Quelle est la portée des missiles Taurus ?",
-        {"reason": "names_not_found", "not_found": ["Taurus"]},
+        {"reason": "names_not_found", "not_found": ["Taurus"], "other_language": None},
         {"en-US": "The closest article does not mention: Taurus.", "fr-FR": "L’article le plus proche ne mentionne pas\u00a0: Taurus."},
     ),
     "date_not_found": (
         "Quand aura lieu la prochaine élection présidentielle américaine ?",
-        {"reason": "date_not_found", "not_found": []},
+        {"reason": "date_not_found", "not_found": [], "other_language": None},
         {"en-US": "The closest passage gives no date.", "fr-FR": "Le passage le plus proche ne donne aucune date."},
     ),
+    # An English question over French articles, refused for weak support: the line says the
+    # passages are in French, in the page's language, and the folded passages are not
+    # called non-answers.
+    "weak_support_other_language": (
+        "What is the boiling point of water at sea level?",
+        {"reason": "weak_support", "not_found": [], "other_language": "fr"},
+        {
+            "en-US": "The closest passages are in French, and a question in another language is matched less closely: "
+            "asked in French, it may find an answer.",
+            "fr-FR": "Les passages les plus proches sont en français, et une question posée dans une autre langue leur est "
+            "moins bien rapprochée\u00a0: posée en français, elle pourrait trouver une réponse.",
+        },
+    ),
+}
+CLOSEST_WARNINGS = {
+    "en-US": ("These passages came nearest, but they do not answer the question.", "Read them: one may still answer"),
+    "fr-FR": ("Ces passages sont les plus proches, mais ils ne répondent pas à la question.", "l’un d’eux répond peut-être"),
 }
 
 
@@ -379,6 +396,12 @@ def test_an_abstention_says_why_under_the_no_answer_line(browser, server, reason
     answer = ask(page, question)
     expect(answer.get_by_test_id("no-answer")).to_be_visible()
     expect(answer.get_by_test_id("not-found")).to_have_text(lines[locale])
+    firm, doubtful = CLOSEST_WARNINGS[locale]
+    warning = answer.locator(".closest-warning")
+    if abstention["other_language"]:
+        expect(warning).to_contain_text(doubtful)
+    else:
+        expect(warning).to_have_text(firm)
     screenshot(page, f"{reason}-{locale}")
     context.close()
     assert problems.messages == []

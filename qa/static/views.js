@@ -157,15 +157,20 @@ function followUpNote(response) {
   return el("p", { class: "follow-up-note" }, t("answer.follow_up", { question: used[used.length - 1] }));
 }
 
-/** The answer to one question: its passages best first, or the no-answer block. */
+// The message naming each language an abstention's other_language can hold.
+const LANGUAGE_NAMES = { fr: "language.fr", en: "language.en" };
+
 // The line under "the articles do not answer" that says why, or "" when the reason has none.
 function abstentionReason(abstention) {
   const notFound = abstention.not_found || [];
   if (notFound.length) return t("answer.not_found", { names: notFound.join(", ") });
   if (abstention.reason === "date_not_found") return t("answer.no_date");
+  const language = LANGUAGE_NAMES[abstention.other_language];
+  if (language) return t("answer.other_language", { language: t(language) });
   return "";
 }
 
+/** The answer to one question: its passages best first, or the no-answer block. */
 export function answerBlock(response) {
   const block = el("section", { class: "answer", "data-testid": "answer", "aria-label": t("answer.label") });
   const passages = response.passages || [];
@@ -194,7 +199,11 @@ export function answerBlock(response) {
           "details",
           { class: "closest" },
           el("summary", {}, t("answer.closest", { count: passages.length })),
-          el("p", { class: "closest-warning" }, t("answer.closest_warning")),
+          el(
+            "p",
+            { class: "closest-warning" },
+            t((response.abstention || {}).other_language ? "answer.closest_warning_other_language" : "answer.closest_warning"),
+          ),
           passageList(passages),
         ),
       );
