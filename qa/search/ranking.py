@@ -174,9 +174,8 @@ def abstention_for(
     the best passage names that passage's language (``Abstention.other_language``).
     """
     if not should_answer(dense_ranked, settings):
-        passage_language = None if top_passage is None else language_of(top_passage)
-        other = passage_language if passage_language is not None and passage_language != language_of(query) else None
-        return Abstention("weak_support", other_language=other)
+        crosses = top_passage is not None and language_of(top_passage) != language_of(query)
+        return Abstention("weak_support", other_language=language_of(top_passage) if crosses else None)
     if top_article is None or top_passage is None:
         return None
     support = answer_support(dense_ranked, settings)

@@ -190,7 +190,8 @@ export function answerBlock(response) {
         t("answer.none_hint"),
       ),
     );
-    const why = abstentionReason(response.abstention || {});
+    const abstention = response.abstention || {};
+    const why = abstentionReason(abstention);
     if (why) block.append(el("p", { class: "not-found", "data-testid": "not-found" }, why));
     if (note) block.append(note);
     if (passages.length) {
@@ -202,7 +203,7 @@ export function answerBlock(response) {
           el(
             "p",
             { class: "closest-warning" },
-            t((response.abstention || {}).other_language ? "answer.closest_warning_other_language" : "answer.closest_warning"),
+            t(abstention.other_language ? "answer.closest_warning_other_language" : "answer.closest_warning"),
           ),
           passageList(passages),
         ),
