@@ -21,6 +21,8 @@ import pytest
 
 from conftest import DATA, PIAF
 
+from qa.evaluation import read_questions
+
 pytestmark = pytest.mark.slow
 
 SEED_FLOORS = {
@@ -111,13 +113,13 @@ def test_quality_stays_above_its_floor(report_of, app, questions, lang, measure)
 
 def test_parallel_set_pairs_every_question_with_a_seed_question():
     """Each parallel question is the other-language twin of one seed question (its number)."""
-    seeds = {row["id"]: row for row in map(json.loads, (DATA / "questions.jsonl").read_text(encoding="utf-8").splitlines())}
-    parallel = [json.loads(line) for line in (DATA / "questions-parallel.jsonl").read_text(encoding="utf-8").splitlines()]
+    seeds = {question.id: question for question in read_questions(DATA / "questions.jsonl")}
+    parallel = read_questions(DATA / "questions-parallel.jsonl")
     assert len(parallel) == 35
-    for row in parallel:
-        twin = seeds[("fr" if row["id"].startswith("et") else "un") + row["id"][2:]]
-        assert twin["lang"] != row["lang"] and bool(twin["answers"]) == bool(row["answers"])
-        assert twin["answers"] == row["answers"]
+    for question in parallel:
+        twin = seeds[("fr" if question.id.startswith("et") else "un") + question.id[2:]]
+        assert twin.lang != question.lang and twin.answerable == question.answerable
+        assert twin.answers == question.answers
 
 
 @pytest.mark.parametrize("measure", sorted(PIAF_FLOORS))
