@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from qa import create_app
-from qa.corroboration.stories import StorySettings, group_stories, lowercase_words, specifics
+from qa.corroboration.specifics import lowercase_words, specifics
+from qa.corroboration.stories import StorySettings, group_stories
 from qa.models import DIFFERENCE_KINDS
 from tests.conftest import DATA, make_config
 
@@ -85,6 +86,15 @@ def test_an_article_in_no_story_says_so(tmp_path):
     shutil.copy(PIAF / "seeds" / "piaf_106.txt", seeds)
     app = create_app({**make_config(tmp_path), "SEEDS_DIR": str(seeds)})
     client = app.test_client()
+    assert client.get("/api/stories").get_json() == {"stories": []}
+    assert client.get("/api/sources/piaf_100.txt").get_json()["story"] is None
+
+
+def test_a_corpus_of_one_article_has_no_stories(tmp_path):
+    seeds = tmp_path / "one"
+    seeds.mkdir()
+    shutil.copy(PIAF / "seeds" / "piaf_100.txt", seeds)
+    client = create_app({**make_config(tmp_path), "SEEDS_DIR": str(seeds)}).test_client()
     assert client.get("/api/stories").get_json() == {"stories": []}
     assert client.get("/api/sources/piaf_100.txt").get_json()["story"] is None
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import qa.text
+from qa.corroboration.scoring import LogisticDecision
 from qa.corroboration.attach import corroborate
 from qa.corroboration.differences import differences_between
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
@@ -91,6 +92,9 @@ def _passages_of(source: str, text: str, first_id: int):
     return split_article(Article(source, source, text), approximate_token_count, 64, first_id=first_id)
 
 
+ACCEPT_ALL = LogisticDecision((), 10.0)  # every difference the rules find
+
+
 @given(texts, texts)
 @example(
     "Titre\n\ufeff\nLe missile Tomahawk porte à 1 600 km selon Peskov le 4 juillet 2025 .\n",
@@ -108,7 +112,7 @@ def test_difference_citations_number_the_line_holding_their_start(here, there):
         offsets.append(len(rows))
     sentences = SentenceTable(np.array(rows, dtype=np.int64).reshape(-1, 3), np.array(offsets))
     corpus = SignalCorpus(passages, texts_by_source, None, sentences)
-    relaxed = AlignmentSettings(sentence_threshold=0.0, hedge_sentence_threshold=0.0, quote_threshold=0.0)
+    relaxed = AlignmentSettings(sentence_threshold=0.0, quote_threshold=0.0, difference_decision=ACCEPT_ALL)
     left = [p.id for p in passages if p.citation.source == "a.txt"]
     right = [p.id for p in passages if p.citation.source == "b.txt"]
     links = {a: [Link(b, 1.0, tuple(differences_between(corpus, a, b, relaxed))) for b in right] for a in left}

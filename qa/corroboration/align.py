@@ -10,6 +10,7 @@ once per kept pair (``qa.corroboration.differences``).
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ import numpy as np
 from qa.corroboration.differences import differences_between
 from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
-from qa.corroboration.signals import SentenceTable, SignalCorpus
+from qa.corroboration.signals import SentenceTable, SignalCorpus, cosine, name_overlap, number_overlap
 from qa.models import Passage
 
 # Same-article passages counted when asking the vector store for neighbours (see
@@ -128,6 +129,34 @@ def align_corpus(
     return Alignment(links=dict(sorted(links.items())), settings=settings)
 
 
+def story_group(
+    ids: Sequence[int],
+    passages: Sequence[Passage],
+    articles: Mapping[str, str],
+    passage_vectors: np.ndarray | None,
+    sentences: SentenceTable,
+    settings: AlignmentSettings,
+    story_of: Mapping[str, str],
+    everyday_words: set[str],
+) -> tuple[SignalCorpus, FactGate, list[Passage]]:
+    """The signals and the fact gate of one story's passages ``ids``, renumbered from 0."""
+    local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
+    vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
+    corpus = SignalCorpus(local, articles, vectors, sentences.of_passages(ids))
+    return corpus, FactGate(local, articles, story_of, everyday_words, settings), local
+
+
+def candidate_signals(corpus: SignalCorpus, gate: FactGate, settings: AlignmentSettings) -> dict[tuple[int, int], dict[str, float]]:
+    """The link signals of every candidate pair of one story (local ids, smaller first)."""
+    found: dict[tuple[int, int], dict[str, float]] = {}
+    for pid, others in _candidates(corpus, settings).items():
+        for other in others:
+            key = (min(pid, other), max(pid, other))
+            if key not in found:
+                found[key] = link_signals(corpus, gate, *key, settings)
+    return found
+
+
 def _align_story(
     ids: Sequence[int],
     passages: Sequence[Passage],
@@ -139,38 +168,74 @@ def _align_story(
     everyday_words: set[str],
 ) -> dict[int, list[Link]]:
     """The links among one story's passages, in global passage ids."""
-    local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
-    vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
-    corpus = SignalCorpus(local, articles, vectors, sentences.of_passages(ids))
-    gate = FactGate(local, articles, story_of, everyday_words, settings)
+    corpus, gate, _ = story_group(ids, passages, articles, passage_vectors, sentences, settings, story_of, everyday_words)
     found = _align_group(corpus, settings, None, gate)
     return {
         ids[position]: [replace(link, passage=ids[link.passage]) for link in items] for position, items in found.items()
     }
 
 
+def link_signals(corpus: SignalCorpus, gate: FactGate, a: int, b: int, settings: AlignmentSettings) -> dict[str, float]:
+    """The signals the link decision weighs for two passages of one story (local ids)."""
+    here, there = corpus.units[a], corpus.units[b]
+    signals = {
+        "similarity": corpus.pair_score(a, b, settings),
+        "lexical": cosine(here.terms, there.terms),
+        "numbers": number_overlap(here.quantities, there.quantities),
+        "names": name_overlap(here.names, there.names, corpus.name_idf),
+        "shared_specifics": math.log1p(len(gate.shared(a, b))),
+        "distinctive": math.log1p(len(gate.distinctive_shared(a, b))),
+        "quote": float(gate.quote_shared(a, b)),
+    }
+    if here.vector is not None and there.vector is not None:
+        signals["dense_z"] = max(-5.0, min((float(here.vector @ there.vector) - corpus.baseline) / corpus.spread, 10.0))
+    best = corpus.best_sentence_cosine(a, b)
+    if best is not None:
+        signals["sentence_z"] = max(-5.0, min((best - corpus.baseline) / corpus.spread, 10.0))
+    return signals
+
+
+def _best_links(corpus: SignalCorpus, pid: int, items: list[tuple[float, int]], settings: AlignmentSettings) -> list[tuple[float, int]]:
+    """A passage's links kept, best first: at most ``max_per_article`` into any one other
+    article, and ``max_aligned`` in all (so every outlet of a large story can be shown)."""
+    kept: list[tuple[float, int]] = []
+    per_article: Counter[str] = Counter()
+    for score, other in sorted(items, key=lambda item: (-item[0], item[1])):
+        source = corpus.passages[other].citation.source
+        if per_article[source] >= settings.max_per_article:
+            continue
+        per_article[source] += 1
+        kept.append((score, other))
+        if len(kept) >= settings.max_aligned:
+            break
+    return kept
+
+
 def _align_group(
     corpus: SignalCorpus, settings: AlignmentSettings, dense_neighbours: np.ndarray | None, gate: FactGate | None
 ) -> dict[int, list[Link]]:
-    """Score the candidate pairs of one group of passages, keep each passage's best, find differences."""
-    scores: dict[tuple[int, int], float] = {}
-    for pid, others in _candidates(corpus, settings, dense_neighbours).items():
-        for other in others:
-            key = (min(pid, other), max(pid, other))
-            if key in scores:
-                continue
-            score = corpus.pair_score(key[0], key[1], settings)
-            if gate is not None and score >= settings.threshold and not gate.shares_a_fact(*key):
-                continue
-            scores[key] = score
+    """Score the candidate pairs of one group of passages, keep each passage's best, find differences.
+
+    Within a story (``gate`` given) a pair is scored by the calibrated link decision
+    (``AlignmentSettings.decision``, its probability is the link's score); without one, by
+    ``SignalCorpus.pair_score`` against ``AlignmentSettings.threshold``.
+    """
+    threshold = settings.threshold if gate is None else settings.decision.threshold
+    if gate is None:
+        scores = {
+            key: corpus.pair_score(key[0], key[1], settings)
+            for key in {(min(p, o), max(p, o)) for p, others in _candidates(corpus, settings, dense_neighbours).items() for o in others}
+        }
+    else:
+        scores = {key: settings.decision.probability(signals) for key, signals in candidate_signals(corpus, gate, settings).items()}
     # Keep each passage's best links first, then extract differences once per kept pair:
     # differences cost about a millisecond a pair, scores a few microseconds.
     ranked: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for (a, b), score in scores.items():
-        if score >= settings.threshold:
+        if score >= threshold:
             ranked[a].append((round(score, 4), b))
             ranked[b].append((round(score, 4), a))
-    best = {pid: sorted(items, key=lambda item: (-item[0], item[1]))[: settings.max_aligned] for pid, items in ranked.items()}
+    best = {pid: _best_links(corpus, pid, items, settings) for pid, items in ranked.items()}
     found: dict[tuple[int, int], list[FoundDifference]] = {}
     kept: dict[int, list[Link]] = {}
     for pid, items in best.items():

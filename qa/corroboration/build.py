@@ -47,7 +47,10 @@ def corroborate_corpus(
     """Group the articles into stories, then align passages of the same story."""
     texts = {source: article.text for source, article in articles.items()}
     titles = {source: article.title for source, article in articles.items()}
-    stories, everyday = find_stories(texts, titles, passages, passage_vectors, story_settings, known_specifics)
+    published = {source: article.published for source, article in articles.items()}
+    stories, everyday = find_stories(
+        texts, titles, passages, passage_vectors, story_settings, known_specifics, published, sentences
+    )
     alignment = align_corpus(
         passages,
         texts,

@@ -9,12 +9,12 @@ same role ("selon Peskov" / "selon Lavrov") and hedges kept by one side only.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Sequence
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
-from qa.text.names import same_name
-from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_value
+from qa.text.names import names, same_name
+from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_quantity
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, line_before
 from qa.models import Span
@@ -40,9 +40,9 @@ def _quote_agrees(a: str, b: str) -> bool:
     return terms_a <= terms_b or terms_b <= terms_a
 
 
-def _compare_quotes(
-    corpus: SignalCorpus, here: int, there: int, matched: Sequence[tuple[Unit, Unit, float]], settings: AlignmentSettings
-) -> list[FoundDifference]:
+def _compare_quotes(corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings) -> list[tuple[FoundDifference, float]]:
+    """Quotes paired by context and wording (best first, each used once) that do not agree,
+    with the pairing score."""
     source_a, source_b = corpus.text(here), corpus.text(there)
     pa, pb = corpus.passages[here].citation, corpus.passages[there].citation
     quotes_a = quotes(source_a[pa.start : pa.end], pa.start, line_before(source_a, pa.start))
@@ -73,26 +73,62 @@ def _compare_quotes(
         used_a.add(i)
         used_b.add(j)
         if not _quote_agrees(quotes_a[i].inner, quotes_b[j].inner):
-            found.append(FoundDifference("quote", quotes_a[i].span, quotes_b[j].span))
+            found.append((FoundDifference("quote", quotes_a[i].span, quotes_b[j].span), score))
     return found
 
 
-def _compare_quantities(a: Unit, b: Unit) -> list[FoundDifference]:
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]«»\"]")
+_APPOSITION = re.compile(r"\s*[,(]\s*")  # "Dominique Pelicot, 72 ans", "Al-Haouz (1 293)"
+
+
+def _anchors(unit: Unit, source: str, reach: int = 40) -> dict[Span, str]:
+    """Each quantity's anchor: the key of the nearest name within ``reach`` characters in
+    its clause ("36 000 personnes à Toulouse" -> toulouse), or "" when none is near."""
+    groups = name_groups(source[unit.span.start : unit.span.end], unit.span.start)
+    found = {}
+    for q in unit.quantities:
+        best, distance = "", reach + 1
+        for group in groups:
+            start, end = group[0].span.start, group[-1].span.end
+            lo, hi = (q.span.end, start) if start >= q.span.end else (end, q.span.start) if end <= q.span.start else (0, -1)
+            between = source[lo:hi]
+            if hi < lo or (_CLAUSE_BREAK.search(between) and not _APPOSITION.fullmatch(between)):
+                continue  # overlapping, or in another clause ("selon l'Intérieur, 36 000 à Toulouse")
+            if hi - lo < distance:
+                best, distance = group[-1].key, hi - lo
+        found[q.span] = best
+    return found
+
+
+def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+    """Quantities of one dimension that state the same thing with different values.
+
+    Two quantities are about the same thing when the same name stands next to both
+    ("36 000 à Toulouse" / "30 000 personnes à Toulouse"), else when they count the same
+    noun and no two different names stand by them, else when each sentence has only one
+    of that dimension.
+    """
     found = []
+    anchors_a, anchors_b = _anchors(a, source_a), _anchors(b, source_b)
     by_dimension_b: dict[str, list[Quantity]] = defaultdict(list)
     for q in b.quantities:
         by_dimension_b[q.dimension].append(q)
-    counts_a = [q for q in a.quantities if q.dimension == "count"]
-    counts_b = by_dimension_b.get("count", [])
+    count_a = defaultdict(int)
+    for q in a.quantities:
+        count_a[q.dimension] += 1
     for q in a.quantities:
         others = by_dimension_b.get(q.dimension, [])
-        if q.dimension == "count":
-            same_noun = [o for o in others if o.noun and o.noun == q.noun]
-            others = same_noun or (others if len(counts_a) == 1 and len(counts_b) == 1 else [])
-        if not others or any(same_value(q.value, o.value) for o in others):
+        single = count_a[q.dimension] == 1 and len(others) == 1
+        anchor = anchors_a[q.span]
+        comparable = [o for o in others if anchor and anchors_b[o.span] == anchor]
+        if not comparable:  # the same noun, unless both stand by different names
+            comparable = [o for o in others if q.noun and o.noun == q.noun and not (anchor and anchors_b[o.span])]
+        if not comparable and single:  # the one of each side, unless they count different nouns
+            comparable = [o for o in others if not q.noun or not o.noun or q.noun == o.noun]
+        if not comparable or any(same_quantity(q, o) for o in comparable):
             continue
         mine = [x for x in a.quantities if x.dimension == q.dimension]
-        unmatched = [o for o in others if not any(same_value(o.value, x.value) for x in mine)]
+        unmatched = [o for o in comparable if not any(same_quantity(o, x) for x in mine)]
         if unmatched:
             found.append(FoundDifference("number", q.span, unmatched[0].span))
     return found
@@ -147,6 +183,28 @@ def _compare_names(a: Unit, b: Unit, source_a: str, source_b: str) -> list[Found
                     FoundDifference("name", Span(group[0].span.start, group[-1].span.end), Span(other[0].span.start, other[-1].span.end))
                 )
                 break
+    return found
+
+
+def _compare_spellings(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+    """One name spelt two ways: "Oliver" / "Olivier", "Pélicot" / "Pelicot" (a one-letter
+    variant, or the same letters but for accents), when neither sentence also has the
+    other's spelling."""
+    names_a = names(source_a[a.span.start : a.span.end], a.span.start)
+    names_b = names(source_b[b.span.start : b.span.end], b.span.start)
+    written_a = {source_a[n.span.start : n.span.end].lower() for n in names_a}
+    written_b = {source_b[n.span.start : n.span.end].lower() for n in names_b}
+    found = []
+    for na in names_a:
+        spelt_a = source_a[na.span.start : na.span.end].lower()
+        if spelt_a in written_b:
+            continue
+        for nb in names_b:
+            spelt_b = source_b[nb.span.start : nb.span.end].lower()
+            if spelt_b in written_a or not same_name(na.key, nb.key) or spelt_a[1:] == spelt_b[1:]:
+                continue  # the same spelling, or only the capital's accent (État / Etat)
+            found.append(FoundDifference("name", na.span, nb.span))
+            break
     return found
 
 
@@ -215,23 +273,36 @@ def _compare_hedges(a: Unit, b: Unit, source_a: str, source_b: str) -> list[Foun
     return [FoundDifference("hedge", _plain_phrase(b, hedges_b[0], a, source_b, source_a), hedges_b[0].span)]
 
 
-def differences_between(corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings) -> list[FoundDifference]:
-    """Differences of substance between two aligned passages, as spans of each source."""
+def difference_candidates(
+    corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings
+) -> list[tuple[FoundDifference, dict[str, float]]]:
+    """Every difference the rules find between two aligned passages, with the signals the
+    difference decision weighs: its kind, and how closely the two sentences (or quotes)
+    it stands in are matched."""
     source_a, source_b = corpus.text(here), corpus.text(there)
     matched = [(a, b, s) for a, b, s in corpus.sentence_matches(here, there, settings) if s >= settings.sentence_threshold]
-    found = _compare_quotes(corpus, here, there, matched, settings)
-    quoted_a = [d.here for d in found]
+    found = [(d, {"quote_pairing": score, "kind_quote": 1.0}) for d, score in _compare_quotes(corpus, here, there, settings)]
     for a, b, score in matched:
-        found.extend(_compare_quantities(a, b))
-        found.extend(_compare_dates(a, b, source_a, source_b))
-        found.extend(_compare_names(a, b, source_a, source_b))
-        if score >= settings.hedge_sentence_threshold:
-            found.extend(_compare_hedges(a, b, source_a, source_b))
+        for kind, items in (
+            ("number", _compare_quantities(a, b, source_a, source_b)),
+            ("date", _compare_dates(a, b, source_a, source_b)),
+            ("name", _compare_names(a, b, source_a, source_b)),
+            ("spelling", _compare_spellings(a, b, source_a, source_b)),
+            ("hedge", _compare_hedges(a, b, source_a, source_b)),
+        ):
+            found.extend((d, {"sentence": score, f"kind_{kind}": 1.0}) for d in items)
+    return found
+
+
+def differences_between(corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings) -> list[FoundDifference]:
+    """Differences of substance between two aligned passages, as spans of each source:
+    the candidates (``difference_candidates``) the calibrated difference decision keeps."""
+    kept = [d for d, signals in difference_candidates(corpus, here, there, settings) if settings.difference_decision.accepts(signals)]
+    quoted_a = [d.here for d in kept if d.kind == "quote"]
     unique: list[FoundDifference] = []
-    for d in found:
+    for d in kept:
         if d.kind != "quote" and any(q.start <= d.here.start < q.end for q in quoted_a):
             continue  # already reported as part of a differing quote
         if d not in unique:
             unique.append(d)
     return unique
-

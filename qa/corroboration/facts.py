@@ -1,13 +1,13 @@
-"""The fact gate: within a story, a passage pair is a link only if it shares a specific.
+"""The fact signals of a passage pair within a story: what it shares beyond the story's words.
 
 Two passages of one story are similar almost by construction (same people, same place),
-so similarity alone would link a story's passages all to each other. A link also needs
-evidence of one *fact*: a name, a number or a date that both passages state and that is
-not one of the story's common specifics (the ones most of its passages mention, such as
-"Trump" in a story about Trump), a quote both passages give in similar words, or at least
-``AlignmentSettings.min_distinctive_terms`` *distinctive* terms: analysed words that few
-passages of the story use ("contourner le Congrès", "drones"), as opposed to the story's
-vocabulary ("missile", "frappe").
+so similarity alone says little. Evidence of one *fact* is what the link decision
+(``qa.corroboration.align.link_signals``) weighs besides similarity: the names, numbers
+and dates both passages state that are not among the story's common specifics (the ones
+most of its passages mention, such as "Trump" in a story about Trump); the *distinctive*
+terms both use, analysed words that few passages of the story use ("contourner le
+Congrès", "drones") as opposed to the story's vocabulary ("missile", "frappe"); and a
+quote both passages give in similar words.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from qa.corroboration.mentions import quotes, words_of
 from qa.text.names import same_name
 from qa.corroboration.record import AlignmentSettings
 from qa.corroboration.signals import alignment_terms
-from qa.corroboration.stories import everyday_key, specifics
+from qa.corroboration.specifics import everyday_key, specifics
 from qa.models import Passage
 
 
@@ -33,7 +33,7 @@ def _count_key(key: str) -> str:
 
 
 class FactGate:
-    """Per passage, its specifics; per story, the common ones; and the two checks of a pair."""
+    """Per passage, its specifics, distinctive terms and quotes; per story, the common ones."""
 
     def __init__(
         self,
@@ -81,14 +81,13 @@ class FactGate:
         common = self.common.get(self.story_of.get(self.passages[a].citation.source, ""), set())
         return (self.keys.get(a, set()) & self.keys.get(b, set())) - common
 
-    def shares_a_fact(self, a: int, b: int) -> bool:
-        """A shared specific, distinctive terms, or a quote the other's quote mostly repeats."""
-        if self.shared(a, b):
-            return True
+    def distinctive_shared(self, a: int, b: int) -> set[str]:
+        """The distinctive terms of the story both passages use."""
         story = self.story_of.get(self.passages[a].citation.source, "")
-        distinctive = self.terms.get(a, set()) & self.terms.get(b, set()) & self.distinctive.get(story, set())
-        if len(distinctive) >= self.settings.min_distinctive_terms:
-            return True
+        return self.terms.get(a, set()) & self.terms.get(b, set()) & self.distinctive.get(story, set())
+
+    def quote_shared(self, a: int, b: int) -> bool:
+        """A quote of one passage whose words the other's quote mostly repeats."""
         for words_a in self.quote_words.get(a, []):
             for words_b in self.quote_words.get(b, []):
                 small, large = sorted((words_a, words_b), key=len)

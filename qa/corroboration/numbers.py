@@ -42,7 +42,11 @@ _RELATIVE_TOLERANCE = 0.02
 _NUMBER_WORD_ALTERNATION = "|".join(
     sorted((re.escape(w) for w in [*NUMBER_WORDS, *SCALE_WORDS, *ONE_WORDS]), key=len, reverse=True)
 )
-_DIGITS = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
+# Thousands are grouped by spaces ("36 000") or, in French and Belgian copy, by dots
+# ("36.000", "1.293"): a dot followed by exactly three digits groups thousands.
+_DIGITS = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d{1,3}(?:\.\d{3})+(?![.,]?\d)|\d+(?:[.,]\d+)?"
+# A time of day or a duration written "12h43", "09H00", "5h29": minutes after the hour.
+_CLOCK = re.compile(r"(?<![\w.,])(?P<hours>[01]?\d|2[0-3])\s?[hH](?P<minutes>[0-5]\d)(?![\w])")
 _WORD_NUMBER = rf"(?:{_NUMBER_WORD_ALTERNATION})(?:(?:-|\s+|\s+et\s+|-et-)(?:{_NUMBER_WORD_ALTERNATION}))*"
 _QUANTITY = re.compile(
     rf"(?<![\w.,])(?P<number>{_DIGITS}|{_WORD_NUMBER})(?![\w])"
@@ -64,6 +68,9 @@ class Quantity:
     dimension: str
     noun: str
     span: Span
+    # The unit as written (folded), "" for a count: two quantities written in the same
+    # unit are compared exactly, converted ones within rounding (``same_quantity``).
+    unit: str = ""
 
 
 def parse_number_words(words: str) -> float | None:
@@ -105,6 +112,8 @@ def _parse_digits(text: str) -> float:
     compact = re.sub(r"[ \u00a0\u202f]", "", text)
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+", compact):
         compact = compact.replace(",", "")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", compact):
+        compact = compact.replace(".", "")
     return float(compact.replace(",", "."))
 
 
@@ -115,7 +124,13 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
     quantity only when a unit follows ("en un jour").
     """
     found: list[Quantity] = []
+    clocks = [m for m in _CLOCK.finditer(text)]
+    for match in clocks:
+        minutes = int(match.group("hours")) * 60 + int(match.group("minutes"))
+        found.append(Quantity(float(minutes), "clock", "", Span(offset + match.start(), offset + match.end()), "h"))
     for match in _QUANTITY.finditer(text):
+        if any(c.start() <= match.start() < c.end() for c in clocks):
+            continue
         raw = match.group("number")
         unit_word = match.group("unit") or ""
         folded_unit = fold_word(re.sub(r"\s+", "", unit_word))
@@ -135,12 +150,14 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
             folded_unit = fold_word(following.group(1)) if following else ""
             if folded_unit in _UNITS:
                 end += following.end()
+        unit = ""
         if folded_unit in _UNITS:
             dimension, factor = _UNITS[folded_unit]
             value *= factor
             if not scale or end == match.end("number"):
                 end = match.end("unit")
             noun = ""
+            unit = folded_unit
         else:
             if raw.lower() in ONE_WORDS or (raw.lower() == "neuf" and not unit_word):
                 continue  # an article, or "neuf" meaning "new"
@@ -151,13 +168,23 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
             dimension = "count"
             stems = analyze(unit_word) if unit_word else []
             noun = stems[0] if stems else ""
-        found.append(Quantity(float(value), dimension, noun, Span(offset + match.start("number"), offset + end)))
+        found.append(Quantity(float(value), dimension, noun, Span(offset + match.start("number"), offset + end), unit))
+    found.sort(key=lambda q: q.span.start)
     return found
 
 
 def same_value(a: float, b: float) -> bool:
     """Whether two normalised values agree, within rounding of unit conversions (2 %)."""
     return abs(a - b) <= _RELATIVE_TOLERANCE * max(abs(a), abs(b), 1e-9)
+
+
+def same_quantity(a: Quantity, b: Quantity) -> bool:
+    """Whether two quantities of one dimension state the same value: exactly when written
+    in the same unit ("72 ans" is not "71 ans", "5h29" is not "5h30"), within rounding
+    when one was converted ("1 600 km" and "994 miles")."""
+    if a.unit == b.unit:
+        return abs(a.value - b.value) <= 1e-9 * max(abs(a.value), abs(b.value), 1.0)
+    return same_value(a.value, b.value)
 
 
 

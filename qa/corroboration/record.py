@@ -8,25 +8,51 @@ it is written as ``alignment.json`` and checked on load by ``alignment_problem``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from qa.corroboration.scoring import LogisticDecision
 from qa.models import DIFFERENCE_KINDS, Passage, Span
 
 # Bump when the same passages and settings would align differently (new signals, new
 # difference rules); recorded in the manifest's ``alignment`` section.
-ALIGNMENT_VERSION = 1
+ALIGNMENT_VERSION = 2
+
+# Fitted by bench/calibrate_corroboration.py on the news set (tests/data/news/), leave-one-
+# story-out; docs/quality.md ("Corroboration") gives the figures.
+LINK_DECISION = LogisticDecision(
+    (("similarity", 3.2702), ("lexical", 3.8019), ("numbers", 0.3185), ("names", 0.2005), ("shared_specifics", 0.9655),
+     ("distinctive", 0.3517), ("quote", 0.7982), ("dense_z", -0.1475), ("sentence_z", 0.6984)),
+    -0.886,
+    0.55,
+)
+# The rules' own thresholds, as a decision: a difference is kept when its sentences are
+# matched at 0.16 or better (0.20 for a hedge), a quote when its pairing reaches 0.20. A
+# decision fitted on the news set was measured and not kept (docs/decisions/).
+DIFFERENCE_DECISION = LogisticDecision(
+    (("sentence", 100.0), ("quote_pairing", 100.0), ("kind_hedge", -4.0), ("kind_quote", -4.0)),
+    -16.0,
+)
+
 
 @dataclass(frozen=True)
 class AlignmentSettings:
-    """Weights of the signals and thresholds; calibrated on the gold set (docs/quality.md).
+    """How passages are aligned and differences kept.
 
-    score = lexical + dense_weight * max(dense - baseline, 0) + number_weight * numbers
-            + name_weight * names
+    Within a story, a candidate pair is linked when ``decision`` (a logistic decision over
+    ``qa.corroboration.align.link_signals``) accepts it, and a difference the rules find is
+    kept when ``difference_decision`` does; both are fitted on the news set
+    (``bench/calibrate_corroboration.py``). Each passage keeps its ``max_aligned`` best
+    links, at most ``max_per_article`` into one other article.
 
-    ``baseline`` is the mean dense similarity of passages of different articles in the
-    corpus: news on one topic are all "similar" to a sentence model, so only the excess
-    over that baseline is evidence of the same fact.
+    Without stories (the whole corpus as one group), a pair is linked when
+
+        score = lexical + dense_weight * max(dense - baseline, 0) + number_weight * numbers
+                + name_weight * names
+
+    reaches ``threshold``; ``baseline`` is the mean dense similarity of passages of
+    different articles in the corpus: news on one topic are all "similar" to a sentence
+    model, so only the excess over that baseline is evidence of the same fact.
     """
 
     dense_weight: float = 0.50
@@ -37,21 +63,36 @@ class AlignmentSettings:
     number_weight: float = 0.03
     name_weight: float = 0.10
     threshold: float = 0.165
-    max_aligned: int = 5
+    max_aligned: int = 10
+    max_per_article: int = 5
     candidates: int = 12
-    sentence_threshold: float = 0.16
-    hedge_sentence_threshold: float = 0.20
+    # Sentence pairs matched at least this well are searched for differences.
+    sentence_threshold: float = 0.05
     quote_threshold: float = 0.20
     # Within a story, a specific found in more than this share of its passages is one of
     # the story's common words, no evidence that two passages report one fact.
     story_common_share: float = 0.15
-    # Terms used by at most this share of a story's passages (or two) are distinctive; a
-    # pair sharing this many of them shares a fact even without a name, number or date.
+    # Terms used by at most this share of a story's passages (or two) are distinctive.
     distinctive_share: float = 0.1
-    min_distinctive_terms: int = 1
+    # Within a story: the calibrated decision that two passages state one fact
+    # (``qa.corroboration.align.link_signals``), fitted by bench/calibrate_corroboration.py.
+    decision: LogisticDecision = LINK_DECISION
+    # Which differences the rules find are kept (``qa.corroboration.differences``).
+    difference_decision: LogisticDecision = DIFFERENCE_DECISION
 
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["decision"] = self.decision.to_dict()
+        data["difference_decision"] = self.difference_decision.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlignmentSettings:
+        values = {k: v for k, v in data.items() if k in {f.name for f in fields(cls)}}
+        for name in ("decision", "difference_decision"):
+            if name in values:
+                values[name] = LogisticDecision.from_dict(values[name])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -111,7 +152,7 @@ class Alignment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Alignment:
-        settings = AlignmentSettings(**data.get("settings", {}))
+        settings = AlignmentSettings.from_dict(data.get("settings", {}))
         links = {
             int(pid): [
                 Link(

@@ -82,7 +82,8 @@ class _TfIdf:
         return {t: v / norm for t, v in vector.items()}
 
 
-def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Cosine of two sparse normalised vectors."""
     if len(a) > len(b):
         a, b = b, a
     return float(sum(v * b.get(t, 0.0) for t, v in a.items()))
@@ -221,7 +222,7 @@ class SignalCorpus:
         """The alignment score of two units (passages or sentences)."""
         dense = 0.0 if a.vector is None or b.vector is None else float(a.vector @ b.vector)
         return (
-            _cosine(a.terms, b.terms)
+            cosine(a.terms, b.terms)
             + settings.dense_weight * max(dense - self.baseline, 0.0) / (self.spread if settings.dense_in_spreads else 1.0)
             + settings.number_weight * number_overlap(a.quantities, b.quantities)
             + settings.name_weight * name_overlap(a.names, b.names, self.name_idf)
@@ -236,6 +237,16 @@ class SignalCorpus:
         chosen = {(i, int(scores[i].argmax())) for i in range(len(left))}
         chosen |= {(int(scores[:, j].argmax()), j) for j in range(len(right))}
         return sorted(((left[i], right[j], float(scores[i, j])) for i, j in chosen), key=lambda m: -m[2])
+
+    def best_sentence_cosine(self, here: int, there: int) -> float | None:
+        """The highest dense cosine between a sentence of one passage and one of the other."""
+        if self.sentence_vectors is None:
+            return None
+        a = self.sentence_vectors[int(self.sentence_offsets[here]) : int(self.sentence_offsets[here + 1])]
+        b = self.sentence_vectors[int(self.sentence_offsets[there]) : int(self.sentence_offsets[there + 1])]
+        if not len(a) or not len(b):
+            return None
+        return float((a @ b.T).max())
 
     def pair_score(self, here: int, there: int, settings: AlignmentSettings) -> float:
         return self.similarity(self.units[here], self.units[there], settings)

@@ -1,23 +1,35 @@
 """Stories: articles that report the same event, grouped before any passage is aligned.
 
 Two articles are one story when they share enough *specifics* that are rare in the
-corpus: names (capitalised words, acronyms, and runs of names such as "Vladimir
-Poutine"), calendar dates ("4 juillet"), years, and quantities with their unit or noun
-("1 600 km", "12 bombardiers" = "douze avions"). Everyday topic words ("saison",
-"guerre", "président") are not specifics at all: they are lower-case nouns, and a
-capitalised word that many articles share ("France", "Paris") weighs little (IDF) or,
-past ``StorySettings.max_share`` of the corpus, nothing.
+corpus (``qa.corroboration.specifics``: names, dates, years, quantities); a capitalised
+word that many articles share ("France", "Paris") weighs little (IDF) or, past
+``StorySettings.max_share`` of the corpus, nothing.
 
-A pair of articles is linked when
+A candidate pair of articles (one sharing at least ``min_candidate_shared`` rare
+specifics) is linked when a calibrated logistic decision (``qa.corroboration.scoring``)
+accepts its signals:
 
-* they share at least ``min_shared`` rare specifics, and at least ``min_shared_distinct``
-  of them are not parts of one name run ("Vladimir" and "Poutine" count once);
-* the IDF weight of what they share is at least ``min_overlap`` of the lighter
-  article's total (an overlap coefficient: a short dispatch and a long feature on one
-  event share most of the dispatch's specifics);
-* with vectors, their document vectors (mean of their passages', normalised) are more
-  similar than ``min_document_z`` standard deviations above the corpus's mean similarity
-  of article pairs (the model's cosines sit in a narrow band: only the excess counts).
+* how many distinct rare specifics they share ("Vladimir" and "Poutine" count once), and
+  the IDF weight of what they share, also as a share of the lighter article's total (an
+  overlap coefficient: a short dispatch and a long feature on one event share most of
+  the dispatch's specifics);
+* with vectors, how far their document vectors' cosine (mean of their passages',
+  normalised) stands above the corpus's mean similarity of article pairs, in standard
+  deviations (the model's cosines sit in a narrow band: only the excess counts);
+* the rare *phrases* they share (pairs of consecutive terms: the same quoted words, the
+  same figure with its noun);
+* with sentence vectors, how closely the shorter article's sentences are matched in the
+  other, and how many of them state a fact again (a close match sharing a rare specific
+  or phrase);
+* how alike their titles are (IDF cosine of analysed title words);
+* time evidence: whether each one's main year (or date) is one the other never mentions
+  (a conflict), in the whole text, in the lede, in the titles; or one the other
+  mentions; and, when both carry a publication date, how many days apart they were
+  published. None of these vetoes: they weigh in the score.
+
+The decision with vectors (``StorySettings.decision``) serves corpora of at least
+``min_articles_for_baseline`` articles; ``text_decision`` serves smaller ones and
+corpora without vectors, and an article without a date is grouped by its text alone.
 
 Stories are the connected groups of linked articles; an article with no link belongs to
 no multi-article story. Candidate pairs come from an inverted index of rare specifics,
@@ -30,110 +42,94 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from typing import Any
 
 import numpy as np
 
-from qa.corroboration.mentions import name_groups
-from qa.corroboration.numbers import dates, quantities
+from qa.corroboration.scoring import LogisticDecision
+from qa.corroboration.specifics import (
+    YEAR,
+    distinct_count,
+    everyday_key,
+    lede,
+    lowercase_words,
+    phrases,
+    specifics,
+    time_conflict,
+    time_shared,
+)
+from qa.corroboration.signals import SentenceTable
 from qa.models import Passage
-from qa.text.normalise import word_key
+from qa.text.analyzer import analyze
+
+
+# The decisions below are fitted by bench/calibrate_corroboration.py on the development set
+# of real multi-outlet news (tests/data/news/), leave-one-story-out; docs/quality.md gives
+# the figures. ``text_decision`` serves when there are no document vectors, or too few
+# articles to estimate how similar unrelated ones are.
+STORY_DECISION = LogisticDecision(
+    (("distinct", 0.7697), ("overlap", 2.834), ("shared_weight", 1.3076), ("shared_numbers", -0.5195),
+     ("shared_phrases", -0.5384), ("phrase_share", 2.3647), ("title", 1.6701), ("time_conflict", -0.751),
+     ("lede_time_conflict", -0.4373), ("title_time_conflict", -1.859), ("time_shared", -0.6832),
+     ("same_days", 5.8591), ("days_apart", -4.9279), ("document_z", 0.6927), ("sentence_top", 1.5225),
+     ("sentence_top3", -1.405), ("fact_matches", 0.3603), ("fact_share", -0.1968)),
+    -8.7274,
+    0.95,
+)
+STORY_TEXT_DECISION = LogisticDecision(
+    (("distinct", 2.0988), ("overlap", 3.2177), ("shared_weight", 0.3034), ("shared_numbers", -0.6385),
+     ("shared_phrases", -0.2003), ("phrase_share", 3.1779), ("title", 5.1826), ("time_conflict", -0.6695),
+     ("lede_time_conflict", -0.5898), ("title_time_conflict", -2.4548), ("time_shared", -0.4718),
+     ("same_days", 6.0679), ("days_apart", -6.5379)),
+    -5.8174,
+    0.95,
+)
 
 
 @dataclass(frozen=True)
 class StorySettings:
-    """Thresholds of story grouping; calibrated in docs/quality.md ("Stories")."""
+    """How stories are found: candidate pairs, and the calibrated decision that links them."""
 
-    min_shared: int = 4
-    min_shared_distinct: int = 4
-    min_overlap: float = 0.5
-    min_document_z: float = 2.0
+    decision: LogisticDecision = STORY_DECISION
+    text_decision: LogisticDecision = STORY_TEXT_DECISION
+    # A pair of articles is scored only when it shares this many rare specifics.
+    min_candidate_shared: int = 2
     # A specific in more than this share of the articles (and more than min_df_cap of them)
     # is no evidence of one story, and is left out of the inverted index.
     max_share: float = 0.05
     min_df_cap: int = 50
+    # A pair of consecutive terms (``phrases``) in more than this share of the articles (and
+    # more than min_phrase_df_cap of them) is a common phrase, no evidence of one event.
+    max_phrase_share: float = 0.01
+    min_phrase_df_cap: int = 3
+    # How much of an article's opening is its lede, for the lede's time evidence.
+    lede_characters: int = 400
+    # A sentence whose best match in the other article stands this many standard deviations
+    # above the corpus's cross-article similarity, sharing a rare specific or phrase with
+    # it, states a fact again (the ``fact_matches`` signal).
+    fact_match_z: float = 2.0
     # Below this many articles the corpus's similarity distribution is not estimated: the
-    # document similarity is then only checked against ``min_document_similarity``.
+    # text decision is used.
     min_articles_for_baseline: int = 30
-    min_document_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["decision"] = self.decision.to_dict()
+        data["text_decision"] = self.text_decision.to_dict()
+        return data
 
-
-_YEAR = re.compile(r"(?<![\d\w.,])(1[5-9]\d\d|20\d\d)(?![\d\w])")
-
-
-def _number_key(dimension: str, value: float, noun: str) -> str:
-    """``num:<dimension>:<value>``; a count keeps its noun's stem as a fourth part."""
-    rounded = f"{value:.3g}"
-    return f"num:{dimension}:{rounded}" + (f":{noun}" if dimension == "count" and noun else "")
-
-
-_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-öø-ÿ][\w'’-]*")
-
-
-def lowercase_words(texts: Iterable[str]) -> set[str]:
-    """The folded words the corpus writes in lower case somewhere: its everyday vocabulary.
-
-    A capitalised word that is also one of these ("Guerre", "Saison", "Union", "Nord") is
-    a common noun at a sentence or title start, not a name: alone it is no specific.
-    """
-    found: set[str] = set()
-    for text in texts:
-        found.update(word_key(word) for word in _LOWER_WORD.findall(text))
-    return found
-
-
-def specifics(text: str) -> list[str]:
-    """The story specifics of a text as keys: ``name:``, ``names:`` (a run), ``date:``, ``year:``, ``num:``.
-
-    Counts below 10 ("deux soldats") are too common to be specific, and four-digit counts
-    from 1000 to 2100 are mostly years written without "en"; months alone and weekdays
-    are left out. Names are filtered later against the corpus's everyday words
-    (``lowercase_words``), which need the whole corpus.
-    """
-    keys: list[str] = []
-    for group in name_groups(text):
-        group_keys = [name.key for name in group]
-        keys.extend(f"name:{key}" for key in group_keys)
-        if len(group_keys) > 1:
-            keys.append("names:" + " ".join(group_keys))
-    for mention in dates(text):
-        if mention.day and mention.month:
-            keys.append(f"date:{mention.day}-{mention.month}")
-    keys.extend(f"year:{match.group(1)}" for match in _YEAR.finditer(text))
-    for quantity in quantities(text):
-        if quantity.dimension == "count" and (quantity.value < 10 or 1000 <= quantity.value <= 2100):
-            continue
-        keys.append(_number_key(quantity.dimension, quantity.value, ""))
-    return keys
-
-
-def _main(keys: Sequence[str], prefix: str) -> set[str]:
-    """The year(s) or dates an article mentions most often (empty when it mentions none)."""
-    counts = Counter(k for k in keys if k.startswith(prefix))
-    if not counts:
-        return set()
-    top = max(counts.values())
-    return {k for k, n in counts.items() if n == top}
-
-
-def time_conflict(a: Sequence[str], b: Sequence[str]) -> bool:
-    """Each article's main year (or main date) is one the other never mentions: two times.
-
-    "6 Heures du Castellet 2011" and "6 Heures de Shanghai 2017" share teams and drivers
-    but not their year; two reports of one event share the date they report.
-    """
-    for prefix in ("year:", "date:"):
-        main_a, main_b = _main(a, prefix), _main(b, prefix)
-        if main_a and main_b and not (main_a & set(b)) and not (main_b & set(a)):
-            return True
-    return False
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StorySettings:
+        values = dict(data)
+        for name in ("decision", "text_decision"):
+            if name in values:
+                values[name] = LogisticDecision.from_dict(values[name])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -198,7 +194,7 @@ class Stories:
             for item in data.get("stories", [])
         ]
         specifics_by_source = {source: list(item["specifics"]) for source, item in data.get("articles", {}).items()}
-        return cls(stories, specifics_by_source, StorySettings(**data.get("settings", {})))
+        return cls(stories, specifics_by_source, StorySettings.from_dict(data.get("settings", {})))
 
 
 def stories_problem(stories: Stories, sources: Sequence[str]) -> str:
@@ -228,53 +224,231 @@ def document_vectors(passage_sources: Sequence[str], passage_vectors: np.ndarray
     return (sums / norms).astype(np.float32)
 
 
-def _similarity_baseline(vectors: np.ndarray, sample: int = 4000) -> tuple[float, float]:
-    """Mean and standard deviation of the cosine of distinct article pairs (a fixed sample)."""
+def _similarity_baseline(vectors: np.ndarray, labels: np.ndarray | None = None, sample: int = 4000) -> tuple[float, float]:
+    """Mean and standard deviation of the cosine of rows with different labels (a fixed
+    sample); without labels every row is its own (distinct article pairs)."""
     count = len(vectors)
     rng = np.random.default_rng(0)
     left = rng.integers(0, count, sample)
     right = rng.integers(0, count, sample)
-    keep = left != right
+    keep = left != right if labels is None else labels[left] != labels[right]
+    if not keep.any():
+        return 0.0, 1.0
     cosines = np.einsum("ij,ij->i", vectors[left[keep]], vectors[right[keep]])
-    return float(cosines.mean()), float(cosines.std())
+    return float(cosines.mean()), max(float(cosines.std()), 1e-3)
+
+
+@dataclass(frozen=True)
+class ArticleSentences:
+    """An article's sentences as story grouping compares them: their vectors (float32
+    rows) and, per sentence, its specifics and its phrases (``phrase:``-prefixed)."""
+
+    vectors: np.ndarray
+    keys: tuple[frozenset[str], ...]
+
+
+def article_sentences(passages: Sequence[Passage], sentences: SentenceTable, texts: Mapping[str, str]) -> dict[str, ArticleSentences]:
+    """Each article's sentences, from the index's sentence table (empty without vectors)."""
+    if sentences.vectors is None or not len(sentences.spans):
+        return {}
+    rows: dict[str, list[int]] = defaultdict(list)
+    spans = np.asarray(sentences.spans)
+    for row, pid in enumerate(spans[:, 0]):
+        rows[passages[int(pid)].citation.source].append(row)
+    vectors = np.asarray(sentences.vectors)
+    found = {}
+    for source, ids in rows.items():
+        text = texts[source]
+        keys = []
+        for row in ids:
+            sentence = text[int(spans[row, 1]) : int(spans[row, 2])]
+            keys.append(frozenset(specifics(sentence)) | {f"phrase:{p}" for p in phrases(sentence)})
+        found[source] = ArticleSentences(np.asarray(vectors[ids], dtype=np.float32), tuple(keys))
+    return found
 
 
 @dataclass(frozen=True)
 class PairEvidence:
-    """Why two articles are (or are not) one story: what they share and how similar they are."""
+    """Why two articles are (or are not) one story: what they share, the signals, the probability."""
 
     shared: tuple[str, ...]
     distinct: int
     overlap: float
     document: float | None
+    signals: Mapping[str, float] = field(default_factory=dict)
+    probability: float = 0.0
 
 
-def everyday_key(key: str, everyday: set[str]) -> bool:
-    """A name (or a run of names) made only of words the corpus also writes in lower case."""
-    if key.startswith("name:"):
-        return key[len("name:") :] in everyday or len(key) <= len("name:") + 1
-    if key.startswith("names:"):
-        return all(word in everyday for word in key[len("names:") :].split())
-    return False
+def _days(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
-def _distinct(keys: Sequence[str]) -> int:
-    """Shared keys that are not years, a name run counting once with the names it is made of."""
-    runs = [set(k[len("names:") :].split()) for k in keys if k.startswith("names:")]
-    count = 0
-    for key in keys:
-        if key.startswith("year:"):
-            continue
-        if key.startswith("name:") and any(key[len("name:") :] in run for run in runs):
-            continue
-        count += 1
-    return count
+def _idf_cosine(a: Counter[str], b: Counter[str], idf: Mapping[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    norm_a = math.sqrt(sum((n * idf.get(t, 0.0)) ** 2 for t, n in a.items()))
+    norm_b = math.sqrt(sum((n * idf.get(t, 0.0)) ** 2 for t, n in b.items()))
+    dot = sum(n * b[t] * idf.get(t, 0.0) ** 2 for t, n in a.items() if t in b)
+    return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
 
-def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]], conflicts: Mapping[str, set[str]]) -> list[list[str]]:
-    """Groups of linked articles, strongest links first; two groups never merge when one
-    of their articles is in time conflict with one of the other's (no chaining of a
-    2011 race and a 2017 race through a report that gives no year)."""
+class StoryCorpus:
+    """The signals story grouping compares, computed once per corpus.
+
+    ``titles`` lists the articles (source -> title), ``specifics_by_source`` their
+    specifics (``specifics``), ``doc_vectors`` their document vectors (normalised) or
+    None, ``published`` their publication dates (ISO 8601) where known,
+    ``sentences`` each article's sentences (``article_sentences``).
+    """
+
+    def __init__(
+        self,
+        titles: Mapping[str, str],
+        specifics_by_source: Mapping[str, Sequence[str]],
+        doc_vectors: Mapping[str, np.ndarray] | None = None,
+        settings: StorySettings = StorySettings(),
+        everyday_words: set[str] | None = None,
+        published: Mapping[str, str | None] | None = None,
+        sentences: Mapping[str, ArticleSentences] | None = None,
+        phrases_by_source: Mapping[str, set[str]] | None = None,
+        lede_specifics: Mapping[str, Sequence[str]] | None = None,
+    ):
+        self.settings = settings
+        self.lede_specifics = lede_specifics or {}
+        self.titles = titles
+        self.sources = sorted(titles)
+        self.specifics = specifics_by_source
+        self.doc_vectors = doc_vectors
+        count = len(self.sources)
+        everyday = everyday_words or set()
+        sets = {s: {k for k in specifics_by_source.get(s, ()) if not everyday_key(k, everyday)} for s in self.sources}
+        frequency: Counter[str] = Counter()
+        for keys in sets.values():
+            frequency.update(keys)
+        cap = max(settings.min_df_cap, int(settings.max_share * count))
+        self.idf = {key: math.log(1 + count / df) for key, df in frequency.items() if 2 <= df <= cap}
+        self.rare = {source: {k for k in keys if k in self.idf} for source, keys in sets.items()}
+        self.weight = {source: sum(self.idf[k] for k in keys) for source, keys in self.rare.items()}
+        phrase_sets = phrases_by_source or {}
+        phrase_df: Counter[str] = Counter()
+        for source in self.sources:
+            phrase_df.update(phrase_sets.get(source, ()))
+        phrase_cap = max(settings.min_phrase_df_cap, int(settings.max_phrase_share * count))
+        self.phrase_idf = {key: math.log(1 + count / df) for key, df in phrase_df.items() if 2 <= df <= phrase_cap}
+        self.phrases = {s: {k for k in phrase_sets.get(s, ()) if k in self.phrase_idf} for s in self.sources}
+        self.phrase_count = {s: len(phrase_sets.get(s, ())) for s in self.sources}
+        self.title_terms = {source: Counter(analyze(titles[source])) for source in self.sources}
+        title_df: Counter[str] = Counter()
+        for terms in self.title_terms.values():
+            title_df.update(set(terms))
+        self.title_idf = {term: math.log(1 + count / df) for term, df in title_df.items()}
+        self.published = {source: _days((published or {}).get(source)) for source in self.sources}
+        self.mean = self.std = None
+        if doc_vectors is not None and count >= settings.min_articles_for_baseline:
+            self.mean, self.std = _similarity_baseline(np.stack([doc_vectors[s] for s in self.sources]))
+        self.sentences = sentences or {}
+        self.sentence_mean = self.sentence_std = None
+        if self.sentences and count >= settings.min_articles_for_baseline:
+            stacked = [(source, found.vectors) for source, found in sorted(self.sentences.items()) if len(found.vectors)]
+            labels = np.concatenate([np.full(len(rows), i) for i, (_, rows) in enumerate(stacked)])
+            self.sentence_mean, self.sentence_std = _similarity_baseline(np.concatenate([r for _, r in stacked]), labels)
+        self.decision = settings.decision if self.mean is not None else settings.text_decision
+
+    def candidates(self) -> dict[tuple[str, str], int]:
+        """Pairs of articles sharing at least ``min_candidate_shared`` rare specifics, with how many.
+
+        From an inverted index of rare specifics, whose postings are capped by the
+        rarity cap: the cost grows with the corpus, not with its square.
+        """
+        postings: dict[str, list[str]] = defaultdict(list)
+        for source in self.sources:
+            for key in self.rare[source]:
+                postings[key].append(source)
+        shared_counts: Counter[tuple[str, str]] = Counter()
+        for members in postings.values():
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    shared_counts[(a, b)] += 1
+        return {pair: n for pair, n in shared_counts.items() if n >= self.settings.min_candidate_shared}
+
+    def _title_time_conflict(self, a: str, b: str) -> bool:
+        """Both titles name a year ("6 Heures du Castellet 2011", "6 Heures de Shanghai 2017"), none the same."""
+        years_a, years_b = set(YEAR.findall(self.titles[a])), set(YEAR.findall(self.titles[b]))
+        return bool(years_a and years_b and not years_a & years_b)
+
+    def _rare_sentence_key(self, key: str) -> bool:
+        return key in self.idf or (key.startswith("phrase:") and key[len("phrase:") :] in self.phrase_idf)
+
+    def _sentence_signals(self, a: str, b: str) -> dict[str, float]:
+        """How closely the shorter article's sentences are matched in the other, in standard
+        deviations above the corpus's cross-article sentence similarity; and how many of
+        them state a fact again: their best match is close (``fact_match_z``) and shares a
+        rare specific or phrase with them. Two reports of one event state the same facts,
+        two articles on one subject rarely do."""
+        found_a, found_b = self.sentences.get(a), self.sentences.get(b)
+        if self.sentence_mean is None or not self.sentence_std or found_a is None or found_b is None:
+            return {}
+        if not len(found_a.vectors) or not len(found_b.vectors):
+            return {}
+        if len(found_a.vectors) > len(found_b.vectors):
+            found_a, found_b = found_b, found_a
+        similarity = found_a.vectors @ found_b.vectors.T
+        best = similarity.argmax(axis=1)
+        z = np.clip((similarity[np.arange(len(best)), best] - self.sentence_mean) / self.sentence_std, -5.0, 20.0)
+        facts = sum(
+            1
+            for i, j in enumerate(best)
+            if z[i] >= self.settings.fact_match_z
+            and any(self._rare_sentence_key(k) for k in found_a.keys[i] & found_b.keys[int(j)])
+        )
+        top = np.sort(z)[::-1]
+        return {
+            "sentence_top": float(top[0]),
+            "sentence_top3": float(top[:3].mean()),
+            "fact_matches": math.log1p(facts),
+            "fact_share": facts / len(best),
+        }
+
+    def evidence(self, a: str, b: str) -> PairEvidence:
+        """The signals of one pair of articles and the decision's probability that they are one story."""
+        shared = sorted(self.rare[a] & self.rare[b], key=lambda k: (-self.idf[k], k))
+        lighter = max(min(self.weight[a], self.weight[b]), 1e-9)
+        overlap = sum(self.idf[k] for k in shared) / lighter
+        document = None if self.doc_vectors is None else float(self.doc_vectors[a] @ self.doc_vectors[b])
+        distinct = distinct_count(shared)
+        signals = {
+            "distinct": math.log1p(distinct),
+            "overlap": overlap,
+            "shared_weight": math.log1p(sum(self.idf[k] for k in shared)),
+            "title": _idf_cosine(self.title_terms[a], self.title_terms[b], self.title_idf),
+            "time_conflict": float(time_conflict(self.specifics.get(a, ()), self.specifics.get(b, ()))),
+            "time_shared": float(time_shared(self.specifics.get(a, ()), self.specifics.get(b, ()))),
+            "lede_time_conflict": float(time_conflict(self.lede_specifics.get(a, ()), self.lede_specifics.get(b, ()))),
+            "title_time_conflict": float(self._title_time_conflict(a, b)),
+        }
+        if document is not None and self.mean is not None and self.std:
+            signals["document_z"] = max(-5.0, min((document - self.mean) / self.std, 20.0))
+        signals.update(self._sentence_signals(a, b))
+        signals["shared_numbers"] = math.log1p(sum(1 for k in shared if k.startswith(("num:", "date:"))))
+        shared_phrases = self.phrases[a] & self.phrases[b]
+        signals["shared_phrases"] = math.log1p(len(shared_phrases))
+        signals["phrase_share"] = 10.0 * len(shared_phrases) / max(min(self.phrase_count[a], self.phrase_count[b]), 1)
+        day_a, day_b = self.published[a], self.published[b]
+        if day_a is not None and day_b is not None:
+            gap = abs((day_a - day_b).days)
+            signals["same_days"] = float(gap <= 2)
+            signals["days_apart"] = min(gap, 60) / 30.0
+        probability = self.decision.probability(signals)
+        return PairEvidence(tuple(shared), distinct, round(overlap, 4), document, signals, round(probability, 4))
+
+
+def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]]) -> list[list[str]]:
+    """Groups of linked articles (connected components), strongest links first."""
     group = {source: source for source in sources}
     members = {source: {source} for source in sources}
     for _, a, b in sorted(linked, key=lambda item: (-item[0], item[1], item[2])):
@@ -282,8 +456,6 @@ def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]], conflic
         if ga == gb:
             continue
         small, large = sorted((ga, gb), key=lambda g: len(members[g]))
-        if any(conflicts.get(x, set()) & members[large] for x in members[small]):
-            continue
         for x in members[small]:
             group[x] = large
         members[large] |= members.pop(small)
@@ -296,85 +468,52 @@ def group_stories(
     doc_vectors: Mapping[str, np.ndarray] | None = None,
     settings: StorySettings = StorySettings(),
     everyday_words: set[str] | None = None,
+    published: Mapping[str, str | None] | None = None,
 ) -> tuple[Stories, dict[tuple[str, str], PairEvidence]]:
     """Group articles into stories; also return the evidence of every candidate pair scored.
 
-    ``titles`` lists the articles (source -> title), ``specifics_by_source`` their
-    specifics (``specifics``), ``doc_vectors`` their document vectors (normalised).
+    The arguments are ``StoryCorpus``'s; see ``stories_of``.
     """
-    sources = sorted(titles)
-    count = len(sources)
-    everyday = everyday_words or set()
-    sets = {source: {k for k in specifics_by_source.get(source, ()) if not everyday_key(k, everyday)} for source in sources}
-    frequency: Counter[str] = Counter()
-    for keys in sets.values():
-        frequency.update(keys)
-    cap = max(settings.min_df_cap, int(settings.max_share * count))
-    idf = {key: math.log(1 + count / df) for key, df in frequency.items() if 2 <= df <= cap}
-    rare = {source: {k for k in keys if k in idf} for source, keys in sets.items()}
-    weight = {source: sum(idf[k] for k in keys) for source, keys in rare.items()}
+    return stories_of(StoryCorpus(titles, specifics_by_source, doc_vectors, settings, everyday_words, published))
 
-    postings: dict[str, list[str]] = defaultdict(list)
-    for source in sources:
-        for key in rare[source]:
-            postings[key].append(source)
-    shared_counts: Counter[tuple[str, str]] = Counter()
-    for key, members in postings.items():
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                shared_counts[(a, b)] += 1
 
-    mean = std = None
-    if doc_vectors is not None and count >= settings.min_articles_for_baseline:
-        mean, std = _similarity_baseline(np.stack([doc_vectors[s] for s in sources]))
+def stories_of(corpus: StoryCorpus) -> tuple[Stories, dict[tuple[str, str], PairEvidence]]:
+    """The stories of a corpus, and the evidence of every candidate pair scored.
 
+    A candidate pair (``StoryCorpus.candidates``) is linked when the calibrated decision
+    (``StorySettings.decision``, or ``text_decision`` without document vectors or in a
+    corpus too small to estimate their spread) accepts its signals; stories are the
+    connected groups of linked articles.
+    """
     evidence: dict[tuple[str, str], PairEvidence] = {}
     linked: list[tuple[float, str, str]] = []
-    conflicts: dict[str, set[str]] = defaultdict(set)
-
-    for (a, b), shared_count in shared_counts.items():
-        if shared_count < settings.min_shared:
-            continue
-        shared = sorted(rare[a] & rare[b], key=lambda k: (-idf[k], k))
-        overlap = sum(idf[k] for k in shared) / max(min(weight[a], weight[b]), 1e-9)
-        document = None if doc_vectors is None else float(doc_vectors[a] @ doc_vectors[b])
-        evidence[(a, b)] = PairEvidence(tuple(shared), _distinct(shared), round(overlap, 4), document)
-        if time_conflict(specifics_by_source.get(a, ()), specifics_by_source.get(b, ())):
-            conflicts[a].add(b)
-            conflicts[b].add(a)
-            continue
-        if _distinct(shared) < settings.min_shared_distinct or overlap < settings.min_overlap:
-            continue
-        if document is not None:
-            if mean is not None and std is not None and document < mean + settings.min_document_z * std:
-                continue
-            if document < settings.min_document_similarity:
-                continue
-        linked.append((overlap, a, b))
-
+    for a, b in corpus.candidates():
+        found = corpus.evidence(a, b)
+        evidence[(a, b)] = found
+        if found.probability >= corpus.decision.threshold:
+            linked.append((found.probability, a, b))
     stories = []
-    for members in _merge(sources, linked, conflicts):
-        if len(members) < 2:
-            continue
-        members.sort()
-        held = Counter(k for source in members for k in rare[source])
-        common = sorted((k for k, n in held.items() if n * 2 >= len(members) and n >= 2), key=lambda k: (-idf[k], k))
+    for members in _merge(corpus.sources, linked):
+        held = Counter(k for source in members for k in corpus.rare[source])
+        common = sorted((k for k, n in held.items() if n * 2 >= len(members) and n >= 2), key=lambda k: (-corpus.idf[k], k))
         story_id = "s" + hashlib.sha1("\n".join(members).encode("utf-8")).hexdigest()[:10]
-        stories.append(Story(story_id, tuple(members), tuple(titles[s] for s in members), tuple(common[:12])))
+        stories.append(Story(story_id, tuple(members), tuple(corpus.titles[s] for s in members), tuple(common[:12])))
     stories.sort(key=lambda story: story.sources)
-    kept = {source: list(specifics_by_source.get(source, ())) for source in sources}
-    return Stories(stories, kept, settings), evidence
+    kept = {source: list(corpus.specifics.get(source, ())) for source in corpus.sources}
+    return Stories(stories, kept, corpus.settings), evidence
 
 
-def find_stories(
+def story_corpus(
     articles: Mapping[str, str],
     titles: Mapping[str, str],
     passages: Sequence[Passage],
     passage_vectors: np.ndarray | None,
     settings: StorySettings = StorySettings(),
     known_specifics: Mapping[str, Sequence[str]] | None = None,
-) -> tuple[Stories, set[str]]:
-    """The stories of a corpus (``articles``: source -> text), and its everyday words.
+    published: Mapping[str, str | None] | None = None,
+    sentences: SentenceTable | None = None,
+) -> tuple[StoryCorpus, set[str]]:
+    """The signals of a corpus (``articles``: source -> text) for story grouping, and its everyday words.
 
     ``known_specifics`` (source -> keys, from a previous build's ``Stories.specifics``)
     spares re-reading the articles that did not change; pass only unchanged ones.
@@ -387,5 +526,23 @@ def find_stories(
         order = sorted(articles)
         matrix = document_vectors([p.citation.source for p in passages], passage_vectors, order)
         doc = {source: matrix[i] for i, source in enumerate(order)}
-    stories, _ = group_stories(titles, specifics_by_source, doc, settings, everyday)
+    by_source = None if sentences is None else article_sentences(passages, sentences, articles)
+    phrase_sets = {source: phrases(text) for source, text in articles.items()}
+    ledes = {source: specifics(lede(titles.get(source, ""), text, settings.lede_characters)) for source, text in articles.items()}
+    return StoryCorpus(titles, specifics_by_source, doc, settings, everyday, published, by_source, phrase_sets, ledes), everyday
+
+
+def find_stories(
+    articles: Mapping[str, str],
+    titles: Mapping[str, str],
+    passages: Sequence[Passage],
+    passage_vectors: np.ndarray | None,
+    settings: StorySettings = StorySettings(),
+    known_specifics: Mapping[str, Sequence[str]] | None = None,
+    published: Mapping[str, str | None] | None = None,
+    sentences: SentenceTable | None = None,
+) -> tuple[Stories, set[str]]:
+    """The stories of a corpus (see ``story_corpus``), and its everyday words."""
+    corpus, everyday = story_corpus(articles, titles, passages, passage_vectors, settings, known_specifics, published, sentences)
+    stories, _ = stories_of(corpus)
     return stories, everyday

@@ -36,7 +36,7 @@ from qa.models import Article, Passage
 # Bump when a file's shape changes: older builds are then stale and rebuilt in full.
 # 7: the manifest's sections are each written by their component (qa.embedder, the store,
 # the lexical index, qa.corroboration); the model section holds both prefixes.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 CURRENT = "current"
 BUILDS = "builds"
 MANIFEST = "manifest.json"
