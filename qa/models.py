@@ -140,6 +140,44 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class StoryArticle:
+    """One article of a story, as the story view lists it: who published it, and when."""
+
+    source: str
+    title: str
+    outlet: str | None = None
+    published: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A passage of one article stating a fact, cited."""
+
+    text: str
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class StoryFact:
+    """A fact that several articles of a story state: one passage of each, in article order."""
+
+    statements: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A story as a reader checks it (``qa.corroboration.view``): its articles by
+    publication date, the facts they share, and where they differ, each side cited."""
+
+    id: str
+    shared: tuple[str, ...]
+    articles: tuple[StoryArticle, ...]
+    facts: tuple[StoryFact, ...]
+    differences: tuple[Difference, ...]
+
+
+@dataclass(frozen=True)
 class Hit:
     """A ranked passage with the fused score and the score of each signal.
 

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from qa.corroboration.stories import Stories
+from qa.corroboration.view import story_view
 from qa.embedder import Embedder, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.embed import Encoder
 from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
-from qa.models import Answer, Article
+from qa.models import Answer, Article, StoryView
 from qa.search import ask
 from qa.settings import Settings, resolve_path
 
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class SourceNotFound(LookupError):
     """No article of that name is in the index."""
+
+
+class StoryNotFound(LookupError):
+    """No story of that id is in the index."""
 
 
 class QAService:
@@ -129,6 +134,14 @@ class QAService:
     def stories(self) -> Stories:
         """The multi-article stories of the current index (``qa.corroboration.stories``)."""
         return self.index.stories
+
+    def story(self, story_id: str) -> StoryView:
+        """One story's articles by date, the facts they share and their differences (``qa.corroboration.view``)."""
+        index = self.index
+        story = index.stories.get(story_id)
+        if story is None:
+            raise StoryNotFound(story_id)
+        return story_view(story, index.alignment, index.passages, index.articles)
 
     def article(self, source: str) -> Article:
         """An indexed article by source name; names are looked up, never joined to a path."""

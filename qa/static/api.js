@@ -55,6 +55,11 @@ export function getArticle(source) {
   return articles.get(source);
 }
 
+/** GET /api/stories/<id>: the story's articles by date, the facts they share, their differences. */
+export function getStory(id) {
+  return fetchJSON("/api/stories/" + encodeURIComponent(id));
+}
+
 /** GET /api/sources: {sources: [{source, title, ...}]}. */
 export function listSources() {
   return fetchJSON("/api/sources");

@@ -161,5 +161,14 @@ export function showStory(section, list, article) {
       );
     }),
   );
+  const page = section.querySelector("#source-story-page");
+  if (page && article && article.story && typeof article.story.id === "string") {
+    page.href = storyPageUrl(article.story.id);
+  }
   section.hidden = items.length === 0;
+}
+
+/** The URL of a story's page. */
+export function storyPageUrl(id) {
+  return "/stories/" + encodeURIComponent(id);
 }

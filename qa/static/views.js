@@ -48,7 +48,7 @@ function passageText(passage) {
 }
 
 /** A citation: "Title ¶N", a link to the article's page that the chat page opens in its panel. */
-function citationLink(citation, testId = "citation") {
+export function citationLink(citation, testId = "citation") {
   return el(
     "a",
     {
@@ -113,6 +113,19 @@ function kindLabel(kind) {
   return DIFFERENCE_KINDS[kind] || kind;
 }
 
+/** One difference, side by side: its kind, then each source's wording with its citation. */
+export function differenceRow(difference) {
+  return el(
+    "div",
+    { class: "difference", "data-testid": "difference", "data-kind": difference.kind },
+    el("span", { class: "difference-kind" }, kindLabel(difference.kind)),
+    el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.here), " ",
+      citationLink(difference.here_citation, "difference-here"), " ", originLine(difference.here_citation)),
+    el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.there), " ",
+      citationLink(difference.there_citation, "difference-there"), " ", originLine(difference.there_citation)),
+  );
+}
+
 /** "Also reported by" links to the other articles' passages, and the differences side by side. */
 function corroboration(passage) {
   const alsoIn = passage.also_in || [];
@@ -124,17 +137,7 @@ function corroboration(passage) {
     el("ul", { class: "also-in" }, ...alsoIn.map((other) => el("li", {}, citationLink(other.citation, "also-in"), " ", originLine(other.citation)))),
   );
   if (differences.length) {
-    const rows = differences.map((difference) =>
-      el(
-        "div",
-        { class: "difference", "data-testid": "difference", "data-kind": difference.kind },
-        el("span", { class: "difference-kind" }, kindLabel(difference.kind)),
-        el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.here), " ",
-          citationLink(difference.here_citation, "difference-here")),
-        el("blockquote", { class: "difference-side", lang: "fr" }, el("q", {}, difference.there), " ",
-          citationLink(difference.there_citation, "difference-there")),
-      ),
-    );
+    const rows = differences.map(differenceRow);
     block.append(
       el(
         "details",

@@ -17,6 +17,7 @@ from qa.web.schema import (
     source_list_json,
     story_json,
     story_of_article_json,
+    story_view_json,
 )
 from qa.web.server_timing import record_stages
 
@@ -50,6 +51,11 @@ def get_source(source: str) -> Response:
 @bp.get("/api/stories")
 def list_stories() -> Response:
     return jsonify({"stories": [story_json(story) for story in service().stories().stories]})
+
+
+@bp.get("/api/stories/<story_id>")
+def get_story(story_id: str) -> Response:
+    return jsonify(story_view_json(service().story(story_id)))
 
 
 @bp.get("/healthz")

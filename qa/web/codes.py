@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     TOO_LONG = "too_long"
     # The service
     UNKNOWN_SOURCE = "unknown_source"
+    UNKNOWN_STORY = "unknown_story"
     INDEX_UNAVAILABLE = "index_unavailable"
     MODEL_UNAVAILABLE = "model_unavailable"
 

@@ -82,12 +82,16 @@ def init_app(app: Flask, limits: Limits) -> None:
 
     from qa.embedder import ModelUnavailable
     from qa.index.layout import IndexProblem
-    from qa.service import SourceNotFound
+    from qa.service import SourceNotFound, StoryNotFound
 
     @app.errorhandler(SourceNotFound)
     def handle_unknown_source(error: SourceNotFound) -> Response:
         # Names are looked up among the indexed articles; a miss never touches the disk.
         return error_response(404, ErrorCode.UNKNOWN_SOURCE, f"no article named {error.args[0]!r}")
+
+    @app.errorhandler(StoryNotFound)
+    def handle_unknown_story(error: StoryNotFound) -> Response:
+        return error_response(404, ErrorCode.UNKNOWN_STORY, f"no story with id {error.args[0]!r} (GET /api/stories lists them)")
 
     @app.errorhandler(IndexProblem)
     @app.errorhandler(ModelUnavailable)

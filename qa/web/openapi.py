@@ -237,6 +237,47 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
             }
         },
     }
+    statement = _object(
+        {
+            "text": {"type": "string", "description": "source_text[citation.start:citation.end]."},
+            "citation": {"$ref": "#/components/schemas/Citation"},
+        }
+    )
+    story = _object(
+        {
+            "id": {"type": "string"},
+            "shared": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The rare specifics (name:, names:, date:, year:, num:) most of its articles share.",
+            },
+            "articles": {
+                "type": "array",
+                "minItems": 2,
+                "description": "The story's articles by publication date, undated ones last.",
+                "items": _object({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
+            },
+            "facts": {
+                "type": "array",
+                "description": "Facts two or more of its articles state, those stated by more articles first.",
+                "items": _object(
+                    {
+                        "statements": {
+                            "type": "array",
+                            "minItems": 2,
+                            "items": statement,
+                            "description": "One passage of each article stating the fact, in the articles' order.",
+                        }
+                    }
+                ),
+            },
+            "differences": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Difference"},
+                "description": "Where two of its articles differ: 'here' is in the earlier article of the two.",
+            },
+        }
+    )
     error = _object(
         {
             "error": _object(
@@ -337,6 +378,19 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     "responses": {"200": {"description": "Stories.", **json_body("#/components/schemas/StoryList")}},
                 }
             },
+            "/api/stories/{story_id}": {
+                "get": {
+                    "summary": "One story: its articles by publication date, the facts they share, where they differ",
+                    "operationId": "getStory",
+                    "parameters": [
+                        {"name": "story_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {"description": "The story.", **json_body("#/components/schemas/Story")},
+                        "404": _error_response("No story with that id."),
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "Health and index facts",
@@ -396,6 +450,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                 "Article": article,
                 "SourceList": source_list,
                 "StoryList": story_list,
+                "Story": story,
                 "Health": health,
                 "Error": error,
             }

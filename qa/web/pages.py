@@ -1,4 +1,4 @@
-"""The web blueprint: the chat page, the source viewer page, and the reader's language.
+"""The web blueprint: the chat page, the source viewer page, the story page, and the reader's language.
 
 Pages only. The views render templates that hold no data; the page's JavaScript
 (``qa/static/``) asks the JSON API for answers and articles, so no search logic lives
@@ -102,20 +102,23 @@ def _local_target(target: str) -> str:
     return target
 
 
+def _difference_kinds(language: str) -> str:
+    """The corroboration's own kinds, named in the page's language, for ``data-difference-kinds``.
+
+    JSON in the constant's order (Jinja's tojson would sort the keys); autoescaped in the attribute.
+    """
+    return json.dumps({kind: translate(language, f"difference.{kind}") for kind in DIFFERENCE_KINDS}, ensure_ascii=False)
+
+
 @bp.get("/")
 def chat() -> Response:
     """The conversation: ask, read cited passages, open a citation in the side panel."""
     limits = _service().settings.limits
-    language = page_language()
     return _render_page(
         "chat.html",
         max_history=limits.max_history,
         max_question_chars=limits.max_question_chars,
-        # The kinds are the corroboration's own constant; the page names them in its language.
-        # JSON in the constant's order (Jinja's tojson would sort the keys); autoescaped in the attribute.
-        difference_kinds=json.dumps(
-            {kind: translate(language, f"difference.{kind}") for kind in DIFFERENCE_KINDS}, ensure_ascii=False
-        ),
+        difference_kinds=_difference_kinds(page_language()),
     )
 
 
@@ -124,6 +127,13 @@ def source_page(source: str) -> Response:
     """One article on a page of its own; ``#start-end`` marks the cited passage."""
     article = _service().article(source)
     return _render_page("source.html", source=article.source, title=article.title)
+
+
+@bp.get("/stories/<story_id>")
+def story_page(story_id: str) -> Response:
+    """One story: who reported it by date, the facts they share, where they differ."""
+    _service().story(story_id)  # an unknown story is a 404 before any page is rendered
+    return _render_page("story.html", story_id=story_id, difference_kinds=_difference_kinds(page_language()))
 
 
 @bp.post("/language")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.corroboration.stories import Stories, Story
-from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit
+from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit, StoryView
 from qa.settings import Limits
 from qa.web.codes import ErrorCode
 from qa.web.errors import BadRequest, UnsupportedMediaType
@@ -153,6 +153,20 @@ def difference_json(difference: Difference) -> dict[str, Any]:
 def story_json(story: Story) -> dict[str, Any]:
     """A story: its id, its articles (sources and titles, in the same order), what they share."""
     return {"id": story.id, "titles": list(story.titles), "sources": list(story.sources), "shared": list(story.shared)}
+
+
+def story_view_json(view: StoryView) -> dict[str, Any]:
+    """A story as a reader checks it: articles by date, shared facts, differences, each cited."""
+    return {
+        "id": view.id,
+        "shared": list(view.shared),
+        "articles": [_fields(article, SOURCE_LIST_FIELDS) for article in view.articles],
+        "facts": [
+            {"statements": [{"text": s.text, "citation": citation_json(s.citation)} for s in fact.statements]}
+            for fact in view.facts
+        ],
+        "differences": [difference_json(difference) for difference in view.differences],
+    }
 
 
 def story_of_article_json(stories: Stories, source: str) -> dict[str, Any] | None:
