@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import sys
+import time
 from itertools import combinations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -37,7 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import header  # noqa: E402
-from qa.corroboration import SentenceTable  # noqa: E402
+from qa.corroboration import SentenceTable, dense_neighbour_count  # noqa: E402
+from qa.corroboration.build import corroborate_corpus  # noqa: E402
 from qa.corroboration.align import _align_group, align_corpus, candidate_signals, story_group  # noqa: E402
 from qa.corroboration.differences import difference_candidates  # noqa: E402
 from qa.corroboration.evaluation import (  # noqa: E402
@@ -76,7 +78,6 @@ class Corpus:
     vectors: np.ndarray
     texts: dict[str, str]
     stories: StoryCorpus
-    everyday: set[str]
     sentences: SentenceTable
 
 
@@ -93,8 +94,8 @@ def open_corpus(path: Path, settings: StorySettings) -> Corpus:
     published = {s: a.published for s, a in index.articles.items()}
     sentence_vectors = None if index.sentence_vectors is None else np.asarray(index.sentence_vectors, dtype=np.float32)
     sentences = SentenceTable(index.sentence_spans, index.sentence_offsets, sentence_vectors)
-    stories, everyday = story_corpus(texts, titles, index.passages, vectors, settings, published=published, sentences=sentences)
-    return Corpus(path.name, index, vectors, texts, stories, everyday, sentences)
+    stories, _ = story_corpus(texts, titles, index.passages, vectors, settings, published=published, sentences=sentences)
+    return Corpus(path.name, index, vectors, texts, stories, sentences)
 
 
 def _fold(a: str, b: str, gold_story: Mapping[str, str], folds: Sequence[str]) -> tuple[str, ...]:
@@ -281,7 +282,7 @@ def link_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> di
             if a is not None and b is not None and a != b:
                 positives.add((min(a, b), max(a, b)))
         group, gate, _ = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
-                                     {s: story.id for s in sources}, corpus.everyday)
+                                     {s: story.id for s in sources})
         rows[story.id] = [
             (signals, int((min(ids[a], ids[b]), max(ids[a], ids[b])) in positives))
             for (a, b), signals in candidate_signals(group, gate, settings).items()
@@ -313,7 +314,7 @@ def seed_link_rows(corpus: Corpus, settings: AlignmentSettings) -> list[tuple[di
             labels[key] = record["label"]
     ids = [p.id for p in passages if p.citation.source in SEED_SOURCES]
     group, gate, _ = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
-                                 {s: "seeds" for s in SEED_SOURCES}, corpus.everyday)
+                                 {s: "seeds" for s in SEED_SOURCES})
     rows = []
     for (a, b), signals in candidate_signals(group, gate, settings).items():
         label = labels.get((min(ids[a], ids[b]), max(ids[a], ids[b])))
@@ -360,8 +361,7 @@ def calibrate_links(corpora: Sequence[Corpus], gold: NewsGold, story_probability
                         story_of = {m: f"g{i}" for i, members in enumerate(groups) if sources & set(members) for m in members}
                     decision = replace(folds[story.id], threshold=threshold)
                     alignment = align_corpus(corpus.index.passages, corpus.texts, corpus.vectors, corpus.sentences,
-                                             settings=replace(settings, decision=decision), story_of=story_of,
-                                             everyday_words=corpus.everyday)
+                                             settings=replace(settings, decision=decision), story_of=story_of)
                     figures = alignment_figures(gold, corpus.index.passages, corpus.texts, alignment, [story])
                     _add(total_figures, figures)
                 print(f"threshold {threshold}, {corpus.name}, {mode}: " + _link_line(total_figures))
@@ -398,7 +398,7 @@ def difference_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings)
         sources = {gold.source(a) for a in story.articles}
         ids = [p.id for p in passages if p.citation.source in sources]
         group, gate, local = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
-                                         {s: story.id for s in sources}, corpus.everyday)
+                                         {s: story.id for s in sources})
         recorded = []
         for d in story.differences:
             sa, sb = gold.source(d.a.article), gold.source(d.b.article)
@@ -445,11 +445,45 @@ def calibrate_differences(corpora: Sequence[Corpus], gold: NewsGold, link: Logis
                 sources = {gold.source(a) for a in story.articles}
                 chosen = replace(settings, difference_decision=replace(folds[story.id], threshold=threshold))
                 alignment = align_corpus(corpus.index.passages, corpus.texts, corpus.vectors, corpus.sentences,
-                                         settings=chosen, story_of={s: story.id for s in sources}, everyday_words=corpus.everyday)
+                                         settings=chosen, story_of={s: story.id for s in sources})
                 _add(total_figures, alignment_figures(gold, corpus.index.passages, corpus.texts, alignment, [story]))
             print(f"threshold {threshold}, {corpus.name}, gold stories: " + _link_line(total_figures))
     print(f"fitted on all: {replace(fitted, threshold=thresholds[0])!r}")
     return fitted
+
+
+# --------------------------------------------------------------------------- the current decisions
+
+
+def report(corpora: Sequence[Corpus], gold: NewsGold) -> dict[str, dict[str, object]]:
+    """What the service finds with the decisions as shipped (no fold held out): stories and
+    alignment recomputed from the stored vectors as a build computes them."""
+    figures = {}
+    for corpus in corpora:
+        index = corpus.index
+        neighbours = index.store.neighbours(corpus.vectors, dense_neighbour_count(index.passages))
+        started = time.perf_counter()
+        data = corroborate_corpus(index.passages, index.articles, corpus.vectors, corpus.sentences, neighbours)
+        seconds = time.perf_counter() - started
+        groups = [story.sources for story in data.stories.stories]
+        stories = grouping_figures(groups, gold)
+        found = alignment_figures(gold, index.passages, corpus.texts, data.alignment)
+        gold_sources = {gold.source(a) for a in gold.articles}
+        unrelated = [p.id for p in index.passages if p.citation.source not in gold_sources and p.citation.source not in SEED_SOURCES]
+        figures[corpus.name] = {
+            "stories": {"precision": round(stories.precision, 3), "recall": round(stories.recall, 3),
+                        "true": stories.true_pairs, "predicted": stories.predicted_pairs, "gold": stories.gold_pairs},
+            **found.as_dict(),
+            "facts_linked_share": round(found.facts_linked / max(found.facts, 1), 3),
+            "differences_right_kind_share": round(found.differences_right_kind / max(found.differences, 1), 3),
+            "unrelated_passages": len(unrelated),
+            "unrelated_linked": sum(1 for pid in unrelated if data.alignment.of(pid)),
+            "unrelated_with_difference": sum(1 for pid in unrelated if any(l.differences for l in data.alignment.of(pid))),
+            "seconds": round(seconds, 2),
+        }
+        print(f"\n## {corpus.name}, the decisions as shipped ({seconds:.1f} s)")
+        print(json.dumps(figures[corpus.name]))
+    return figures
 
 
 def main() -> None:
@@ -464,7 +498,8 @@ def main() -> None:
                         help="the story decision's threshold for the end-to-end link figures")
     parser.add_argument("--seeds-index", type=Path, help="an index of the two seeds: their reviewed pairs are learnt from")
     parser.add_argument("--difference-threshold", type=float, action="append", help="difference probability thresholds")
-    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--json", type=Path, help="write the figures here (with --report)")
+    parser.add_argument("--report", action="store_true", help="only the figures of the decisions as shipped")
     args = parser.parse_args()
     header("Corroboration on the real multi-outlet news set, leave-one-story-out")
     gold = read_gold(args.gold)
@@ -472,6 +507,11 @@ def main() -> None:
     for corpus in corpora:
         missing = [a for a in gold.articles if gold.source(a) not in corpus.texts]
         print(f"{corpus.name}: {len(corpus.texts)} articles, {len(corpus.index.passages)} passages; gold articles missing: {len(missing)}")
+    if args.report:
+        shipped = report(corpora, gold)
+        if args.json:
+            args.json.write_text(json.dumps(shipped, indent=2) + "\n", encoding="utf-8")
+        return
     fitted, probability = calibrate_stories(corpora, gold, args.l2, args.threshold or [0.3, 0.4, 0.5, 0.6, 0.7])
     if args.links:
         seeds = open_corpus(args.seeds_index, StorySettings()) if args.seeds_index else None

@@ -230,3 +230,28 @@ def test_piaf_passages_rarely_carry_links_or_differences(piaf_mixed_app):
                 with_difference += bool(passage["differences"])
     assert returned > 1000
     assert with_link / returned <= 0.01 and with_difference / returned <= 0.005, (with_link, with_difference, returned)
+
+
+def test_an_incremental_build_aligns_only_the_stories_a_changed_article_touches(tmp_path):
+    """Adding an unrelated article leaves the seeds' story as it was: its links are handed
+    back (in the passages' new ids), not computed again, and they equal a full build's."""
+    from qa.index.layout import read_manifest
+    from qa.index.publish import current_build
+
+    seeds = tmp_path / "corpus"
+    seeds.mkdir()
+    for source in SEED_SOURCES:
+        shutil.copy(Path(__file__).resolve().parent.parent / "seeds" / source, seeds)
+    config = {**make_config(tmp_path), "SEEDS_DIR": str(seeds)}
+    service = create_app(config).extensions["qa"]
+    first = service.rebuild()
+    assert read_manifest(current_build(service.index_dir))["alignment"]["stories_aligned"] == 1
+    # Named to sort first, so that every passage of the seeds gets a new id.
+    shutil.copy(PIAF / "seeds" / "piaf_100.txt", seeds / "000_0_unrelated.txt")
+    second = service.rebuild()
+    assert second.passages[0].citation.source == "000_0_unrelated.txt"
+    section = read_manifest(current_build(service.index_dir))["alignment"]
+    assert (section["stories_aligned"], section["stories_reused"]) == (0, 1)
+    full = service.rebuild(full=True)
+    assert second.alignment.to_dict() == full.alignment.to_dict()
+    assert first.alignment.pairs()  # the seeds' story has links to hand back

@@ -20,6 +20,7 @@ import numpy as np
 from qa.corroboration.differences import differences_between
 from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
+from qa.corroboration.specifics import lowercase_words
 from qa.corroboration.signals import SentenceTable, SignalCorpus, cosine, name_overlap, number_overlap
 from qa.models import Passage
 
@@ -97,7 +98,7 @@ def align_corpus(
     settings: AlignmentSettings = AlignmentSettings(),
     dense_neighbours: np.ndarray | None = None,
     story_of: Mapping[str, str] | None = None,
-    everyday_words: set[str] | None = None,
+    reused: Mapping[frozenset[str], Mapping[int, list[Link]]] | None = None,
 ) -> Alignment:
     """Align the passages of different articles and list the differences of each aligned pair.
 
@@ -111,6 +112,11 @@ def align_corpus(
     IDF, the dense baseline) computed over the story, so a story's links do not depend on
     the unrelated rest of the corpus; articles in no story get no links. Without it the
     whole corpus is one group (the pre-story behaviour, kept for the candidate tests).
+
+    ``reused`` (a story's articles -> its links, in these passages' ids) hands back the
+    links of stories a previous build aligned whose articles did not change
+    (``qa.corroboration.build.reusable_links``): such a story is not aligned again, since
+    its links depend on its own passages only.
     """
     if story_of is None:
         corpus = SignalCorpus(passages, articles, passage_vectors, sentences)
@@ -121,12 +127,17 @@ def align_corpus(
         if story is not None:
             members[story].append(passage.id)
     links: dict[int, list[Link]] = {}
+    aligned = 0
     for story in sorted(members):
-        links.update(
-            _align_story(members[story], passages, articles, passage_vectors, sentences, settings, story_of,
-                         everyday_words or set())
-        )
-    return Alignment(links=dict(sorted(links.items())), settings=settings)
+        sources = frozenset(passages[pid].citation.source for pid in members[story])
+        previous = (reused or {}).get(sources)
+        if previous is not None:
+            links.update({pid: list(items) for pid, items in previous.items()})
+            continue
+        links.update(_align_story(members[story], passages, articles, passage_vectors, sentences, settings, story_of))
+        aligned += 1
+    return Alignment(links=dict(sorted(links.items())), settings=settings, stories_aligned=aligned,
+                     stories_reused=len(members) - aligned)
 
 
 def story_group(
@@ -137,13 +148,18 @@ def story_group(
     sentences: SentenceTable,
     settings: AlignmentSettings,
     story_of: Mapping[str, str],
-    everyday_words: set[str],
 ) -> tuple[SignalCorpus, FactGate, list[Passage]]:
-    """The signals and the fact gate of one story's passages ``ids``, renumbered from 0."""
+    """The signals and the fact gate of one story's passages ``ids``, renumbered from 0.
+
+    Everything is computed from the story's own articles, its everyday words too (the
+    words its articles also write in lower case), so that a story's alignment does not
+    depend on the rest of the corpus and an unchanged story can be handed back as it was.
+    """
     local = [replace(passages[pid], id=position) for position, pid in enumerate(ids)]
     vectors = None if passage_vectors is None else np.asarray(passage_vectors)[list(ids)]
     corpus = SignalCorpus(local, articles, vectors, sentences.of_passages(ids))
-    return corpus, FactGate(local, articles, story_of, everyday_words, settings), local
+    everyday = lowercase_words(articles[source] for source in sorted({p.citation.source for p in local}))
+    return corpus, FactGate(local, articles, story_of, everyday, settings), local
 
 
 def candidate_signals(corpus: SignalCorpus, gate: FactGate, settings: AlignmentSettings) -> dict[tuple[int, int], dict[str, float]]:
@@ -165,10 +181,9 @@ def _align_story(
     sentences: SentenceTable,
     settings: AlignmentSettings,
     story_of: Mapping[str, str],
-    everyday_words: set[str],
 ) -> dict[int, list[Link]]:
     """The links among one story's passages, in global passage ids."""
-    corpus, gate, _ = story_group(ids, passages, articles, passage_vectors, sentences, settings, story_of, everyday_words)
+    corpus, gate, _ = story_group(ids, passages, articles, passage_vectors, sentences, settings, story_of)
     found = _align_group(corpus, settings, None, gate)
     return {
         ids[position]: [replace(link, passage=ids[link.passage]) for link in items] for position, items in found.items()

@@ -119,6 +119,10 @@ class Alignment:
 
     links: dict[int, list[Link]] = field(default_factory=dict)
     settings: AlignmentSettings = AlignmentSettings()
+    # How many stories this build aligned, and how many it handed back from the previous
+    # build unchanged (``qa.corroboration.build.reusable_links``); not stored with the links.
+    stories_aligned: int = field(default=0, compare=False)
+    stories_reused: int = field(default=0, compare=False)
 
     def of(self, passage_id: int) -> list[Link]:
         return self.links.get(passage_id, [])
@@ -129,7 +133,14 @@ class Alignment:
 
     def describe(self, seconds: float) -> dict[str, Any]:
         """The manifest's ``alignment`` section: what was found, how long it took, with which rules."""
-        return {"version": ALIGNMENT_VERSION, "pairs": len(self.pairs()), "seconds": seconds, "settings": self.settings.to_dict()}
+        return {
+            "version": ALIGNMENT_VERSION,
+            "pairs": len(self.pairs()),
+            "seconds": seconds,
+            "stories_aligned": self.stories_aligned,
+            "stories_reused": self.stories_reused,
+            "settings": self.settings.to_dict(),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from qa.corroboration import SentenceTable, dense_neighbour_count
-from qa.corroboration.build import CorroborationData, corroborate_corpus
+from qa.corroboration.build import CorroborationData, PreviousCorroboration, corroborate_corpus
 from qa.embedder import Embedder, manifest_section as model_section, model_record
 from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import (
@@ -274,20 +274,23 @@ def corroborate(
 ) -> tuple[CorroborationData, dict[str, Any]]:
     """Stories and the alignment within stories (``qa.corroboration.build``), and their manifest sections.
 
-    Both depend on the whole corpus, so they are recomputed on every build; what is per
-    article and unchanged is handed back: the specifics of the ``reused`` articles, from
-    the ``previous`` build.
+    Stories depend on the whole corpus, so they are found again on every build; what is
+    per article and unchanged is handed back: the specifics of the ``reused`` articles,
+    and the links of every story whose articles are all reused (only the stories a
+    changed article touches are aligned again).
     """
     started = time.perf_counter()
     known = None
+    earlier = None
     if previous is not None:
         known = {source: keys for source, keys in previous.stories.specifics.items() if source in reused}
+        earlier = PreviousCorroboration(previous.stories, previous.alignment, previous.passages, frozenset(reused))
     # The alignment's dense candidates come from the store: one batch search, exact below
     # the HNSW threshold, instead of a product of all the vectors (~90 s at 100k passages).
     neighbours = store.neighbours(assembled.vectors, dense_neighbour_count(assembled.passages))
     sentences = SentenceTable(assembled.spans, assembled.offsets, assembled.sentence_vectors)
     data = corroborate_corpus(
-        assembled.passages, articles, assembled.vectors, sentences, neighbours, known_specifics=known
+        assembled.passages, articles, assembled.vectors, sentences, neighbours, known_specifics=known, previous=earlier
     )
     return data, data.manifest_sections(round(time.perf_counter() - started, 3), specifics_reused=len(known or {}))
 
