@@ -260,16 +260,26 @@ def calibrate_stories(corpora: Sequence[Corpus], gold: NewsGold, l2: float, thre
 # --------------------------------------------------------------------------- links and differences
 
 
+def gold_story_groups(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings):
+    """Each gold story aligned as one story: (story, its passage ids, their signals and fact
+    gate, the passages renumbered, a locator of quotes)."""
+    passages = corpus.index.passages
+    locate = PassageLocator(passages, corpus.texts)
+    for story in gold.stories:
+        sources = {gold.source(a) for a in story.articles}
+        ids = [p.id for p in passages if p.citation.source in sources]
+        group, gate, local = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
+                                         {s: story.id for s in sources})
+        yield story, ids, group, gate, local, locate
+
+
 def link_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> dict[str, list[tuple[dict[str, float], int]]]:
     """Per gold story, the candidate passage pairs of the story (aligned as one story) and
     their label: 1 when the two passages hold quotes of one gold fact, or the two sides of
     one gold difference."""
     passages = corpus.index.passages
-    locate = PassageLocator(passages, corpus.texts)
     rows: dict[str, list[tuple[dict[str, float], int]]] = {}
-    for story in gold.stories:
-        sources = {gold.source(a) for a in story.articles}
-        ids = [p.id for p in passages if p.citation.source in sources]
+    for story, ids, group, gate, _, locate in gold_story_groups(corpus, gold, settings):
         positives = set()
         for fact in story.facts:
             located = [locate.passage(gold.source(q.article), q.text) for q in fact.quotes]
@@ -281,8 +291,6 @@ def link_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> di
             b = locate.passage(gold.source(difference.b.article), difference.b.text)
             if a is not None and b is not None and a != b:
                 positives.add((min(a, b), max(a, b)))
-        group, gate, _ = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
-                                     {s: story.id for s in sources})
         rows[story.id] = [
             (signals, int((min(ids[a], ids[b]), max(ids[a], ids[b])) in positives))
             for (a, b), signals in candidate_signals(group, gate, settings).items()
@@ -293,6 +301,18 @@ def link_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> di
 def predicted_groups(corpus: Corpus, probability, threshold: float) -> list[list[str]]:
     linked = [(p, a, b) for (name, a, b), p in probability.items() if name == corpus.name and p >= threshold]
     return _merge(corpus.stories.sources, linked)
+
+
+def fit_by_story(rows: Mapping[str, list[tuple[dict[str, float], int]]], gold: NewsGold, names: Sequence[str],
+                 l2: float) -> tuple[dict[str, LogisticDecision], LogisticDecision]:
+    """A decision per held-out gold story (fitted on the rows of every other key), and one
+    fitted on all the rows (class-balanced: within a story, recall is what is asked)."""
+    folds = {}
+    for story in gold.stories:
+        train = [item for other, items in rows.items() if other != story.id for item in items]
+        folds[story.id] = fit_logistic([r for r, _ in train], [y for _, y in train], names, l2=l2)
+    everything = [item for items in rows.values() for item in items]
+    return folds, fit_logistic([r for r, _ in everything], [y for _, y in everything], names, l2=l2)
 
 
 def seed_link_rows(corpus: Corpus, settings: AlignmentSettings) -> list[tuple[dict[str, float], int]]:
@@ -342,12 +362,7 @@ def calibrate_links(corpora: Sequence[Corpus], gold: NewsGold, story_probability
     total = sum(len(v) for v in rows.values())
     positives = sum(label for v in rows.values() for _, label in v)
     print(f"\n## Links: {total} candidate passage pairs within gold stories, {positives} hold one gold fact")
-    folds = {}
-    for story in gold.stories:
-        train = [item for other, items in rows.items() if other != story.id for item in items]
-        folds[story.id] = fit_logistic([r for r, _ in train], [y for _, y in train], LINK_SIGNALS, l2=l2)
-    everything = [item for items in rows.values() for item in items]
-    fitted = fit_logistic([r for r, _ in everything], [y for _, y in everything], LINK_SIGNALS, l2=l2)
+    folds, fitted = fit_by_story(rows, gold, LINK_SIGNALS, l2)
     for threshold in thresholds:
         for corpus in corpora:
             groups = predicted_groups(corpus, story_probability, story_threshold)
@@ -391,14 +406,8 @@ def _link_line(f: AlignmentFigures) -> str:
 def difference_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> dict[str, list[tuple[dict[str, float], int]]]:
     """Per gold story, every difference candidate of its aligned passage pairs (aligned as
     one story), labelled 1 when it is a recorded difference of the same kind."""
-    passages = corpus.index.passages
-    locate = PassageLocator(passages, corpus.texts)
     rows: dict[str, list[tuple[dict[str, float], int]]] = {}
-    for story in gold.stories:
-        sources = {gold.source(a) for a in story.articles}
-        ids = [p.id for p in passages if p.citation.source in sources]
-        group, gate, local = story_group(ids, passages, corpus.texts, corpus.vectors, corpus.sentences, settings,
-                                         {s: story.id for s in sources})
+    for story, _, group, gate, local, locate in gold_story_groups(corpus, gold, settings):
         recorded = []
         for d in story.differences:
             sa, sb = gold.source(d.a.article), gold.source(d.b.article)
@@ -432,12 +441,7 @@ def calibrate_differences(corpora: Sequence[Corpus], gold: NewsGold, link: Logis
     total = sum(len(v) for v in rows.values())
     print(f"\n## Differences: {total} candidates in the gold stories' aligned pairs, "
           f"{sum(y for v in rows.values() for _, y in v)} of them recorded")
-    folds = {}
-    for story in gold.stories:
-        train = [item for other, items in rows.items() if other != story.id for item in items]
-        folds[story.id] = fit_logistic([r for r, _ in train], [y for _, y in train], DIFFERENCE_SIGNALS, l2=l2)
-    everything = [item for items in rows.values() for item in items]
-    fitted = fit_logistic([r for r, _ in everything], [y for _, y in everything], DIFFERENCE_SIGNALS, l2=l2)
+    folds, fitted = fit_by_story(rows, gold, DIFFERENCE_SIGNALS, l2)
     for threshold in thresholds:
         for corpus in corpora:
             total_figures = AlignmentFigures()

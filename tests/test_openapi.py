@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import jsonschema
 import pytest
@@ -35,7 +36,7 @@ def response_schema(spec, path, method, status):
 def test_spec_lists_every_route(spec, app):
     documented = set(spec["paths"])
     routed = {
-        rule.rule.replace("<path:source>", "{source}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/") or rule.rule == "/healthz"
     }
@@ -50,6 +51,9 @@ def test_real_responses_match_the_schemas(spec, client):
         ("/api/sources", "get", 200, client.get("/api/sources")),
         ("/api/sources/{source}", "get", 200, client.get("/api/sources/000_49f69a7d4a642e90.txt")),
         ("/api/sources/{source}", "get", 404, client.get("/api/sources/none.txt")),
+        ("/api/stories", "get", 200, client.get("/api/stories")),
+        ("/api/stories/{story_id}", "get", 200, client.get(f"/api/stories/{client.get('/api/stories').get_json()['stories'][0]['id']}")),
+        ("/api/stories/{story_id}", "get", 404, client.get("/api/stories/none")),
         ("/healthz", "get", 200, client.get("/healthz")),
     ]
     for path, method, status, response in cases:

@@ -108,7 +108,7 @@ def align_corpus(
     which spares the all-pairs product of the vectors.
 
     With ``story_of`` (source -> story id, ``qa.corroboration.stories``) each story is
-    aligned on its own (``_align_story``): its passages only, with signals (TF-IDF, name
+    aligned on its own (``story_group``): its passages only, with signals (TF-IDF, name
     IDF, the dense baseline) computed over the story, so a story's links do not depend on
     the unrelated rest of the corpus; articles in no story get no links. Without it the
     whole corpus is one group (the pre-story behaviour, kept for the candidate tests).
@@ -134,7 +134,10 @@ def align_corpus(
         if previous is not None:
             links.update({pid: list(items) for pid, items in previous.items()})
             continue
-        links.update(_align_story(members[story], passages, articles, passage_vectors, sentences, settings, story_of))
+        ids = members[story]
+        corpus, gate, _ = story_group(ids, passages, articles, passage_vectors, sentences, settings, story_of)
+        for position, items in _align_group(corpus, settings, None, gate).items():  # back to global ids
+            links[ids[position]] = [replace(link, passage=ids[link.passage]) for link in items]
         aligned += 1
     return Alignment(links=dict(sorted(links.items())), settings=settings, stories_aligned=aligned,
                      stories_reused=len(members) - aligned)
@@ -171,23 +174,6 @@ def candidate_signals(corpus: SignalCorpus, gate: FactGate, settings: AlignmentS
             if key not in found:
                 found[key] = link_signals(corpus, gate, *key, settings)
     return found
-
-
-def _align_story(
-    ids: Sequence[int],
-    passages: Sequence[Passage],
-    articles: Mapping[str, str],
-    passage_vectors: np.ndarray | None,
-    sentences: SentenceTable,
-    settings: AlignmentSettings,
-    story_of: Mapping[str, str],
-) -> dict[int, list[Link]]:
-    """The links among one story's passages, in global passage ids."""
-    corpus, gate, _ = story_group(ids, passages, articles, passage_vectors, sentences, settings, story_of)
-    found = _align_group(corpus, settings, None, gate)
-    return {
-        ids[position]: [replace(link, passage=ids[link.passage]) for link in items] for position, items in found.items()
-    }
 
 
 def link_signals(corpus: SignalCorpus, gate: FactGate, a: int, b: int, settings: AlignmentSettings) -> dict[str, float]:

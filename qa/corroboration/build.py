@@ -19,7 +19,7 @@ import numpy as np
 from qa.corroboration.align import align_corpus
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
 from qa.corroboration.signals import SentenceTable
-from qa.corroboration.stories import Stories, StorySettings, find_stories
+from qa.corroboration.stories import Stories, StorySettings, stories_of, story_corpus
 from qa.models import Article, Passage
 
 
@@ -55,7 +55,8 @@ def corroborate_corpus(
     texts = {source: article.text for source, article in articles.items()}
     titles = {source: article.title for source, article in articles.items()}
     published = {source: article.published for source, article in articles.items()}
-    stories, _ = find_stories(texts, titles, passages, passage_vectors, story_settings, known_specifics, published, sentences)
+    corpus, _ = story_corpus(texts, titles, passages, passage_vectors, story_settings, known_specifics, published, sentences)
+    stories, _ = stories_of(corpus)
     reused = {} if previous is None else reusable_links(previous, passages, settings)
     alignment = align_corpus(
         passages,

@@ -530,19 +530,3 @@ def story_corpus(
     phrase_sets = {source: phrases(text) for source, text in articles.items()}
     ledes = {source: specifics(lede(titles.get(source, ""), text, settings.lede_characters)) for source, text in articles.items()}
     return StoryCorpus(titles, specifics_by_source, doc, settings, everyday, published, by_source, phrase_sets, ledes), everyday
-
-
-def find_stories(
-    articles: Mapping[str, str],
-    titles: Mapping[str, str],
-    passages: Sequence[Passage],
-    passage_vectors: np.ndarray | None,
-    settings: StorySettings = StorySettings(),
-    known_specifics: Mapping[str, Sequence[str]] | None = None,
-    published: Mapping[str, str | None] | None = None,
-    sentences: SentenceTable | None = None,
-) -> tuple[Stories, set[str]]:
-    """The stories of a corpus (see ``story_corpus``), and its everyday words."""
-    corpus, everyday = story_corpus(articles, titles, passages, passage_vectors, settings, known_specifics, published, sentences)
-    stories, _ = stories_of(corpus)
-    return stories, everyday
