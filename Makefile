@@ -34,7 +34,7 @@ test-venv: $(VENV)/.test
 
 # Fast and idempotent: skipped when the folder's recorded source hash matches.
 model: venv
-	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m qa.e5convert --quiet
+	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m qa.embedding.e5convert --quiet
 
 index: venv model
 	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/qa index --if-stale

@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import create_app  # noqa: E402
-from qa.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
-from qa.search.ranking import RankingSettings, abstention_for, fuse, with_best_sentence  # noqa: E402
-from qa.text.answer_types import answer_types  # noqa: E402
 from qa.search import ask, query_with_context  # noqa: E402
-from qa.service import QAService  # noqa: E402
+from qa.search.evaluation import Question, evaluate, read_questions, summarise  # noqa: E402
+from qa.search.ranking import RankingSettings, abstention_for, fuse, with_best_sentence  # noqa: E402
+from qa.service.core import QAService  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+from qa.text.answer_types import answer_types  # noqa: E402
 
 PIAF = ROOT.parent / "shared" / "eval" / "piaf"
 SEED_QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

@@ -28,9 +28,9 @@ import hashlib
 import json
 import sys
 import time
-from itertools import combinations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import header  # noqa: E402
 from qa.corroboration import SentenceTable, dense_neighbour_count  # noqa: E402
+from qa.corroboration.align import (  # noqa: E402
+    _align_group,
+    align_corpus,
+    candidate_signals,
+    story_group,
+)
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
-from qa.corroboration.align import _align_group, align_corpus, candidate_signals, story_group  # noqa: E402
 from qa.corroboration.differences import difference_candidates  # noqa: E402
 from qa.corroboration.evaluation import (  # noqa: E402
     AlignmentFigures,

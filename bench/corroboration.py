@@ -148,7 +148,7 @@ def main() -> None:
                     print(f"- {d.kind}: {here!r} | {there!r}")
 
     if args.questions:
-        from qa.embedder import make_embedder
+        from qa.embedding.embedder import make_embedder
         from qa.search import ask
 
         embedder = make_embedder(args.model, query_prefix=args.query_prefix)

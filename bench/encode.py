@@ -35,9 +35,9 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from qa.ingest.corpus import read_corpus
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
     from qa.index.build import split_corpus
+    from qa.ingest.corpus import read_corpus
     from qa.ingest.passages import embedding_text
 
     torch.set_num_threads(args.torch_threads)

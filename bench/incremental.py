@@ -97,7 +97,7 @@ def run_index(seeds: Path, index: Path, model: str, *extra: str) -> dict[str, An
 
 
 def compare_answers(seeds: Path, incremental: Path, full: Path, model: str, count: int) -> dict[str, Any]:
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
     from qa.index.load import load_index
     from qa.search import ask
 

@@ -20,7 +20,7 @@ misses and every request pays one model encode):
    evicts the model's weights and code from the shared caches; ``bench/pause.py``). It
    is reported as the best case.
 
-Each response's ``Server-Timing`` header (qa/timing.py) splits its time into the model
+Each response's ``Server-Timing`` header (qa/search/timing.py) splits its time into the model
 (``embed``), the rest of the app, and what is outside the app (gunicorn, loopback, client).
 
 Reports p50/p95/p99 and the ratio of the request p50 to the floor p50 (target <= 1.3),
@@ -44,15 +44,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    OUT,
+    distinct_questions,
+    header,
+    percentiles,
+    serve,
+    write_result,
+)
 from bench.live_server import raw_post  # noqa: E402
-from qa.timing import parse_server_timing  # noqa: E402
+from qa.search.timing import parse_server_timing  # noqa: E402
 
 
 def bare_encoder(model: str, torch_threads: int, query_engine: str = "auto") -> Callable[[str], object]:
     """The bare encode of one question by the server's encoder, uncached, warmed up."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     embedder = make_embedder(model, cache_size=0, threads=torch_threads, query_engine=query_engine)
     embedder.embed_query("warm-up")
@@ -153,7 +160,7 @@ def main() -> None:
         "http_uncached_ms": percentiles(uncached.samples),
         "http_cached_ms": percentiles(cached.samples),
         "errors": uncached.errors + cached.errors,
-        # Where the time goes, from the server's Server-Timing header (qa/timing.py).
+        # Where the time goes, from the server's Server-Timing header (qa/search/timing.py).
         "uncached_stages_ms": {name: percentiles(values) for name, values in uncached.stages.items()},
         "cached_stages_ms": {name: percentiles(values) for name, values in cached.stages.items()},
     }

@@ -49,7 +49,7 @@ def _child(embedder, questions: list[str], ready_w: int, go_r: int) -> None:
 
 
 def run(model: str, workers: int, preload: bool, questions: list[str]) -> list[dict]:
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     embedder = make_embedder(model, cache_size=0, threads=1, query_engine=ST) if preload else None
     if embedder is not None:

@@ -23,17 +23,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.ingest.corpus import read_corpus  # noqa: E402
-from qa.embedder import make_embedder  # noqa: E402
-from qa.evaluation import evaluate, read_questions, summarise  # noqa: E402
+from qa.embedding.embedder import make_embedder  # noqa: E402
 from qa.index.build import BuildContext, build_index, sentence_table  # noqa: E402
-from qa.index.load import LoadedIndex, load_index  # noqa: E402
 from qa.index.lexical import LexicalIndex  # noqa: E402
-from qa.models import Citation, Passage  # noqa: E402
-from qa.ingest.passages import embedding_text, paragraph_lines  # noqa: E402
-from qa.search.ranking import RankingSettings, should_answer  # noqa: E402
-from qa.search import ask, query_with_context  # noqa: E402
+from qa.index.load import LoadedIndex, load_index  # noqa: E402
 from qa.index.store import VectorStore  # noqa: E402
+from qa.ingest.corpus import read_corpus  # noqa: E402
+from qa.ingest.passages import embedding_text, paragraph_lines  # noqa: E402
+from qa.models import Citation, Passage  # noqa: E402
+from qa.search import ask, query_with_context  # noqa: E402
+from qa.search.evaluation import evaluate, read_questions, summarise  # noqa: E402
+from qa.search.ranking import RankingSettings, should_answer  # noqa: E402
 
 
 def line_passages(seeds: Path) -> tuple[list[Passage], dict]:

@@ -69,7 +69,7 @@ def child(config: str, seeds: Path, index: Path, model: str, address: str) -> di
     """One build in this process; its figures."""
     from qa.index.embed import LocalEncoder
     from qa.index.load import load_index
-    from qa.service import QAService
+    from qa.service.core import QAService
     from qa.settings import Settings
 
     kind, count = config.split(":")
@@ -82,7 +82,7 @@ def child(config: str, seeds: Path, index: Path, model: str, address: str) -> di
         service.rebuild(full=True, encoder=LocalEncoder(embedder))
         result.update(connect_s=0.0, startup_s=0.0, embed_s=embedder.seconds, embed_cpu_s=embedder.cpu_seconds, texts=embedder.texts)
     else:
-        from qa.cluster import RayEmbedder
+        from qa.index.cluster import RayEmbedder
 
         remote = RayEmbedder(service.embedder, address, workers=int(count), always_ship=kind == "ship", cache_dir=str(index.parent / "models"))
         connect = time.perf_counter()
@@ -116,11 +116,11 @@ def driver_share(passages: int, work: Path, model: str) -> dict[str, Any]:
     (``bench/recombined.py``: the real model's vectors of the seed sentences, averaged)."""
     from bench.recombined import RecombinedEmbedder
     from bench.synth import seed_sentences, write_corpus
-    from qa.ingest.corpus import read_corpus
     from qa.corroboration import align_corpus, dense_neighbour_count
     from qa.index.build import sentence_table, split_corpus
     from qa.index.lexical import LexicalIndex
     from qa.index.store import VectorStore
+    from qa.ingest.corpus import read_corpus
     from qa.ingest.passages import embedding_text
 
     embedder = RecombinedEmbedder(seed_sentences(ROOT / "seeds"), model)

@@ -82,7 +82,7 @@ def main() -> None:
     header("vector search: exact (flat) vs HNSW, recall@10 and cost")
 
     from bench.synth import seed_sentences
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     embedder = make_embedder(args.model, cache_size=0)
     sentence_vectors = embedder.embed_passages(sorted(set(seed_sentences(ROOT / "seeds"))))

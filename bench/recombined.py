@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedder import Embedder, make_embedder
+from qa.embedding.embedder import Embedder, make_embedder
 from qa.text.sentences import split_sentences
 
 

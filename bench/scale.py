@@ -29,7 +29,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, PYTHON, ROOT, distinct_questions, header, percentiles, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    OUT,
+    PYTHON,
+    ROOT,
+    distinct_questions,
+    header,
+    percentiles,
+    write_result,
+)
 
 
 def _config(seeds: Path, index: Path, model: str, sentence_vectors: bool, hnsw_threshold: int | None) -> dict[str, Any]:
@@ -53,10 +61,8 @@ def child_build(
     seeds: Path, index: Path, model: str, sentence_vectors: bool, hnsw_threshold: int | None, recombined: bool
 ) -> dict[str, Any]:
     """Build once (in this process) and return the build's figures."""
-    from qa.service import QAService
-
-    from qa.cli import build_threads, for_build
-    from qa.settings import Settings
+    from qa.service.core import QAService
+    from qa.settings import Settings, build_threads, for_build
 
     settings = Settings.from_mapping(_config(seeds, index, model, sentence_vectors, hnsw_threshold))
     settings = for_build(settings, build_threads(settings.model))  # as `qa index` does: the build gets every core
@@ -81,7 +87,7 @@ def child_build(
 
 def child_query(seeds: Path, index: Path, model: str, count: int, recombined: bool) -> dict[str, Any]:
     """Query latency of ``QAService.ask`` on a built index, uncached then cached, and its parts."""
-    from qa.service import QAService
+    from qa.service.core import QAService
     from qa.settings import Settings
 
     service = QAService(Settings.from_mapping(_config(seeds, index, model, True, None)), embedder=_embedder(model, recombined))

@@ -3,7 +3,7 @@
 For each variant, a server on the seeds with the serving defaults (2 workers x 2
 threads, the default model, one torch thread), on a free loopback port:
 
-* ``buffering``: ``qa serve`` itself (``qa.worker.BufferingWorker``, whole requests read
+* ``buffering``: ``qa serve`` itself (``qa.serve.worker.BufferingWorker``, whole requests read
   on the event loop);
 * ``gthread``: plain gunicorn ``-k gthread`` on the same app (``qa serve`` before);
 * ``gevent``: gunicorn ``-k gevent``; its monkey-patching turns the embedder's encoding
@@ -37,7 +37,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import OUT, ROOT, distinct_questions, header, write_result  # noqa: E402
-from bench.live_server import QA, LiveServer, StalledClients, free_port, raw_post, read_all  # noqa: E402
+from bench.live_server import (  # noqa: E402
+    QA,
+    LiveServer,
+    StalledClients,
+    free_port,
+    raw_post,
+    read_all,
+)
 from bench.soak import closed_loop_throughput  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

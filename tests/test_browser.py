@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_seeds
+
 from bench.live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import DATA
+from support.cli import cli_runner
 
 
 def test_index_then_ask_text(runner):
@@ -56,13 +57,14 @@ def test_eval_reports_a_broken_question_file(runner, tmp_path):
 
 def test_eval_and_ask_on_a_stale_index_with_auto_build_off_say_why(tmp_path):
     from conftest import make_config
+
     from qa import create_app
 
     config = make_config(tmp_path, AUTO_BUILD=False)
-    assert create_app(config).test_cli_runner().invoke(args=["index", "--quiet"]).exit_code == 0
+    assert cli_runner(create_app(config)).invoke(args=["index", "--quiet"]).exit_code == 0
     (tmp_path / "seeds" / "new.txt").write_text("Nouveau\nUn texte ajouté après la construction.\n", encoding="utf-8")
     for args in (["eval", str(DATA / "questions.jsonl")], ["ask", "Atacms"]):
-        result = create_app(config).test_cli_runner().invoke(args=args)
+        result = cli_runner(create_app(config)).invoke(args=args)
         assert result.exit_code == 1, (args, result.output)
         assert "articles added: new.txt" in result.output and "Traceback" not in result.output
         assert isinstance(result.exception, SystemExit)  # handled, not an uncaught error

@@ -1,4 +1,4 @@
-"""``qa index --ray``: the embedding on a real Ray head bound to 127.0.0.1 (qa/cluster.py).
+"""``qa index --ray``: the embedding on a real Ray head bound to 127.0.0.1 (qa/index/cluster.py).
 
 The head is started by the tests (``bench/rayhead.py``: ``ray start --head --block`` in a
 session of its own, usage statistics and dashboard off) and stopped by them: SIGTERM to
@@ -22,8 +22,13 @@ import pytest
 
 psutil = pytest.importorskip("psutil")
 
+from conftest import DATA, ROOT, copy_seeds  # noqa: E402
+
+from bench.live_server import free_port  # noqa: E402
+from bench.rayhead import Head, in_session, ray_env, ray_head  # noqa: E402
 from qa import create_app  # noqa: E402
-from qa.cluster import (  # noqa: E402
+from qa.embedding.embedder import make_embedder  # noqa: E402
+from qa.index.cluster import (  # noqa: E402
     ClusterError,
     RayEmbedder,
     folder_digest,
@@ -32,15 +37,10 @@ from qa.cluster import (  # noqa: E402
     resolve_address,
     unpack_folder,
 )
-from qa.embedder import make_embedder  # noqa: E402
 from qa.index.load import load_index  # noqa: E402
-from qa.ingest.passages import embedding_text  # noqa: E402
 from qa.index.publish import current_build_id  # noqa: E402
-from qa.web.schema import answer_json  # noqa: E402
-
-from bench.live_server import free_port  # noqa: E402
-from bench.rayhead import Head, in_session, ray_env, ray_head  # noqa: E402
-from conftest import DATA, ROOT, copy_seeds  # noqa: E402
+from qa.ingest.passages import embedding_text  # noqa: E402
+from qa.service.schema import answer_json  # noqa: E402
 
 # Before Ray is imported in this process (the shipping test drives Ray from here): no usage
 # statistics, loopback only, the test heads' token.
@@ -263,7 +263,7 @@ def test_ray_local_starts_its_own_runtime_and_stops_it(tmp_path):
     seeds = copy_seeds(tmp_path / "seeds")
     env = qa_env(MODEL="hashing", SEEDS_DIR=str(seeds), INDEX_DIR=str(tmp_path / "index"))
     for variable in ("RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"):
-        env.pop(variable)  # qa/cluster.py sets them itself for a local runtime
+        env.pop(variable)  # qa/index/cluster.py sets them itself for a local runtime
     env["HOME"] = str(tmp_path / "home")  # Ray must not leave a token in the user's home
     env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="qa-ray-", dir="/tmp")
     process = subprocess.Popen(

@@ -11,19 +11,23 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from qa.citations import verify_citation
 from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
 from qa.corroboration.mentions import hedges, quotes
-from qa.text.names import names, same_name
-from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_value
+from qa.corroboration.numbers import (
+    dates,
+    dates_agree,
+    parse_number_words,
+    quantities,
+    same_value,
+)
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build
-from qa.models import DIFFERENCE_KINDS, Span
+from qa.models import DIFFERENCE_KINDS, Span, verify_citation
+from qa.text.names import names, same_name
 from tests.conftest import DATA
 from tests.corroboration_helpers import compare_texts
 
@@ -348,14 +352,14 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     import numpy as np
 
     from bench.synth import write_corpus
-    from qa.ingest.corpus import read_corpus
     from qa.corroboration import AlignmentSettings, dense_neighbour_count
     from qa.corroboration.align import _candidates
     from qa.corroboration.signals import SentenceTable, SignalCorpus
-    from qa.embedder import HashingEmbedder
+    from qa.embedding.embedder import HashingEmbedder
     from qa.index.build import sentence_table, split_corpus
-    from qa.ingest.passages import embedding_text
     from qa.index.store import VectorStore
+    from qa.ingest.corpus import read_corpus
+    from qa.ingest.passages import embedding_text
 
     corpus = read_corpus(write_corpus(300, tmp_path / "seeds"))
     embedder = HashingEmbedder(dimension=384)

@@ -162,7 +162,7 @@ def converted():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from qa.embedder import e5_model_path
+    from qa.embedding.embedder import e5_model_path
 
     return SentenceTransformer(str(e5_model_path()), device="cpu")
 
@@ -225,8 +225,8 @@ def test_every_entry_of_the_engines_normalisation_map_is_applied():
 
     from tokenizers import Tokenizer
 
-    from qa.e5convert import parse, source_path
-    from qa.embedder import e5_model_path
+    from qa.embedding.e5convert import parse, source_path
+    from qa.embedding.embedder import e5_model_path
 
     table = parse(source_path().read_bytes()).normalisation
     normaliser = Tokenizer.from_file(str(e5_model_path() / "tokenizer.json")).normalizer

@@ -14,8 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import e5convert
-from qa.e5convert import ConversionError, dequantize_q4_0, parse, precompiled_charsmap
+from qa.embedding import e5convert
+from qa.embedding.e5convert import (
+    ConversionError,
+    dequantize_q4_0,
+    parse,
+    precompiled_charsmap,
+)
 
 
 def q4_block(scale: float, values: list[int]) -> bytes:
@@ -199,7 +204,7 @@ def test_the_converter_never_imports_torch_or_sentence_transformers():
     import subprocess
 
     code = (
-        "import sys, qa.e5convert as c, tempfile, pathlib;"
+        "import sys, qa.embedding.e5convert as c, tempfile, pathlib;"
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules;"
         "c.build_tokenizer(c.parse(open(sys.argv[1],'rb').read()), 64);"
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
@@ -218,7 +223,7 @@ def test_a_missing_source_is_a_clear_error(tmp_path):
 
 def test_e5_is_converted_on_demand_into_the_cache_and_its_prompts_are_the_default(monkeypatch, tmp_path):
     """No folder at run time: ``e5`` converts it then (offline); prefixes come from it."""
-    from qa import embedder as embedders
+    from qa.embedding import embedder as embedders
 
     source = tmp_path / "model-q4.bin"
     source.write_bytes(tiny_image()[0])

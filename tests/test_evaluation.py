@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 
-from qa.evaluation import GoldSpan, Question, evaluate, read_questions, report_text, summarise
 from qa.models import Abstention, Answer, Citation, Hit, Passage
+from qa.search.evaluation import (
+    GoldSpan,
+    Question,
+    evaluate,
+    read_questions,
+    report_text,
+    summarise,
+)
 
 
 def hit(rank: int, source: str, start: int, end: int, text: str = "x") -> Hit:

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_error, copy_seeds, make_config
+
 from bench.live_server import QA, ROOT, LiveServer, qa_env
 from qa import create_app
-from qa.embedder import bundled_model_path
+from qa.embedding.embedder import bundled_model_path
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build, current_build_id
@@ -71,7 +71,7 @@ def rebuilt_after(tmp_path: Path, caplog, reason: str, **overrides):
     with caplog.at_level(logging.WARNING, logger="qa.index.build"):
         app = restart(tmp_path, **overrides)
         app.extensions["qa"].warm_up()
-    assert f"rebuilding the index: " in caplog.text and reason in caplog.text, caplog.text
+    assert "rebuilding the index: " in caplog.text and reason in caplog.text, caplog.text
     assert current_build_id(tmp_path / "index") != old_build
     return app.test_client()
 

@@ -16,18 +16,17 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from qa.citations import verify_citation
 from qa.ingest.formats import FormatError, read_text
-from qa.web.errors import APIError, BadRequest
-from qa.models import Article
+from qa.ingest.passages import embedding_text, find_title, split_article
+from qa.models import Article, verify_citation
+from qa.service.errors import APIError, BadRequest
+from qa.service.schema import parse_ask, parse_json_body
+from qa.settings import Limits
 from qa.text.analyzer import analyze
 from qa.text.normalise import fold_accents, is_blank, normalize
 from qa.text.paragraphs import paragraph_lines
 from qa.text.sentences import split_sentences
 from qa.text.tokens import approximate_token_count
-from qa.ingest.passages import embedding_text, find_title, split_article
-from qa.settings import Limits
-from qa.web.schema import parse_ask, parse_json_body
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

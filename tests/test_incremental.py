@@ -16,18 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SEEDS
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from qa.embedder import HashingEmbedder
+from qa.embedding.embedder import HashingEmbedder
 from qa.index.build import BuildContext, build_index
 from qa.index.layout import IndexProblem
 from qa.index.load import LoadedIndex, load_index
 from qa.search import ask
 from qa.text.paragraphs import paragraph_lines
-
-from conftest import SEEDS
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Que demande Trump à Zelensky ?", "Moscou"]
 
@@ -207,7 +206,7 @@ TestIncrementalBuilds = IncrementalBuilds.TestCase
 @pytest.mark.slow
 def test_incremental_equals_full_with_the_real_model(tmp_path):
     """The real model: vectors of reused and newly embedded passages agree within float tolerance."""
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     embedder = make_embedder("bundled")
     seeds = tmp_path / "seeds"

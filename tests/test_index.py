@@ -7,17 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_seeds
+from support.cli import cli_runner
 
-from qa.ingest.corpus import read_corpus
-from qa.embedder import HashingEmbedder, model_record
+from qa.embedding.embedder import HashingEmbedder, model_record
 from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build
 from qa.index.status import index_status
+from qa.ingest.corpus import read_corpus
 from qa.ingest.passages import embedding_text, split_article
-
-from conftest import copy_seeds
 
 
 @pytest.fixture
@@ -158,17 +158,17 @@ def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch)
     """`qa serve` checks the files once, then workers (new apps) get QA_VERIFIED_BUILD."""
     import os
 
-    import qa.server
     from conftest import make_config
 
+    import qa.serve.gunicorn
     from qa import create_app
 
     monkeypatch.setenv("QA_VERIFIED_BUILD", "")  # restored (unset) after the test
     app = create_app(make_config(tmp_path))
     build = build_index(BuildContext(Path(app.config["SEEDS_DIR"]), Path(app.config["INDEX_DIR"]), app.extensions["qa"].embedder))
     started = {}
-    monkeypatch.setattr(qa.server, "run_gunicorn", lambda *args, **kwargs: started.update(os.environ))
-    result = app.test_cli_runner().invoke(args=["serve"])
+    monkeypatch.setattr(qa.serve.gunicorn, "run_gunicorn", lambda *args, **kwargs: started.update(os.environ))
+    result = cli_runner(app).invoke(args=["serve"])
     assert result.exit_code == 0, result.output
     assert started["QA_VERIFIED_BUILD"] == build.name
     worker_app = create_app(make_config(tmp_path))  # what each gunicorn worker's load() does

@@ -12,12 +12,19 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import assert_error, make_config
+from support.cli import cli_runner
 
 from qa import create_app
 from qa.ingest.corpus import read_corpus
-from qa.ingest.formats import FormatError, iso_published, read_feed, read_html, read_text, web_url
-
-from conftest import assert_error, make_config
+from qa.ingest.formats import (
+    FormatError,
+    iso_published,
+    read_feed,
+    read_html,
+    read_text,
+    web_url,
+)
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -198,7 +205,7 @@ def test_unknown_or_odd_source_names_are_json_404(mixed_app):
 
 
 def test_qa_sources_lists_and_prints_articles_as_the_api_does(mixed_app):
-    runner = mixed_app.test_cli_runner()
+    runner = cli_runner(mixed_app)
     client = mixed_app.test_client()
     listing = runner.invoke(args=["sources"])
     assert listing.exit_code == 0, listing.output
@@ -214,6 +221,6 @@ def test_qa_sources_lists_and_prints_articles_as_the_api_does(mixed_app):
 
 
 def test_qa_ask_shows_outlet_date_and_url(mixed_app):
-    result = mixed_app.test_cli_runner().invoke(args=["ask", "Moscou dénonce une escalade, promet une riposte", "-k", "3"])
+    result = cli_runner(mixed_app).invoke(args=["ask", "Moscou dénonce une escalade, promet une riposte", "-k", "3"])
     assert result.exit_code == 0, result.output
     assert "Fil Info · 2025-07-17 · https://fil.example/f1" in result.output

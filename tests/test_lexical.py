@@ -78,7 +78,8 @@ def test_coverage_of_a_sentence(index):
 
 def test_the_copied_stop_words_are_those_bm25s_ships():
     """qa.text keeps its own copy of bm25s's lists (no bm25s import): they must not drift."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS as BM25S_EN_PLUS, STOPWORDS_FRENCH as BM25S_FRENCH
+    from bm25s.stopwords import STOPWORDS_EN_PLUS as BM25S_EN_PLUS
+    from bm25s.stopwords import STOPWORDS_FRENCH as BM25S_FRENCH
 
     from qa.text.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
@@ -86,7 +87,7 @@ def test_the_copied_stop_words_are_those_bm25s_ships():
 
 
 def test_one_apostrophe_folding_and_one_blank_check_serve_every_reader():
-    from qa.evaluation import fold
+    from qa.search.evaluation import fold
     from qa.text.answer_types import answer_types
     from qa.text.normalise import fold_apostrophes, is_blank, word_key
 

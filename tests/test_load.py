@@ -26,8 +26,8 @@ from collections import Counter
 
 import psutil
 import pytest
-
 from conftest import assert_citations_slice, copy_seeds
+
 from bench.live_server import LiveServer
 
 pytestmark = pytest.mark.slow

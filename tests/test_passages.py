@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import SEEDS
 
 from qa.ingest.corpus import read_corpus
 from qa.ingest.formats import read_text
-from qa.models import Article
 from qa.ingest.passages import embedding_text, find_title, is_heading, split_article
+from qa.models import Article
 from qa.text.paragraphs import paragraph_lines
 from qa.text.sentences import split_sentences
 from qa.text.tokens import approximate_token_count
-
-from conftest import SEEDS
 
 
 def seed_articles() -> list[Article]:

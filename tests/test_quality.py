@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import DATA, PIAF
+from support.cli import cli_runner
 
-from qa.evaluation import read_questions
+from qa.search.evaluation import read_questions
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ PIAF_FLOORS = {"hit@1": 0.71, "mrr@10": 0.79, "answered": 0.96}  # the sample me
 
 
 def run_eval(app, *args: str) -> dict:
-    result = app.test_cli_runner().invoke(args=["eval", *args, "--json"])
+    result = cli_runner(app).invoke(args=["eval", *args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 

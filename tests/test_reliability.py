@@ -13,13 +13,19 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import (
+    assert_citations_slice,
+    assert_error,
+    assert_error_shape,
+    copy_seeds,
+    make_config,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_citations_slice, assert_error, assert_error_shape, copy_seeds, make_config
 from bench.live_server import LiveServer, parse_http_response
 from qa import create_app
-from qa.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
+from qa.serve.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
 
 SOURCE = "000_49f69a7d4a642e90.txt"
 
@@ -499,7 +505,7 @@ def test_real_server_sends_security_headers(live):
         assert_security_headers({k.title(): v for k, v in headers.items()})
 
 
-# --- request framing of the serving worker (qa/worker.py), pure -------------------------------
+# --- request framing of the serving worker (qa/serve/worker.py), pure -------------------------------
 
 @st.composite
 def framed_requests(draw):

@@ -15,8 +15,8 @@ import re
 from typing import Iterator
 
 import pytest
-
 from conftest import copy_seeds
+
 from bench.live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")

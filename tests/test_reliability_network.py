@@ -1,6 +1,6 @@
 """A real ``qa serve`` in the open: slow and idle clients, request time-outs, proxies.
 
-Every test starts ``qa serve`` (gunicorn with the service's own worker, ``qa/worker.py``)
+Every test starts ``qa serve`` (gunicorn with the service's own worker, ``qa/serve/worker.py``)
 on a free 127.0.0.1 port and talks to it over sockets; each bounds its own duration and
 its connection count (at most 100 stalled connections plus one measuring client).
 """
@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_error_shape, copy_seeds
-from bench.live_server import LiveServer, StalledClients, parse_http_response, read_all
 
 from bench.common import distinct_questions
+from bench.live_server import LiveServer, StalledClients, parse_http_response, read_all
 from qa.settings import DEFAULTS
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, copy_seeds
 
 pytestmark = pytest.mark.slow

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from conftest import make_config
 from hypothesis import HealthCheck, settings
 
-from conftest import make_config
 from qa import create_app
-
 
 # Built at collection time (schemathesis's lazy fixture loader does not work with this
 # pytest); the app is cheap to create, and the index is built on the first request.

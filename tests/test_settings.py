@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_config
 
 from qa import create_app
 from qa.settings import DEFAULTS, Settings, SettingsError, environment_values
-
-from conftest import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import qa.text
-from qa.corroboration.scoring import LogisticDecision
 from qa.corroboration.attach import corroborate
 from qa.corroboration.differences import differences_between
 from qa.corroboration.record import Alignment, AlignmentSettings, Link
+from qa.corroboration.scoring import LogisticDecision
 from qa.corroboration.signals import SentenceTable, SignalCorpus
-from qa.models import Article
 from qa.ingest.passages import split_article
+from qa.models import Article
 from qa.text.paragraphs import paragraph_at
 from qa.text.sentences import split_sentences
 from qa.text.tokens import approximate_token_count

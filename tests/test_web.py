@@ -15,8 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_error
+
 from qa import create_app
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"

@@ -20,8 +20,14 @@ import numpy as np
 from qa.corroboration.differences import differences_between
 from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
+from qa.corroboration.signals import (
+    SentenceTable,
+    SignalCorpus,
+    cosine,
+    name_overlap,
+    number_overlap,
+)
 from qa.corroboration.specifics import lowercase_words
-from qa.corroboration.signals import SentenceTable, SignalCorpus, cosine, name_overlap, number_overlap
 from qa.models import Passage
 
 # Same-article passages counted when asking the vector store for neighbours (see

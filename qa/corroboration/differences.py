@@ -13,13 +13,20 @@ import re
 from collections import defaultdict
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
-from qa.text.names import names, same_name
-from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_quantity
+from qa.corroboration.numbers import (
+    Quantity,
+    dates,
+    dates_agree,
+    dates_comparable,
+    same_quantity,
+)
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, line_before
 from qa.models import Span
 from qa.text.analyzer import analyze
+from qa.text.names import names, same_name
 from qa.text.normalise import word_key
+
 
 def _quote_overlap(a: str, b: str) -> float:
     """Share of the shorter quote's words found in the other, spelling variants included."""

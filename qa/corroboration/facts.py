@@ -16,11 +16,11 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 from qa.corroboration.mentions import quotes, words_of
-from qa.text.names import same_name
 from qa.corroboration.record import AlignmentSettings
 from qa.corroboration.signals import alignment_terms
 from qa.corroboration.specifics import everyday_key, specifics
 from qa.models import Passage
+from qa.text.names import same_name
 
 
 def _quote_words(text: str) -> list[set[str]]:

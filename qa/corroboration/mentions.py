@@ -16,7 +16,6 @@ from qa.models import Span
 from qa.text.names import Name, names, sentence_initial
 from qa.text.normalise import fold_word, word_key
 
-
 _QUOTE = re.compile(r"«\s*(?P<g>[^«»]+?)\s*»|“(?P<c>[^“”]+?)”|\"(?P<s>[^\"\n]+?)\"")
 _FEAR = re.compile(r"\b(?:inquie\w*|s'inquie\w*|crain\w*|redout\w*|risqu\w*|menac\w*)", re.IGNORECASE)
 _HEDGE = re.compile(

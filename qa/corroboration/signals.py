@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.corroboration.mentions import NameCanon
-from qa.text.names import names
 from qa.corroboration.numbers import Quantity, quantities, same_value
 from qa.corroboration.record import AlignmentSettings
 from qa.models import Passage, Span
 from qa.text.analyzer import analyze
+from qa.text.names import names
+
 
 def _quantity_keys(found: Sequence[Quantity]) -> list[tuple[str, float]]:
     return [(q.dimension, q.value) for q in found if q.dimension != "count" or q.value >= 2]

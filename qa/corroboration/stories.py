@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from qa.corroboration.scoring import LogisticDecision
+from qa.corroboration.signals import SentenceTable
 from qa.corroboration.specifics import (
     YEAR,
     distinct_count,
@@ -62,10 +63,8 @@ from qa.corroboration.specifics import (
     time_conflict,
     time_shared,
 )
-from qa.corroboration.signals import SentenceTable
 from qa.models import Passage
 from qa.text.analyzer import analyze
-
 
 # The decisions below are fitted by bench/calibrate_corroboration.py on the development set
 # of real multi-outlet news (tests/data/news/), leave-one-story-out; docs/quality.md gives

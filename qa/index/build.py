@@ -30,8 +30,13 @@ from typing import Any
 import numpy as np
 
 from qa.corroboration import SentenceTable, dense_neighbour_count
-from qa.corroboration.build import CorroborationData, PreviousCorroboration, corroborate_corpus
-from qa.embedder import Embedder, manifest_section as model_section, model_record
+from qa.corroboration.build import (
+    CorroborationData,
+    PreviousCorroboration,
+    corroborate_corpus,
+)
+from qa.embedding.embedder import Embedder, model_record
+from qa.embedding.embedder import manifest_section as model_section
 from qa.index.embed import Encoder, LocalEncoder
 from qa.index.layout import (
     ALIGNMENT,
@@ -53,7 +58,8 @@ from qa.index.load import LoadedIndex, load_build, load_index
 from qa.index.publish import build_lock, current_build, new_build_id, staged_build
 from qa.index.status import index_status
 from qa.index.store import VectorStore
-from qa.ingest import formats, passages as passage_rules
+from qa.ingest import formats
+from qa.ingest import passages as passage_rules
 from qa.ingest.corpus import Corpus, read_corpus
 from qa.ingest.formats import Entry, reader_versions
 from qa.ingest.passages import embedding_text, split_article
@@ -356,7 +362,7 @@ def _build_locked(context: BuildContext) -> Path:
             "store": store.describe(),
             "lexical": lexical.describe(),
             "sentence_vectors": assembled.sentence_vectors is not None,
-            # Where the vectors were computed: {"kind": "local"}, or the Ray cluster (qa/cluster.py).
+            # Where the vectors were computed: {"kind": "local"}, or the Ray cluster (qa/index/cluster.py).
             "embedding": getattr(getattr(context.encoder, "embedder", None), "backend", {"kind": "local"}),
             **sections,
             "versions": package_versions(),

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.embedder import Embedder
+from qa.embedding.embedder import Embedder
 
 # The tokenizer warns when a text is longer than the model's window; passages are cut to
 # the window on purpose, and whole articles are counted while cutting them.

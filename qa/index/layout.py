@@ -34,7 +34,7 @@ import numpy as np
 from qa.models import Article, Passage
 
 # Bump when a file's shape changes: older builds are then stale and rebuilt in full.
-# 7: the manifest's sections are each written by their component (qa.embedder, the store,
+# 7: the manifest's sections are each written by their component (qa.embedding.embedder, the store,
 # the lexical index, qa.corroboration); the model section holds both prefixes.
 FORMAT_VERSION = 8
 CURRENT = "current"

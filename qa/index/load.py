@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from qa.citations import verify_citation
 from qa.corroboration import Alignment, alignment_problem
 from qa.corroboration.stories import Stories, stories_problem
 from qa.index.layout import (
@@ -28,10 +27,10 @@ from qa.index.layout import (
     read_passages,
     read_sentences,
 )
+from qa.index.lexical import LexicalIndex
 from qa.index.publish import current_build
 from qa.index.store import StoreError, VectorStore
-from qa.index.lexical import LexicalIndex
-from qa.models import Article, Passage
+from qa.models import Article, Passage, verify_citation
 from qa.text.analyzer import term_set
 
 

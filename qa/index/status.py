@@ -1,9 +1,9 @@
 """Staleness: whether the current build still describes the articles and the model.
 
 Compared by content, never by file times: the SHA-256 of every article file's bytes
-against the manifest's ``sources``, and the model record (``qa.embedder.model_record``: name,
+against the manifest's ``sources``, and the model record (``qa.embedding.embedder.model_record``: name,
 fingerprint, passage prefix) against the manifest's ``model`` section, written by
-``qa.embedder.manifest_section``. Nothing is loaded.
+``qa.embedding.embedder.manifest_section``. Nothing is loaded.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from qa.ingest.corpus import source_hashes
 def staleness(manifest: dict[str, Any], hashes: dict[str, str], model: dict[str, Any]) -> list[str]:
     """Why a manifest does not describe the current articles and model (empty if it does).
 
-    ``model`` is ``qa.embedder.model_record``: each of its keys is compared with the
+    ``model`` is ``qa.embedding.embedder.model_record``: each of its keys is compared with the
     manifest's ``model`` section (which also holds what does not make an index stale).
     """
     reasons = []

@@ -1,7 +1,7 @@
 """Token counting without a model: the stand-in for a tokenizer.
 
 A passage must fit the model's window, so cutting needs a token count. The real count
-comes from the model's tokenizer (``qa.embedder``'s ``count_tokens``), passed to
+comes from the model's tokenizer (``qa.embedding.embedder``'s ``count_tokens``), passed to
 ``qa.ingest.passages.split_article`` as a ``TokenCounter``; this approximate one (words
 and punctuation marks) serves the no-model embedder and the pure tests. Pure: no library.
 """

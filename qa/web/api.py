@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from qa.service import QAService
-from qa.web.openapi import openapi_spec
-from qa.web.schema import (
+from qa.service.core import QAService
+from qa.service.schema import (
     answer_json,
     article_json,
     parse_ask,
@@ -19,6 +18,7 @@ from qa.web.schema import (
     story_of_article_json,
     story_view_json,
 )
+from qa.web.openapi import openapi_spec
 from qa.web.server_timing import record_stages
 
 bp = Blueprint("api", __name__)

@@ -14,8 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from qa import cli
-from qa.service import QAService
+from qa.service.core import QAService
 from qa.settings import Settings, merged_config
 from qa.web import api, errors, pages, security, server_timing
 
@@ -41,7 +40,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     server_timing.init_app(app, settings.serving.server_timing)  # first: its clock starts before the other hooks
     errors.init_app(app, settings.limits)
     security.init_app(app, settings.serving, settings.limits.max_content_length)
-    cli.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     return app

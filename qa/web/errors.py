@@ -1,6 +1,6 @@
 """One JSON error shape for the whole service, made by one function, sent by one handler.
 
-Every error body is ``{"error": {"code": str, "message": str}}`` (``qa.web.codes``: the
+Every error body is ``{"error": {"code": str, "message": str}}`` (``qa.service.errors``: the
 codes and ``error_body``). Domain code raises an
 ``APIError`` subclass; Werkzeug's own HTTP errors (routing 404 and 405, 413 for a body
 over ``MAX_CONTENT_LENGTH``...) and any unexpected exception go through the same
@@ -15,35 +15,10 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from qa.service.errors import APIError, ErrorCode, error_body, http_code
 from qa.settings import Limits
-from qa.web.codes import ErrorCode, error_body, http_code
 
 log = logging.getLogger(__name__)
-
-
-class APIError(Exception):
-    """An error with an HTTP status and a stable, machine-readable code."""
-
-    status = 400
-    code = ErrorCode.BAD_REQUEST
-
-    def __init__(self, message: str, code: ErrorCode | None = None, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.headers = headers or {}
-
-
-class BadRequest(APIError):
-    """400: the request is not one the API accepts; ``code`` says why."""
-
-
-class UnsupportedMediaType(APIError):
-    """415: the body is not sent as JSON."""
-
-    status = 415
-    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -80,9 +55,9 @@ def init_app(app: Flask, limits: Limits) -> None:
                 response.headers[name] = value
         return response
 
-    from qa.embedder import ModelUnavailable
+    from qa.embedding.embedder import ModelUnavailable
     from qa.index.layout import IndexProblem
-    from qa.service import SourceNotFound, StoryNotFound
+    from qa.service.core import SourceNotFound, StoryNotFound
 
     @app.errorhandler(SourceNotFound)
     def handle_unknown_source(error: SourceNotFound) -> Response:

@@ -1,8 +1,8 @@
 """The OpenAPI 3.0 description of the JSON API, built from the live limits.
 
 The enums and the record shapes are the service's own constants: the error codes
-(``qa.web.codes.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``) and the
-fields of a citation and an article (``qa.web.schema``).
+(``qa.service.errors.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``) and the
+fields of a citation and an article (``qa.service.schema``).
 
 ``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
 fuzzes the API from it, so the description stays what the API really does.
@@ -14,10 +14,10 @@ from typing import Any
 
 from qa.index.layout import package_version
 from qa.models import ABSTENTION_REASONS, DIFFERENCE_KINDS
+from qa.service.errors import ErrorCode
+from qa.service.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
 from qa.settings import Limits
 from qa.text.language import LANGUAGES
-from qa.web.codes import ErrorCode
-from qa.web.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -23,12 +23,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from qa.models import DIFFERENCE_KINDS
-from qa.service import QAService
-from qa.web.codes import ErrorCode
-from qa.web.errors import BadRequest
+from qa.service.core import QAService
+from qa.service.errors import BadRequest, ErrorCode
 
 bp = Blueprint("web", __name__)
 

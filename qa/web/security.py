@@ -50,9 +50,8 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from qa.service.errors import BadRequest, ErrorCode
 from qa.settings import Network, ServingSettings
-from qa.web.codes import ErrorCode
-from qa.web.errors import BadRequest
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -1,4 +1,4 @@
-"""The ``Server-Timing`` header on every response: the web edge of ``qa.timing``.
+"""The ``Server-Timing`` header on every response: the web edge of ``qa.search.timing``.
 
 ``init_app`` starts a clock when Flask sees a request; the API view hands the answer's
 stage timings over with ``record_stages``; the header is added after the request when
@@ -11,7 +11,7 @@ import time
 
 from flask import Flask, Response, g
 
-from qa.timing import server_timing_header
+from qa.search.timing import server_timing_header
 
 
 def record_stages(stages: dict[str, float]) -> None:

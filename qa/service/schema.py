@@ -2,7 +2,7 @@
 
 Dataclasses stay dataclasses everywhere else; this module is where they become dicts.
 Validation errors raise ``BadRequest`` with a code a client can switch on
-(``qa.web.codes.ErrorCode``). The bounds are the settings' ``Limits``.
+(``qa.service.errors.ErrorCode``). The bounds are the settings' ``Limits``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.corroboration.stories import Stories, Story
-from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit, StoryView
+from qa.models import (
+    Abstention,
+    AlsoIn,
+    Answer,
+    Article,
+    Citation,
+    Difference,
+    Hit,
+    StoryView,
+)
+from qa.service.errors import BadRequest, ErrorCode, UnsupportedMediaType
 from qa.settings import Limits
-from qa.web.codes import ErrorCode
-from qa.web.errors import BadRequest, UnsupportedMediaType
 
 
 @dataclass(frozen=True)

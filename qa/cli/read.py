@@ -1,0 +1,80 @@
+"""``qa sources`` and ``qa ask``: read the indexed articles, ask a question.
+
+``--json`` prints the same JSON as the HTTP API (``qa.service.schema``); the plain text is
+``qa.service.render``'s.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from qa.cli.context import current_service
+from qa.index.layout import IndexProblem
+from qa.service.core import SourceNotFound
+from qa.service.errors import APIError
+from qa.service.render import byline, format_answer
+from qa.service.schema import (
+    answer_json,
+    article_json,
+    parse_ask,
+    source_list_json,
+    story_of_article_json,
+)
+
+
+@click.command("sources")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/sources[/NAME].")
+@with_appcontext
+def sources_command(name: str | None, as_json: bool) -> None:
+    """List the indexed articles, or print one (its canonical text and metadata)."""
+    service = current_service()
+    try:
+        if name is None:
+            articles = list(service.index.articles.values())
+            if as_json:
+                click.echo(json.dumps(source_list_json(articles), ensure_ascii=False, indent=2))
+            else:
+                for article in articles:
+                    click.echo(f"{article.source}\t{article.title}" + (f"\t{byline(article)}" if byline(article) else ""))
+            return
+        article = service.article(name)
+    except SourceNotFound as error:
+        raise click.ClickException(f"no article named {name!r} (see `qa sources`)") from error
+    except IndexProblem as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        body = {**article_json(article), "story": story_of_article_json(service.stories(), article.source)}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else ""))
+    if article.author:
+        click.echo(f"by {article.author}")
+    click.echo("")
+    click.echo(article.text, nl=not article.text.endswith("\n"))
+
+
+@click.command("ask")
+@click.argument("question")
+@click.option("-k", "k", type=int, default=None, help="How many passages (1 to QA_MAX_K).")
+@click.option("--history", multiple=True, help="An earlier question; repeat for several, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON body as POST /api/ask.")
+@with_appcontext
+def ask_command(question: str, k: int | None, history: tuple[str, ...], as_json: bool) -> None:
+    """Ask a question and print the passages that answer it."""
+    limits = current_service().settings.limits
+    body = {"question": question, "k": limits.default_k if k is None else k, "history": list(history)}
+    try:
+        query = parse_ask(body, limits)
+        answer = current_service().ask(query.question, query.k, query.history)
+    except APIError as error:
+        raise click.UsageError(error.message) from error
+    except IndexProblem as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(answer), nl=False)
