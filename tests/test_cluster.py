@@ -40,7 +40,7 @@ from qa.index.cluster import (  # noqa: E402
 from qa.index.load import load_index  # noqa: E402
 from qa.index.publish import current_build_id  # noqa: E402
 from qa.ingest.passages import embedding_text  # noqa: E402
-from qa.service.schema import answer_json  # noqa: E402
+from qa.service.serialise import answer_json  # noqa: E402
 
 # Before Ray is imported in this process (the shipping test drives Ray from here): no usage
 # statistics, loopback only, the test heads' token.

@@ -20,7 +20,7 @@ from qa.ingest.formats import FormatError, read_text
 from qa.ingest.passages import embedding_text, find_title, split_article
 from qa.models import Article, verify_citation
 from qa.service.errors import APIError, BadRequest
-from qa.service.schema import parse_ask, parse_json_body
+from qa.service.requests import parse_ask, parse_json_body
 from qa.settings import Limits
 from qa.text.analyzer import analyze
 from qa.text.normalise import fold_accents, is_blank, normalize

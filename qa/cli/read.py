@@ -1,6 +1,6 @@
 """``qa sources`` and ``qa ask``: read the indexed articles, ask a question.
 
-``--json`` prints the same JSON as the HTTP API (``qa.service.schema``); the plain text is
+``--json`` prints the same JSON as the HTTP API (``qa.service.serialise``); the plain text is
 ``qa.service.render``'s.
 """
 
@@ -16,13 +16,8 @@ from qa.index.layout import IndexProblem
 from qa.service.core import SourceNotFound
 from qa.service.errors import APIError
 from qa.service.render import byline, format_answer
-from qa.service.schema import (
-    answer_json,
-    article_json,
-    parse_ask,
-    source_list_json,
-    story_of_article_json,
-)
+from qa.service.requests import parse_ask
+from qa.service.serialise import answer_json, source_json, source_list_json
 
 
 @click.command("sources")
@@ -47,8 +42,7 @@ def sources_command(name: str | None, as_json: bool) -> None:
     except IndexProblem as error:
         raise click.ClickException(str(error)) from error
     if as_json:
-        body = {**article_json(article), "story": story_of_article_json(service.stories(), article.source)}
-        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(source_json(article, service.stories()), ensure_ascii=False, indent=2))
         return
     click.echo(f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else ""))
     if article.author:

@@ -4,7 +4,7 @@ Every error the service sends, from a view, from Flask's handler (``qa.web.error
 the gunicorn worker before the app runs (``qa.serve.worker``) or from the CLI, is
 ``{"error": {"code": <an ErrorCode>, "message": str}}``, built by ``error_body``. The
 OpenAPI document (``qa.web.openapi``) lists the same codes as the ``code`` enum.
-``APIError`` and its subclasses are what request parsing (``qa.service.schema``) raises:
+``APIError`` and its subclasses are what request parsing (``qa.service.requests``) raises:
 an HTTP status, a code and a message, with no web library, so that every surface (the
 API, the CLI, the next ones) reports the same message.
 
@@ -44,7 +44,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSFER_ENCODING = "invalid_transfer_encoding"
     INVALID_HEADER = "invalid_header"
     INVALID_REQUEST_LINE = "invalid_request_line"
-    # The body and its fields (qa.service.schema)
+    # The body and its fields (qa.service.requests)
     EMPTY_BODY = "empty_body"
     INVALID_UTF8 = "invalid_utf8"
     INVALID_JSON = "invalid_json"

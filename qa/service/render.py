@@ -1,7 +1,7 @@
 """Plain-text renderings of answers, for readers of a terminal or of a text-only client.
 
 The CLI prints them; any surface that shows only text uses the same lines, so an answer
-reads the same everywhere. The JSON shapes are ``qa.service.schema``'s.
+reads the same everywhere. The JSON shapes are ``qa.service.serialise``'s.
 """
 
 from __future__ import annotations

@@ -8,6 +8,6 @@
 * ``security``      security headers, the body reader, the rate limit, trusted proxies
 * ``server_timing`` the ``Server-Timing`` header from the answer's stage timings
 
-Request parsing and the JSON shapes are the service's (``qa.service.schema``), shared with
+Request parsing and the JSON shapes are the service's (``qa.service.requests``, ``qa.service.serialise``), shared with
 the CLI. Importing this package imports none of its modules.
 """

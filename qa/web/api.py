@@ -8,16 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from qa.service.core import QAService
-from qa.service.schema import (
-    answer_json,
-    article_json,
-    parse_ask,
-    parse_json_body,
-    source_list_json,
-    story_json,
-    story_of_article_json,
-    story_view_json,
-)
+from qa.service.requests import parse_ask, parse_json_body
+from qa.service.serialise import answer_json, source_json, source_list_json, story_list_json, story_view_json
 from qa.web.openapi import openapi_spec
 from qa.web.server_timing import record_stages
 
@@ -45,12 +37,12 @@ def list_sources() -> Response:
 @bp.get("/api/sources/<path:source>")
 def get_source(source: str) -> Response:
     article = service().article(source)
-    return jsonify({**article_json(article), "story": story_of_article_json(service().stories(), article.source)})
+    return jsonify(source_json(article, service().stories()))
 
 
 @bp.get("/api/stories")
 def list_stories() -> Response:
-    return jsonify({"stories": [story_json(story) for story in service().stories().stories]})
+    return jsonify(story_list_json(service().stories()))
 
 
 @bp.get("/api/stories/<story_id>")

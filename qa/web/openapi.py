@@ -2,7 +2,7 @@
 
 The enums and the record shapes are the service's own constants: the error codes
 (``qa.service.errors.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``) and the
-fields of a citation and an article (``qa.service.schema``).
+fields of a citation and an article (``qa.service.serialise``).
 
 ``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
 fuzzes the API from it, so the description stays what the API really does.
@@ -15,7 +15,8 @@ from typing import Any
 from qa.index.layout import package_version
 from qa.models import ABSTENTION_REASONS, DIFFERENCE_KINDS
 from qa.service.errors import ErrorCode
-from qa.service.schema import ARTICLE_FIELDS, BLANK_FREE_PATTERN, CITATION_FIELDS
+from qa.service.requests import BLANK_FREE_PATTERN
+from qa.service.serialise import ARTICLE_FIELDS, CITATION_FIELDS
 from qa.settings import Limits
 from qa.text.language import LANGUAGES
 

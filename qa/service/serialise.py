@@ -1,113 +1,17 @@
-"""The JSON edge: parse and validate request bodies, and turn answers into JSON.
+"""The one serialiser: records -> the JSON shapes of the API, the CLI's ``--json`` and any later surface.
 
 Dataclasses stay dataclasses everywhere else; this module is where they become dicts.
-Validation errors raise ``BadRequest`` with a code a client can switch on
-(``qa.service.errors.ErrorCode``). The bounds are the settings' ``Limits``.
+The OpenAPI document (``qa.web.openapi``) describes the same shapes from the same field
+lists.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from qa.corroboration.stories import Stories, Story
-from qa.models import (
-    Abstention,
-    AlsoIn,
-    Answer,
-    Article,
-    Citation,
-    Difference,
-    Hit,
-    StoryView,
-)
-from qa.service.errors import BadRequest, ErrorCode, UnsupportedMediaType
-from qa.settings import Limits
-
-
-@dataclass(frozen=True)
-class AskRequest:
-    """A validated question."""
-
-    question: str
-    k: int
-    history: tuple[str, ...] = ()
-
-
-# A question must hold a character that is not white space in either Python's sense
-# (which counts the separators \x1c-\x1f and \x85) or ECMAScript's (which counts the BOM),
-# so that the server and the OpenAPI pattern, read by either regex engine, agree.
-BLANK_FREE_PATTERN = "[^\\s\\x1c-\\x1f\\x85\\ufeff]"
-
-
-def is_blank(text: str) -> bool:
-    """Whether the text holds nothing but white space (see ``BLANK_FREE_PATTERN``)."""
-    return all(char.isspace() or char == "\ufeff" for char in text)
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    return any("\ud800" <= char <= "\udfff" for char in text)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def parse_json_body(data: bytes, content_type: str | None) -> Any:
-    """Decode a request body that must be JSON encoded as UTF-8."""
-    mimetype = (content_type or "").split(";", 1)[0].strip().lower()
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"the body must be JSON sent with Content-Type: application/json (got {mimetype or 'none'})"
-        )
-    if not data.strip():
-        raise BadRequest("the request body is empty; send a JSON object", code=ErrorCode.EMPTY_BODY)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadRequest(f"the body is not valid UTF-8 (byte {error.start})", code=ErrorCode.INVALID_UTF8) from error
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", code=ErrorCode.INVALID_JSON) from error
-
-
-def _text_field(value: Any, name: str, limits: Limits) -> str:
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string", code=ErrorCode.INVALID_FIELD)
-    if _has_lone_surrogate(value):
-        raise BadRequest(f"'{name}' contains a lone surrogate, which is not valid Unicode text", code=ErrorCode.INVALID_FIELD)
-    if len(value) > limits.max_question_chars:
-        raise BadRequest(
-            f"'{name}' is {len(value)} characters long; the limit is {limits.max_question_chars}",
-            code=ErrorCode.TOO_LONG,
-        )
-    return value
-
-
-def parse_ask(body: Any, limits: Limits) -> AskRequest:
-    """Validate a ``POST /api/ask`` body."""
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_BODY)
-    if "question" not in body:
-        raise BadRequest("'question' is required", code=ErrorCode.MISSING_FIELD)
-    question = _text_field(body["question"], "question", limits)
-    if is_blank(question):
-        raise BadRequest("'question' is blank", code=ErrorCode.BLANK_QUESTION)
-    k = body.get("k", limits.default_k)
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise BadRequest("'k' must be an integer", code=ErrorCode.INVALID_FIELD)
-    if not 1 <= k <= limits.max_k:
-        raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code=ErrorCode.OUT_OF_RANGE)
-    history_value = body.get("history", [])
-    if not isinstance(history_value, list):
-        raise BadRequest("'history' must be a list of earlier questions (strings)", code=ErrorCode.INVALID_FIELD)
-    if len(history_value) > limits.max_history:
-        raise BadRequest(f"'history' holds at most {limits.max_history} questions", code=ErrorCode.TOO_LONG)
-    history = tuple(_text_field(item, "history[]", limits) for item in history_value)
-    return AskRequest(question=question.strip(), k=k, history=history)
+from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit, StoryView
 
 
 # Where an article comes from: every article and citation shape carries these fields.
@@ -211,3 +115,13 @@ def article_json(article: Article) -> dict[str, Any]:
 def source_list_json(articles: Iterable[Article]) -> dict[str, Any]:
     """The list of indexed articles, without their text."""
     return {"sources": [_fields(article, SOURCE_LIST_FIELDS) for article in articles]}
+
+
+def source_json(article: Article, stories: Stories) -> dict[str, Any]:
+    """One article with its story (``GET /api/sources/<name>``, ``qa sources NAME --json``)."""
+    return {**article_json(article), "story": story_of_article_json(stories, article.source)}
+
+
+def story_list_json(stories: Stories) -> dict[str, Any]:
+    """Every story of the corpus (``GET /api/stories``)."""
+    return {"stories": [story_json(story) for story in stories.stories]}
