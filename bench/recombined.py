@@ -7,7 +7,7 @@ uncached, exactly as in the service. It lets a 100k-passage index be built in mi
 instead of hours on two cores, with vectors of the real dimension and of a realistic
 geometry, so that FAISS search cost, HNSW recall, index size and memory are measured
 for real. The model's own share of a real build is measured separately (passages per
-second of ``embed_passages`` on real passages) and added back in ``docs/benchmarks.md``.
+second of ``embed_passages`` on real passages) and added back in ``docs/performance.md``.
 """
 
 from __future__ import annotations

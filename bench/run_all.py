@@ -1,6 +1,6 @@
 """Run the whole benchmark suite (``make bench``), printing each script's figures in turn.
 
-The default sizes are the ones recorded in ``docs/benchmarks.md`` except the 100k
+The default sizes are the ones recorded in ``docs/performance.md`` except the 100k
 corpus, which takes minutes of both cores: add ``--large`` for it. ``--smoke`` runs every
 script on a tiny size with ``MODEL=hashing`` (what ``tests/test_bench.py`` checks one by
 one); ``--list`` only prints the commands.

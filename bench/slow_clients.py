@@ -1,4 +1,4 @@
-"""Slow clients: which gunicorn worker keeps serving when 100 connections stall (docs/reliability.md).
+"""Slow clients: which gunicorn worker keeps serving when 100 connections stall (docs/performance.md).
 
 For each variant, a server on the seeds with the serving defaults (2 workers x 2
 threads, the default model, one torch thread), on a free loopback port:
@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import OUT, ROOT, distinct_questions, header, write_result  # noqa: E402
-from bench.live_server import (  # noqa: E402
+from support.live_server import (  # noqa: E402
     QA,
     LiveServer,
     StalledClients,

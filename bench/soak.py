@@ -19,7 +19,7 @@ target). Only 127.0.0.1; at most ``--clients`` connections at a time.
 
 Usage::
 
-    .venv/bin/python bench/soak.py                              # 10 minutes (docs/reliability.md)
+    .venv/bin/python bench/soak.py                              # 10 minutes (docs/performance.md)
     .venv/bin/python bench/soak.py --seconds 60 --warmup 20     # the version `make test` runs
 """
 
@@ -46,7 +46,7 @@ from bench.common import (  # noqa: E402
     serve,
     write_result,
 )
-from bench.live_server import raw_post  # noqa: E402
+from support.live_server import raw_post  # noqa: E402
 
 
 def worker_rss_mb(master_pid: int) -> dict[int, float]:

@@ -1,14 +1,4 @@
-"""A deterministic synthetic corpus: the seed articles' sentences recombined into new articles.
-
-Each synthetic article has a title line and ``PARAGRAPHS_PER_ARTICLE`` paragraphs of 2 to
-4 sentences drawn (with a seeded ``random.Random``) from the sentences of the seed
-articles' body paragraphs. Every paragraph has at least 12 words, so it becomes one
-passage; the title joins the first one. An article therefore yields about
-``PARAGRAPHS_PER_ARTICLE`` passages, and ``--passages N`` writes ``ceil(N / 10)`` articles.
-
-Caveat for reading the figures: the vocabulary is the seeds' vocabulary (a few hundred
-stems), so BM25 postings are much longer than in real news of the same size. The lexical
-cost per query measured on it is an upper bound, and vocabulary growth is not modelled.
+"""Write a deterministic synthetic corpus: the seed articles' sentences recombined (``tests/support/synth.py``).
 
 Usage::
 
@@ -18,63 +8,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
-import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from qa.ingest.corpus import read_corpus  # noqa: E402
-from qa.ingest.passages import is_heading  # noqa: E402
-from qa.text.paragraphs import paragraph_lines  # noqa: E402
-from qa.text.sentences import split_sentences  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
-PARAGRAPHS_PER_ARTICLE = 10
-MIN_WORDS = 12
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from support.synth import PARAGRAPHS_PER_ARTICLE, seed_sentences, synthetic_articles, write_corpus  # noqa: E402
 
-def seed_sentences(seeds_dir: Path) -> list[str]:
-    """Sentences of the seeds' body paragraphs (no bullets, no headings), single-line."""
-    sentences: list[str] = []
-    for article in read_corpus(seeds_dir).articles:
-        for line in paragraph_lines(article.text):
-            text = article.text[line.start : line.end]
-            if text.lstrip().startswith(("-", "•", "*")) or is_heading(text):
-                continue
-            for span in split_sentences(article.text, line.start, line.end):
-                sentence = " ".join(article.text[span.start : span.end].split())
-                if len(sentence.split()) >= 4:
-                    sentences.append(sentence)
-    return sentences
-
-
-def synthetic_articles(sentences: list[str], count: int, seed: int = 6) -> list[tuple[str, str]]:
-    """``count`` (file name, text) pairs, the same for the same sentences and seed."""
-    rng = random.Random(seed)
-    articles = []
-    for number in range(count):
-        title_words = rng.choice(sentences).rstrip(".!?…:;»\"”’)] ").split()[:8]
-        lines = [" ".join(title_words) + f" {number}"]
-        for _ in range(PARAGRAPHS_PER_ARTICLE):
-            paragraph = rng.sample(sentences, rng.randint(2, 4))
-            while len(" ".join(paragraph).split()) < MIN_WORDS:
-                paragraph.append(rng.choice(sentences))
-            lines.append(" ".join(paragraph))
-        articles.append((f"synth_{number:06d}.txt", "\n".join(lines) + "\n"))
-    return articles
-
-
-def write_corpus(passages: int, out: Path, seeds_dir: Path = ROOT / "seeds", seed: int = 6) -> Path:
-    """Write about ``passages`` passages' worth of articles into ``out`` (emptied first)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.txt"):
-        old.unlink()
-    count = max(1, math.ceil(passages / PARAGRAPHS_PER_ARTICLE))
-    for name, text in synthetic_articles(seed_sentences(seeds_dir), count, seed):
-        (out / name).write_text(text, encoding="utf-8")
-    return out
+__all__ = ["PARAGRAPHS_PER_ARTICLE", "ROOT", "seed_sentences", "synthetic_articles", "write_corpus"]
 
 
 def main() -> None:

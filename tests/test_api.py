@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_citations_slice, assert_error
 
 from qa.search.timing import parse_server_timing, server_timing_header
+
+from support.asserts import assert_citations_slice, assert_error
 
 
 def articles_of(client) -> dict[str, str]:
@@ -161,7 +162,7 @@ def test_every_response_has_the_app_time_even_errors(client):
 
 
 def test_server_timing_can_be_turned_off(tmp_path):
-    from conftest import make_config
+    from support.app import make_config
 
     from qa import create_app
 

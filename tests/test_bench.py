@@ -1,7 +1,7 @@
 """Smoke tests of the benchmark scripts in bench/: each runs on a tiny size with the
 hashing embedder (no torch), so that the scripts cannot rot. They check that a script
 runs, prints its command and its table, and saves figures that make sense; they time
-nothing (the figures themselves are in docs/benchmarks.md)."""
+nothing (the figures themselves are in docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_seeds
+from support.app import copy_seeds
+from support.paths import PIAF, ROOT, require_shared
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def run_bench(tmp_path: Path, script: str, *args: str, timeout: float = 300) -> 
 
 
 def test_synth_is_deterministic(tmp_path):
-    from bench.synth import write_corpus
+    from support.synth import write_corpus
 
     first = write_corpus(25, tmp_path / "a")
     second = write_corpus(25, tmp_path / "b")
@@ -98,7 +99,6 @@ def test_scale_script(tmp_path):
 
 
 def test_ray_build_script(tmp_path):
-    pytest.importorskip("ray")
     stdout, result = run_bench(tmp_path, "ray_build.py", "--seeds", str(tmp_path / "seeds"), "--configs", "local:1", "ray:1", timeout=600)
     local, ray = result["rows"]
     assert (local["config"], ray["config"]) == ("local:1", "ray:1")
@@ -129,8 +129,7 @@ def test_preload_script(tmp_path):
 
 def test_calibrate_runs_on_a_small_sample(tmp_path):
     """bench/calibrate.py: the fusion and abstention tables on 30 PIAF questions (hashing)."""
-    if not (ROOT.parent / "shared" / "eval" / "piaf" / "seeds").is_dir():
-        pytest.skip("../shared/eval/piaf is not there")
+    require_shared(PIAF / "seeds")
     result = subprocess.run(
         [sys.executable, "bench/calibrate.py", "--model", "hashing", "--work", str(tmp_path), "--piaf-limit", "30",
          "--grid", "0.5:0.9:0.2,0:1.1:1,10:11:1",
@@ -149,10 +148,7 @@ def test_calibrate_runs_on_a_small_sample(tmp_path):
 
 
 def test_incremental_script(tmp_path):
-    from bench.incremental import PIAF
-
-    if not (PIAF / "seeds").is_dir():
-        pytest.skip("the shared PIAF corpus is not beside the clone")
+    require_shared(PIAF / "seeds")
     stdout, result = run_bench(tmp_path, "incremental.py", "--articles", "6", "--questions", "5", timeout=600)
     assert set(result["ratio_to_full"]) == {"full build", "add a .txt", "add an .html page", "remove an article", "full build, same files"}
     assert result["steps"]["add a .txt"]["incremental"]["articles_embedded"] == 1

@@ -22,12 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_seeds
+from playwright.sync_api import expect
 
-from bench.live_server import LiveServer
+from support.app import copy_seeds
+from support.live_server import LiveServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,8 +38,7 @@ ATACMS_FOLLOW_UP = "Et celle des Atacms ?"
 OFF_TOPIC = "Qui a remporté la Coupe du monde de football 2022 ?"
 HTML_QUESTION = 'Que dit <img src=x onerror="window.__pwned=1"> <b>gras</b> sur les Tomahawk ?'
 
-# An article with front matter (issue 14): its citations carry outlet, date and URL once
-# the corpus reads front matter; until then the server does not list it (``.md``).
+# An article with front matter (issue 14): its citations carry outlet, date and URL.
 METADATA_SOURCE = "900_quarvelle.md"
 METADATA_ARTICLE = """---
 title: "Le festival de Quarvelle ouvre ses portes"
@@ -903,14 +901,12 @@ def test_the_source_viewer_lists_the_other_articles_of_the_story(browser, page_s
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_a_live_citation_shows_its_outlet_date_and_url(browser, page_server, language):
-    """End to end, once the corpus reads front matter (issue 14); skipped until then."""
+    """End to end: an article's front matter (issue 14) shows on its citation."""
     sources = {s["source"]: s for s in json.loads(page_server.request("GET", "/api/sources")[2])["sources"]}
-    if METADATA_SOURCE not in sources:
-        pytest.skip(f"this corpus does not read {METADATA_SOURCE} (front matter) yet")
+    assert METADATA_SOURCE in sources, f"the corpus does not list {METADATA_SOURCE} (front matter)"
     passage = next((p for p in api_ask(page_server, QUARVELLE)["passages"] if p["citation"]["source"] == METADATA_SOURCE), None)
     assert passage is not None, "the article with front matter is not cited for its own question"
-    if passage["citation"].get("outlet") is None:
-        pytest.skip("citations do not carry outlet, published and url yet")
+    assert passage["citation"].get("outlet") is not None, "the citation carries no outlet, published or url"
     context, page, problems = open_page(browser, page_server, locale={"fr": "fr-FR", "en": "en-US"}[language])
     page.goto("/")
     answer = ask(page, QUARVELLE)

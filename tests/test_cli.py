@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import DATA
 from support.cli import cli_runner
+from support.paths import DATA
 
 
 def test_index_then_ask_text(runner):
@@ -56,7 +56,7 @@ def test_eval_reports_a_broken_question_file(runner, tmp_path):
 
 
 def test_eval_and_ask_on_a_stale_index_with_auto_build_off_say_why(tmp_path):
-    from conftest import make_config
+    from support.app import make_config
 
     from qa import create_app
 

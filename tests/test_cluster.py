@@ -18,17 +18,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
-psutil = pytest.importorskip("psutil")
-
-from conftest import DATA, ROOT, copy_seeds  # noqa: E402
-
-from bench.live_server import free_port  # noqa: E402
-from bench.rayhead import Head, in_session, ray_env, ray_head  # noqa: E402
-from qa import create_app  # noqa: E402
-from qa.embedding.embedder import make_embedder  # noqa: E402
-from qa.index.cluster import (  # noqa: E402
+from qa import create_app
+from qa.embedding.embedder import make_embedder
+from qa.index.cluster import (
     ClusterError,
     RayEmbedder,
     folder_digest,
@@ -37,10 +32,15 @@ from qa.index.cluster import (  # noqa: E402
     resolve_address,
     unpack_folder,
 )
-from qa.index.load import load_index  # noqa: E402
-from qa.index.publish import current_build_id  # noqa: E402
-from qa.ingest.passages import embedding_text  # noqa: E402
-from qa.service.serialise import answer_json  # noqa: E402
+from qa.index.load import load_index
+from qa.index.publish import current_build_id
+from qa.ingest.passages import embedding_text
+from qa.service.serialise import answer_json
+
+from support.app import copy_seeds
+from support.live_server import free_port
+from support.paths import DATA, ROOT
+from support.rayhead import Head, in_session, ray_env, ray_head
 
 # Before Ray is imported in this process (the shipping test drives Ray from here): no usage
 # statistics, loopback only, the test heads' token.

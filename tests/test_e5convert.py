@@ -194,10 +194,12 @@ def test_a_folder_without_ready_is_converted_again(tmp_path):
 
 
 def test_the_cache_folder_follows_qa_model_cache(monkeypatch, tmp_path):
+    from qa.settings import model_cache
+
     monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "models"))
-    assert e5convert.default_folder() == tmp_path / "models" / "multilingual-e5-small"
+    assert e5convert.model_folder(model_cache()) == tmp_path / "models" / "multilingual-e5-small"
     monkeypatch.delenv("QA_MODEL_CACHE")
-    assert e5convert.default_folder() == Path(sys.prefix) / "models" / "multilingual-e5-small"
+    assert e5convert.model_folder(model_cache()) == Path(sys.prefix) / "models" / "multilingual-e5-small"
 
 
 def test_the_converter_never_imports_torch_or_sentence_transformers():

@@ -23,14 +23,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_error, copy_seeds, make_config
 
-from bench.live_server import QA, ROOT, LiveServer, qa_env
 from qa import create_app
 from qa.embedding.embedder import bundled_model_path
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build, current_build_id
+
+from support.app import copy_seeds, make_config
+from support.asserts import assert_error
+from support.live_server import QA, ROOT, LiveServer, qa_env
+from support.paths import unavailable_here
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Atacms Ukraine", "doctrine nucléaire du Kremlin"]
 
@@ -387,7 +390,7 @@ def small_disk(tmp_path):
     mount_point.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], capture_output=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+        unavailable_here(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         yield mount_point
     finally:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEEDS
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -27,6 +26,8 @@ from qa.index.layout import IndexProblem
 from qa.index.load import LoadedIndex, load_index
 from qa.search import ask
 from qa.text.paragraphs import paragraph_lines
+
+from support.paths import SEEDS
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Que demande Trump à Zelensky ?", "Moscou"]
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_seeds
-from support.cli import cli_runner
 
 from qa.embedding.embedder import HashingEmbedder, model_record
 from qa.index.build import BuildContext, build_index, ensure_index
@@ -18,6 +16,9 @@ from qa.index.publish import current_build
 from qa.index.status import index_status
 from qa.ingest.corpus import read_corpus
 from qa.ingest.passages import embedding_text, split_article
+
+from support.app import copy_seeds
+from support.cli import cli_runner
 
 
 @pytest.fixture
@@ -137,13 +138,13 @@ def test_a_damaged_vector_file_is_detected_and_rebuilt(seeds, tmp_path):
 
 
 def test_a_build_verified_by_the_parent_is_not_hashed_again_but_any_other_is(seeds, tmp_path, monkeypatch):
-    import qa.index.layout
+    import qa.storage.hashing
 
     embedder = HashingEmbedder()
     build = build_index(BuildContext(seeds, tmp_path / "index", embedder))
     hashed: list[str] = []
-    real_sha256 = qa.index.layout.sha256_file
-    monkeypatch.setattr(qa.index.layout, "sha256_file", lambda path: hashed.append(path.name) or real_sha256(path))
+    real_sha256 = qa.storage.hashing.sha256_file
+    monkeypatch.setattr(qa.storage.hashing, "sha256_file", lambda path: hashed.append(path.name) or real_sha256(path))
 
     ensure_index(BuildContext(seeds, tmp_path / "index", embedder), verified_build=build.name)
     assert hashed == []
@@ -155,10 +156,8 @@ def test_a_build_verified_by_the_parent_is_not_hashed_again_but_any_other_is(see
 
 
 def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch):
-    """`qa serve` checks the files once, then workers (new apps) get QA_VERIFIED_BUILD."""
-    import os
-
-    from conftest import make_config
+    """`qa serve` checks the files once, then workers (new apps) get VERIFIED_BUILD in their config."""
+    from support.app import make_config
 
     import qa.serve.gunicorn
     from qa import create_app
@@ -167,11 +166,12 @@ def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch)
     app = create_app(make_config(tmp_path))
     build = build_index(BuildContext(Path(app.config["SEEDS_DIR"]), Path(app.config["INDEX_DIR"]), app.extensions["qa"].embedder))
     started = {}
-    monkeypatch.setattr(qa.serve.gunicorn, "run_gunicorn", lambda *args, **kwargs: started.update(os.environ))
+    monkeypatch.setattr(qa.serve.gunicorn, "run_gunicorn", lambda *args, **kwargs: started.update(kwargs))
     result = cli_runner(app).invoke(args=["serve"])
     assert result.exit_code == 0, result.output
-    assert started["QA_VERIFIED_BUILD"] == build.name
-    worker_app = create_app(make_config(tmp_path))  # what each gunicorn worker's load() does
+    assert started["verified_build"] == build.name
+    # What each gunicorn worker's load() does: its app on the environment and the worker config.
+    worker_app = create_app({**make_config(tmp_path), **qa.serve.gunicorn.worker_config(verified_build=started["verified_build"])})
     assert worker_app.config["VERIFIED_BUILD"] == build.name
 
 
@@ -246,7 +246,7 @@ def test_qa_index_watch_rebuilds_when_the_seeds_change(tmp_path):
     import sys
     import time
 
-    from conftest import ROOT
+    from support.paths import ROOT
 
     seeds = copy_seeds(tmp_path / "seeds")
     index = tmp_path / "index"

@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import assert_error, make_config
-from support.cli import cli_runner
 
 from qa import create_app
 from qa.ingest.corpus import read_corpus
@@ -25,6 +23,10 @@ from qa.ingest.formats import (
     read_text,
     web_url,
 )
+
+from support.app import make_config
+from support.asserts import assert_error
+from support.cli import cli_runner
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">

@@ -29,7 +29,7 @@ import pytest
 QA = Path(__file__).resolve().parent.parent / "qa"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("qa.settings",),
+    ("qa.settings", "qa.storage"),
     ("qa.models",),
     ("qa.text",),
     ("qa.ingest", "qa.corroboration", "qa.embedding"),

@@ -13,7 +13,7 @@ then for a measured one. Checked:
   warm-up (see the constant for why that margin), and the RSS samples of the second half
   do not climb steadily.
 
-The numbers are printed (run with ``-s``) and recorded in docs/reliability.md.
+The numbers are printed (run with ``-s``) and described in docs/deploying.md.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from collections import Counter
 
 import psutil
 import pytest
-from conftest import assert_citations_slice, copy_seeds
 
-from bench.live_server import LiveServer
+from support.app import copy_seeds
+from support.asserts import assert_citations_slice
+from support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,8 @@ import pytest
 from qa import create_app
 from qa.corroboration.evaluation import alignment_figures, grouping_figures, read_gold
 from qa.ingest.formats import read_source
-from tests.conftest import DEFAULT_MODEL, make_config
+
+from support.app import DEFAULT_MODEL, make_config
 
 NEWS = Path(__file__).resolve().parent / "data" / "news"
 FEED = NEWS / "corpus" / "articles.jsonl"

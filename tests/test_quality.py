@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA, PIAF
-from support.cli import cli_runner
 
 from qa.search.evaluation import read_questions
+
+from support.cli import cli_runner
+from support.paths import DATA, PIAF, require_shared
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +92,7 @@ def report_of(request):
 
 @pytest.fixture(scope="module")
 def piaf_report(piaf_mixed_app, tmp_path_factory):
-    lines = (PIAF / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = require_shared(PIAF / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
     sample = tmp_path_factory.mktemp("piaf-sample") / "questions.jsonl"
     sample.write_text("\n".join(lines[::PIAF_SAMPLE_EVERY]) + "\n", encoding="utf-8")
     return run_eval(piaf_mixed_app, str(sample))

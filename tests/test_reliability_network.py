@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_error_shape, copy_seeds
 
-from bench.common import distinct_questions
-from bench.live_server import LiveServer, StalledClients, parse_http_response, read_all
 from qa.settings import DEFAULTS
+
+from support.app import copy_seeds
+from support.asserts import assert_error_shape
+from support.live_server import LiveServer, StalledClients, parse_http_response, read_all
+from support.questions import distinct_questions
 
 pytestmark = pytest.mark.slow
 
@@ -234,7 +236,7 @@ def test_the_slow_clients_benchmark_runs(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support.paths import ROOT
 
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("QA_")}, "BENCH_OUT": str(tmp_path / "out"),
            "QA_SEEDS_DIR": str(copy_seeds(tmp_path / "seeds"))}

@@ -1,6 +1,6 @@
 """The soak benchmark, one minute of it: ``bench/soak.py --seconds 60`` against a real ``qa serve``.
 
-The same script that recorded the 10-minute soak in docs/reliability.md, with the serving
+The same script that recorded the 10-minute soak in docs/performance.md, with the serving
 defaults and the default model: new questions (cache misses) at half the throughput it
 measures first, for 60 s. It must end with no error, every worker's resident memory
 within 5 % of its value after a 20 s warm-up, and the requests sent on time.
@@ -14,7 +14,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, copy_seeds
+
+from support.app import copy_seeds
+from support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -27,11 +27,10 @@ from qa import create_app
 from qa.corroboration.specifics import lowercase_words, specifics
 from qa.corroboration.stories import StorySettings, group_stories
 from qa.models import DIFFERENCE_KINDS
-from tests.conftest import DATA, make_config
 
-PIAF = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "piaf"
-if not PIAF.is_dir():
-    PIAF = Path("/work/shared/eval/piaf")
+from support.app import make_config
+from support.paths import DATA, PIAF, require_shared
+
 REWRITES = DATA / "rewrites"
 SEED_SOURCES = ("000_49f69a7d4a642e90.txt", "001_3b9574d560628014.txt")
 CASTELLET = ("castellet_b.txt", "castellet_c.txt", "piaf_100.txt")
@@ -82,8 +81,8 @@ def test_seeds_form_one_story_served_by_the_api(client):
 def test_an_article_in_no_story_says_so(tmp_path):
     seeds = tmp_path / "only"
     seeds.mkdir()
-    shutil.copy(PIAF / "seeds" / "piaf_100.txt", seeds)
-    shutil.copy(PIAF / "seeds" / "piaf_106.txt", seeds)
+    shutil.copy(require_shared(PIAF / "seeds" / "piaf_100.txt"), seeds)
+    shutil.copy(require_shared(PIAF / "seeds" / "piaf_106.txt"), seeds)
     app = create_app({**make_config(tmp_path), "SEEDS_DIR": str(seeds)})
     client = app.test_client()
     assert client.get("/api/stories").get_json() == {"stories": []}
@@ -93,7 +92,7 @@ def test_an_article_in_no_story_says_so(tmp_path):
 def test_a_corpus_of_one_article_has_no_stories(tmp_path):
     seeds = tmp_path / "one"
     seeds.mkdir()
-    shutil.copy(PIAF / "seeds" / "piaf_100.txt", seeds)
+    shutil.copy(require_shared(PIAF / "seeds" / "piaf_100.txt"), seeds)
     client = create_app({**make_config(tmp_path), "SEEDS_DIR": str(seeds)}).test_client()
     assert client.get("/api/stories").get_json() == {"stories": []}
     assert client.get("/api/sources/piaf_100.txt").get_json()["story"] is None
@@ -107,7 +106,7 @@ def rewrites_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rewrites")
     seeds = tmp / "corpus"
     seeds.mkdir()
-    for path in [*REWRITES.glob("*.txt"), *(PIAF / "seeds" / n for n in ("piaf_100.txt", "piaf_106.txt", "piaf_065.txt"))]:
+    for path in [*REWRITES.glob("*.txt"), *(require_shared(PIAF / "seeds" / n) for n in ("piaf_100.txt", "piaf_106.txt", "piaf_065.txt"))]:
         shutil.copy(path, seeds)
     for source in SEED_SOURCES:
         shutil.copy(Path(__file__).resolve().parent.parent / "seeds" / source, seeds)
@@ -200,7 +199,7 @@ def test_rewrite_differences_are_the_written_ones(rewrites_app):
 
 
 def _piaf_questions(limit: int) -> list[str]:
-    lines = (PIAF / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = require_shared(PIAF / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["question"] for line in lines[:limit]]
 
 
@@ -247,7 +246,7 @@ def test_an_incremental_build_aligns_only_the_stories_a_changed_article_touches(
     first = service.rebuild()
     assert read_manifest(current_build(service.index_dir))["alignment"]["stories_aligned"] == 1
     # Named to sort first, so that every passage of the seeds gets a new id.
-    shutil.copy(PIAF / "seeds" / "piaf_100.txt", seeds / "000_0_unrelated.txt")
+    shutil.copy(require_shared(PIAF / "seeds" / "piaf_100.txt"), seeds / "000_0_unrelated.txt")
     second = service.rebuild()
     assert second.passages[0].citation.source == "000_0_unrelated.txt"
     section = read_manifest(current_build(service.index_dir))["alignment"]

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from bench.live_server import LiveServer
 from qa import create_app
-from tests.conftest import make_config
+
+from support.app import make_config
+from support.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -110,7 +112,6 @@ def page_server(tmp_path_factory) -> Iterator[LiveServer]:
 @pytest.mark.slow
 @pytest.mark.parametrize("locale, language", [("fr-FR", "fr"), ("en-US", "en")])
 def test_the_story_page_shows_who_reported_what_and_where_they_differ(browser, page_server, locale, language):
-    expect = pytest.importorskip("playwright.sync_api").expect
     messages = json.loads((CATALOGUES / f"{language}.json").read_text(encoding="utf-8"))
     story_id = json.loads(page_server.request("GET", "/api/stories")[2])["stories"][0]["id"]
     story = json.loads(page_server.request("GET", f"/api/stories/{story_id}")[2])
@@ -153,7 +154,6 @@ def test_the_story_page_shows_who_reported_what_and_where_they_differ(browser, p
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_source_page_links_to_its_story(browser, page_server):
-    expect = pytest.importorskip("playwright.sync_api").expect
     story_id = json.loads(page_server.request("GET", "/api/stories")[2])["stories"][0]["id"]
     context = browser.new_context(base_url=page_server.url, locale="fr-FR")
     page = context.new_page()

@@ -15,9 +15,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import assert_error
 
 from qa import create_app
+
+from support.asserts import assert_error
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 STATIC = PACKAGE / "static"
@@ -153,7 +154,7 @@ def test_scripts_never_write_html():
 
 
 def test_question_box_limit_follows_the_config(tmp_path):
-    from conftest import make_config
+    from support.app import make_config
 
     client = create_app(make_config(tmp_path, MAX_QUESTION_CHARS=300, MAX_HISTORY=3)).test_client()
     html = client.get("/").get_data(as_text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from qa.index.layout import IndexProblem
 from qa.index.status import index_status
 from qa.ingest.corpus import CorpusError, list_sources
 from qa.service.core import QAService
-from qa.settings import build_threads, for_build
+from qa.settings import apply_environment, build_threads, for_build
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def index_command(
     log.info("building with %d torch threads", threads)
     service = replace_service(served.with_settings(for_build(served.settings, threads)))
     # Our own bars count each stage; the libraries' anonymous ones ("Loading weights") go.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    apply_environment("build")
     with _encoder(service, ray_address, ray_workers, ray_retries, progress=not quiet) as encoder:
         if if_stale and not full:
             reasons = index_status(

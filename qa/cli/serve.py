@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 
@@ -40,10 +39,8 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
         if result.returncode != 0:
             raise click.ClickException("the index build failed; see the log above")
     # The build now in place was checked above (or just written, checksums and all, by the
-    # child): the workers, which inherit the environment, need not hash its files again.
-    build_id = current_build_id(service.index_dir)
-    if build_id:
-        os.environ["QA_VERIFIED_BUILD"] = build_id
+    # child): the workers, whose app config gets its id, need not hash its files again.
+    build_id = current_build_id(service.index_dir) or ""
     if dev:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         service.warm_up()
@@ -66,6 +63,7 @@ def serve_command(host: str, port: int, workers: int | None, threads: int | None
             threads=threads or settings.serving.threads,
             embedder=service.embedder,
             preload=settings.serving.preload_model,
+            verified_build=build_id,
         )
     except ModelUnavailable as error:  # the model is loaded before the workers start
         raise click.ClickException(str(error)) from error

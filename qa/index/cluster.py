@@ -24,14 +24,13 @@ stay on the driver. Questions are still encoded by the local model (``embed_quer
 * Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``), and so is the dashboard. A
   ``local`` runtime requires a token of its own (``RAY_AUTH_MODE=token``); a cluster's
   token, if it has one, comes from ``RAY_AUTH_TOKEN`` or ``~/.ray/auth_token`` (Ray's).
+  These variables are set, and Ray's ``RAY_ADDRESS`` and ``RAY_TMPDIR`` read, in ``qa.settings``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
-import secrets
 import shutil
 import socket
 import tempfile
@@ -44,6 +43,8 @@ from typing import Any
 import numpy as np
 
 from qa.embedding.embedder import HASHING, Embedder, make_embedder
+from qa.settings import RayEnvironment, apply_environment
+from qa.storage import folder_digest, folder_files, staged_folder
 
 PROBE = "Le conseil municipal a voté le budget 2024 de la ville. The council approved the budget."
 PROBE_TOLERANCE = 1e-3  # cosine distance allowed between a worker's and the driver's probe vector
@@ -69,46 +70,25 @@ class ModelSpec:
     always_ship: bool  # ignore a folder found in place (tests of the shipping path)
 
 
-def folder_files(folder: Path) -> list[Path]:
-    """The files of a model folder, in a stable order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file())
-
-
-def folder_digest(folder: Path) -> str:
-    """SHA-256 over each file's relative path, size and contents."""
-    digest = hashlib.sha256()
-    for path in folder_files(folder):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def pack_folder(folder: Path) -> dict[str, bytes]:
     """A model folder as {relative path: bytes}, to ship as one Ray object."""
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder_files(folder)}
 
 
 def unpack_folder(files: dict[str, bytes], target: Path) -> Path:
-    """Write shipped files into ``target`` atomically (a temporary folder, then a rename)."""
+    """Write shipped files into ``target`` atomically (a staged folder, then a rename).
+
+    Another worker of this node may put the same folder there first: its copy is kept.
+    """
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    with staged_folder(target, if_exists="keep") as staging:
         for name, data in files.items():
             path = staging / name
             if ".." in Path(name).parts or Path(name).is_absolute():
                 raise ClusterError(f"refusing a shipped model file outside its folder: {name}")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        os.rename(staging, target)
-    except OSError:
-        if not target.is_dir():  # another worker of this node may have won the rename
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -178,13 +158,17 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-def resolve_address(address: str) -> str:
-    """``auto`` the way Ray resolves it: ``RAY_ADDRESS``, else the last ``ray start`` here."""
+def resolve_address(address: str, environment: RayEnvironment | None = None) -> str:
+    """``auto`` the way Ray resolves it: ``RAY_ADDRESS``, else the last ``ray start`` here.
+
+    ``environment`` is Ray's variables (``qa.settings.RayEnvironment``; default: this process's).
+    """
     if address != "auto":
         return address
-    if os.environ.get("RAY_ADDRESS"):
-        return os.environ["RAY_ADDRESS"]
-    temp = os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()
+    environment = environment or RayEnvironment.load()
+    if environment.address:
+        return environment.address
+    temp = environment.temp_dir or tempfile.gettempdir()
     current = Path(temp) / "ray" / "ray_current_cluster"
     try:
         found = current.read_text().strip()
@@ -209,18 +193,15 @@ def check_reachable(address: str, timeout: float = 10.0) -> None:
 
 
 def _import_ray(address: str):
-    """Import Ray with usage statistics off; on a loopback address, bound to 127.0.0.1."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if is_loopback(address):
-        # Ray otherwise swaps 127.0.0.1 for the host's outward address and listens on it.
-        # This variable (read when ray is imported) keeps every Ray server on loopback.
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    if address == "local" and "RAY_AUTH_MODE" not in os.environ:
-        # A new local runtime requires a token by default, and Ray would write one to
-        # ~/.ray/auth_token, which every later `ray start` on the machine then picks up.
-        # A token of this process alone (inherited by the runtime it starts) instead.
-        os.environ["RAY_AUTH_MODE"] = "token"
-        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    """Import Ray with usage statistics off; on a loopback address, bound to 127.0.0.1.
+
+    The variables (read when ray is imported, and inherited by the runtime it starts) are
+    ``qa.settings.process_environment``'s: on loopback every Ray server stays on 127.0.0.1,
+    and a ``local`` runtime requires a token of this process alone (Ray's default would write
+    one to ~/.ray/auth_token, which every later ``ray start`` on the machine picks up).
+    """
+    stages = ["ray", *(["ray-loopback"] if is_loopback(address) else []), *(["ray-local"] if address == "local" else [])]
+    apply_environment(*stages)
     try:
         import ray
     except ImportError as error:
@@ -303,7 +284,7 @@ class RayEmbedder:
     def connect(self) -> None:
         check_reachable(self.address)
         ray = _import_ray(self.address)
-        package = Path(__file__).resolve().parent
+        package = Path(__file__).resolve().parents[1]  # qa/, not qa/index/
         options: dict[str, Any] = {
             "include_dashboard": False,
             "logging_level": "WARNING",

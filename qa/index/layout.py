@@ -21,9 +21,7 @@ Nothing here decides what goes into a build (``qa.index.build``) or when it is s
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qa.models import Article, Passage
+from qa.storage import checksum_problems, folder_checksums
 
 # Bump when a file's shape changes: older builds are then stale and rebuilt in full.
 # 7: the manifest's sections are each written by their component (qa.embedding.embedder, the store,
@@ -71,35 +70,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def checksums(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of a build but the manifest, by relative path."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != MANIFEST)
-    return {str(p.relative_to(folder)): sha256_file(p) for p in files}
+    """SHA-256 of every file of a build but the manifest, by relative path (the manifest's ``files``)."""
+    return folder_checksums(folder, exclude=(MANIFEST,))
 
 
 def file_problems(build: Path, manifest: dict[str, Any]) -> list[str]:
     """Files of a build that are missing or differ from the manifest's checksums."""
-    problems = []
-    for name, digest in manifest.get("files", {}).items():
-        path = build / name
-        if not path.is_file():
-            problems.append(f"index file missing: {name}")
-        elif sha256_file(path) != digest:
-            problems.append(f"index file damaged (checksum mismatch): {name}")
-    return problems
-
-
-def fsync_tree(folder: Path) -> None:
-    for path in Path(folder).rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+    messages = {"missing": "index file missing: {}", "damaged": "index file damaged (checksum mismatch): {}"}
+    return [messages[problem].format(name) for name, problem in checksum_problems(build, manifest.get("files", {}))]
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

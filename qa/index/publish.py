@@ -5,13 +5,13 @@ into place when complete, and published by replacing the ``current`` link with
 ``os.replace``, which is atomic: a build that dies midway leaves ``current`` on the
 previous, complete build, and its temporary folder is removed by the next build. Builds
 are serialised across processes with a lock file. Each published build is a versioned
-folder that readers can keep using while a newer one is published.
+folder that readers can keep using while a newer one is published. The lock, the staged
+folder and the link swap are ``qa.storage``'s; what is here is the index's own layout.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import shutil
@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from qa.index.layout import BUILDS, CURRENT, fsync_tree
+from qa.index.layout import BUILDS, CURRENT
+from qa.storage import file_lock, replace_link, staged_folder
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,9 @@ def current_build_id(index_dir: Path) -> str | None:
 
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """An exclusive lock across processes for building and publishing."""
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(index_dir) / ".build.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """An exclusive lock across processes for building and publishing (``index/.build.lock``)."""
+    with file_lock(Path(index_dir) / ".build.lock"):
+        yield
 
 
 def new_build_id() -> str:
@@ -68,14 +64,11 @@ def staged_build(index_dir: Path, build_id: str) -> Iterator[Path]:
     On any error (or interruption) the folder is removed and ``current`` is untouched.
     """
     builds = Path(index_dir) / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
     staging = builds / f".tmp-{build_id}"
     final = builds / build_id
-    staging.mkdir()
     try:
-        yield staging
-        fsync_tree(staging)
-        os.rename(staging, final)
+        with staged_folder(final, staging=staging, durable=True) as folder:
+            yield folder
         publish(Path(index_dir), final)
     except BaseException as error:
         discard_failed_build(Path(index_dir), build_id, (staging, final), error)
@@ -98,19 +91,10 @@ def discard_failed_build(index_dir: Path, build_id: str, folders: tuple[Path, ..
 def publish(index_dir: Path, build: Path) -> None:
     """Point ``current`` at ``build``, atomically."""
     link = index_dir / CURRENT
-    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
-    if temporary.is_symlink() or temporary.exists():
-        temporary.unlink()
-    os.symlink(os.path.relpath(build, index_dir), temporary)
     if link.exists() and not link.is_symlink():
-        # A plain folder named "current" is not ours to keep: move it aside first.
+        # A plain folder named "current" is not ours to keep: remove it first.
         shutil.rmtree(link)
-    os.replace(temporary, link)
-    directory = os.open(index_dir, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    replace_link(link, os.path.relpath(build, index_dir))
 
 
 def prune(index_dir: Path) -> None:

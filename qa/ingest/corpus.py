@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.ingest.formats import READERS, Entry, FormatError, read_source, sha256
+from qa.ingest.formats import READERS, Entry, FormatError, read_source
 from qa.models import Article
+from qa.storage import sha256_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def source_hashes(seeds_dir: Path) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for name in list_sources(seeds_dir):
         try:
-            hashes[name] = sha256((Path(seeds_dir) / name).read_bytes())
+            hashes[name] = sha256_file(Path(seeds_dir) / name)
         except OSError:
             hashes[name] = UNREADABLE
     return hashes
@@ -71,7 +72,7 @@ def read_corpus(seeds_dir: Path) -> Corpus:
             corpus.hashes[name] = UNREADABLE
             _skip(corpus, name, f"{type(error).__name__}: {error}")
             continue
-        corpus.hashes[name] = sha256(data)
+        corpus.hashes[name] = sha256_bytes(data)
         try:
             parsed = read_source(name, data)
         except FormatError as error:

@@ -22,7 +22,6 @@ http(s) address (the page links to it); otherwise they are None. No network, eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit
 
 from qa.ingest.passages import find_title
 from qa.models import Article
+from qa.storage import sha256_bytes
 from qa.text.normalise import is_blank
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,6 @@ class Parsed:
 
     entries: list[Entry] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def reader_versions() -> dict[str, Any]:
@@ -183,7 +179,7 @@ def read_text(name: str, data: bytes) -> Parsed:
     meta, body = split_front_matter(text)
     if is_blank(body):
         raise FormatError("no article text")
-    return Parsed([Entry(make_article(name, body, meta, PurePath(name).stem), sha256(data))])
+    return Parsed([Entry(make_article(name, body, meta, PurePath(name).stem), sha256_bytes(data))])
 
 
 def _drop_see_also(text: str) -> str:
@@ -224,7 +220,7 @@ def read_html(name: str, data: bytes) -> Parsed:
         "url": getattr(document, "url", None),
         "author": getattr(document, "author", None),
     }
-    return Parsed([Entry(make_article(name, text, meta, PurePath(name).stem), sha256(data))])
+    return Parsed([Entry(make_article(name, text, meta, PurePath(name).stem), sha256_bytes(data))])
 
 
 def read_feed(name: str, data: bytes) -> Parsed:
@@ -260,7 +256,7 @@ def read_feed(name: str, data: bytes) -> Parsed:
             parsed.skipped[where] = f"duplicate id {article_id!r}"
             continue
         seen.add(source)
-        parsed.entries.append(Entry(make_article(source, text, record, article_id), sha256(raw.rstrip(b"\r"))))
+        parsed.entries.append(Entry(make_article(source, text, record, article_id), sha256_bytes(raw.rstrip(b"\r"))))
     if not parsed.entries and not parsed.skipped:
         raise FormatError("no articles in the feed")
     return parsed

@@ -10,7 +10,7 @@ model is loaded once, in the parent, before it forks the workers (``QA_PRELOAD_M
 on by default): its weights are mapped from the safetensors file and its tokenizer (a
 250k-piece unigram, ~280 MB for e5) is built once, and the workers share those pages
 instead of each holding its own copy: PSS per worker 260 MB instead of 538 MB with e5
-(bench/preload.py, docs/benchmarks.md), and workers (also those gunicorn restarts) start
+(bench/preload.py, docs/performance.md), and workers (also those gunicorn restarts) start
 without loading anything. The parent never *runs* the model: no encode, so no torch
 thread pool exists before the fork; each worker's first encode (its warm-up) makes its
 own. With the preload off, the parent only imports the library (``import_library``),
@@ -41,12 +41,21 @@ def _warm_up(worker: Any) -> None:
     worker.log.info("worker %s ready", worker.pid)
 
 
+def worker_config(embedder: Any = None, verified_build: str = "") -> dict[str, Any]:
+    """The config each worker's app is made with, over the environment: the parent's model, the build it verified."""
+    config: dict[str, Any] = {"EMBEDDER": embedder} if embedder is not None else {}
+    if verified_build:
+        config["VERIFIED_BUILD"] = verified_build
+    return config
+
+
 class QAServer(BaseApplication):
     """A gunicorn application that builds the Flask app in each worker."""
 
-    def __init__(self, options: dict[str, Any], embedder: Any = None):
+    def __init__(self, options: dict[str, Any], embedder: Any = None, verified_build: str = ""):
         self.options = options
         self.embedder = embedder
+        self.verified_build = verified_build
         super().__init__()
 
     def load_config(self) -> None:
@@ -57,7 +66,7 @@ class QAServer(BaseApplication):
     def load(self):
         from qa.web.app import create_app
 
-        return create_app({"EMBEDDER": self.embedder} if self.embedder is not None else None)
+        return create_app(worker_config(self.embedder, self.verified_build))
 
 
 def run_gunicorn(
@@ -68,6 +77,7 @@ def run_gunicorn(
     threads: int = 4,
     embedder: Any = None,
     preload: bool = True,
+    verified_build: str = "",
 ) -> None:
     """Serve until stopped.
 
@@ -75,7 +85,9 @@ def run_gunicorn(
     model's library, and with ``preload`` loads the model, not run); with ``preload`` the
     embedder is shared by every worker's app, else each worker makes its own.
     ``QA_TIMEOUT``, ``QA_REQUEST_TIMEOUT``, ``QA_KEEPALIVE`` and ``QA_MAX_CONTENT_LENGTH``
-    come from ``settings``; each worker's app reads the same environment again.
+    come from ``settings``; each worker's app reads the same environment again, with
+    ``verified_build`` (the build whose checksums ``qa serve`` checked) in its config
+    (``worker_config``), so that the worker does not hash its files again.
     """
     from qa.serve.worker import worker_class
 
@@ -106,4 +118,4 @@ def run_gunicorn(
         # servers on a host (replicas, tests) would take it from each other. Not needed.
         "control_socket_disable": True,
     }
-    QAServer(options, embedder if preload else None).run()
+    QAServer(options, embedder if preload else None, verified_build).run()

@@ -4,7 +4,7 @@ gunicorn's threaded worker (``gthread``) hands a connection to a request thread 
 as it is accepted or becomes readable, and the thread then reads the request with a
 blocking socket. A client that sends part of a request and stalls holds that thread for
 as long as it likes: eight such clients took a default ``qa serve`` (2 workers x 2
-threads) down (docs/reliability.md, "Slow and idle clients").
+threads) down (docs/deploying.md, "gunicorn").
 
 ``BufferingWorker`` keeps gthread's event loop, thread pool and request handling, and
 changes who reads. The loop reads each connection without blocking into a buffer until

@@ -27,7 +27,7 @@ from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
 from qa.models import Answer, Article, StoryView
 from qa.search import ask
-from qa.settings import Settings, resolve_path
+from qa.settings import Settings, model_cache, resolve_path
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class QAService:
                         cache_size=model.query_cache_size,
                         threads=model.torch_threads,
                         query_engine=model.query_engine,
+                        cache=model_cache(model),
                     )
         return self._embedder
 
@@ -82,9 +83,9 @@ class QAService:
         with self._lock:
             if self._index is None or current_build_id(self.index_dir) not in (self._index.build_id, None):
                 verified_build = self.settings.corpus.verified_build
-                # Under ``qa serve`` (which sets QA_VERIFIED_BUILD) the parent checked the index
-                # against the articles before forking: a worker, also one gunicorn starts
-                # later, serves what is published. Articles edited since wait for ``qa index``;
+                # Under ``qa serve`` (which puts VERIFIED_BUILD in its workers' config) the parent
+                # checked the index against the articles before forking: a worker, also one
+                # gunicorn starts later, serves what is published. Articles edited since wait for ``qa index``;
                 # they never make a restarted worker fail to boot (which stops the whole server)
                 # or rebuild inside a worker.
                 self._index = ensure_index(

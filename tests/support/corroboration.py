@@ -1,4 +1,4 @@
-"""Test helpers for corroboration: the difference rules applied to two bare texts."""
+"""Corroboration helpers for the tests: the difference rules applied to two bare texts."""
 
 from __future__ import annotations
 

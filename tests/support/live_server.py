@@ -1,5 +1,7 @@
 """The one live-server harness of the tests and the benchmarks: a real ``qa serve`` on loopback.
 
+The benchmarks import it from here too (``bench/common.py`` puts ``tests/`` on ``sys.path``).
+
 ``LiveServer`` starts a server process (by default the real console entry point,
 ``python -m qa serve``, i.e. gunicorn) on a free 127.0.0.1 port in its own process group,
 with the ``QA_*`` settings given, waits until it is ready and always stops it (SIGTERM to
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: tests/support/ is two levels down
 QA = [sys.executable, "-m", "qa"]
 SAMPLE_QUESTION = "Quelle est la portée des missiles Tomahawk ?"
 
@@ -213,7 +215,7 @@ def raw_post(port: int, path: str, payload: bytes, timeout: float = 60.0) -> tup
     A lean client, like ``curl``: one ``sendall``, then reads until the announced
     ``Content-Length`` is in. The latency benchmark uses it so that what it measures is the
     server, not a client library (``http.client`` adds ~0.4 ms per request, urllib more;
-    docs/benchmarks.md). Returns the status, the body and the headers (names lower-cased).
+    docs/performance.md). Returns the status, the body and the headers (names lower-cased).
     """
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"

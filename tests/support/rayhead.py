@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.live_server import ROOT, free_port
+from support.live_server import ROOT, free_port
 
 RAY = Path(sys.executable).with_name("ray")
 
