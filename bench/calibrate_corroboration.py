@@ -39,22 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import header  # noqa: E402
 from qa.corroboration import SentenceTable, dense_neighbour_count  # noqa: E402
-from qa.corroboration.align import (  # noqa: E402
-    _align_group,
-    align_corpus,
-    candidate_signals,
-    story_group,
-)
+from qa.corroboration.align import _align_group, align_corpus, candidate_signals, story_group  # noqa: E402
 from qa.corroboration.build import corroborate_corpus  # noqa: E402
 from qa.corroboration.differences import difference_candidates  # noqa: E402
-from qa.corroboration.evaluation import (  # noqa: E402
-    AlignmentFigures,
-    NewsGold,
-    PassageLocator,
-    alignment_figures,
-    grouping_figures,
-    read_gold,
-)
+from qa.corroboration.evaluation import AlignmentFigures, NewsGold, PassageLocator, alignment_figures, grouping_figures, read_gold  # noqa: E402
 from qa.corroboration.record import AlignmentSettings  # noqa: E402
 from qa.corroboration.scoring import LogisticDecision, fit_logistic  # noqa: E402
 from qa.corroboration.stories import StoryCorpus, StorySettings, _merge, story_corpus  # noqa: E402

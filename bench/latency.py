@@ -44,15 +44,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    OUT,
-    distinct_questions,
-    header,
-    percentiles,
-    serve,
-    write_result,
-)
 from support.live_server import raw_post  # noqa: E402
+
+from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
 from qa.search.timing import parse_server_timing  # noqa: E402
 
 

@@ -29,15 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    OUT,
-    PYTHON,
-    ROOT,
-    distinct_questions,
-    header,
-    percentiles,
-    write_result,
-)
+from bench.common import OUT, PYTHON, ROOT, distinct_questions, header, percentiles, write_result  # noqa: E402
 
 
 def _config(seeds: Path, index: Path, model: str, sentence_vectors: bool, hnsw_threshold: int | None) -> dict[str, Any]:

@@ -30,14 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (  # noqa: E402
-    OUT,
-    distinct_questions,
-    header,
-    percentiles,
-    serve,
-    write_result,
-)
+from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
 
 
 def client_loop(port: int, questions: list[str], stop_at: float, samples: list[float], errors: list[str]) -> None:

@@ -91,7 +91,6 @@ def _boolean(key: str, value: Any) -> bool:
     raise _fail(key, "true or false", value)
 
 
-
 def _text(key: str, value: Any) -> str:
     """A string; ``None`` is empty, a path its text, a number its text (``QA_MODEL=5`` is ``"5"``)."""
     if value is None:
@@ -103,11 +102,9 @@ def _text(key: str, value: Any) -> str:
     raise _fail(key, "a string", value)
 
 
-
 def _optional_text(key: str, value: Any) -> str | None:
     """``None`` (not set: the model's own prompt) or a string (``""`` turns it off)."""
     return None if value is None else _text(key, value)
-
 
 
 def _non_empty(key: str, value: Any) -> str:
@@ -115,7 +112,6 @@ def _non_empty(key: str, value: Any) -> str:
     if not text.strip():
         raise _fail(key, "a non-empty string", value)
     return text
-
 
 
 def _choice(*choices: str) -> Callable[[str, Any], str]:
@@ -133,7 +129,6 @@ def _rate_limits(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ";".join(str(item).strip() for item in value if str(item).strip())
     return _text(key, value)
-
 
 
 def _trusted_proxies(key: str, value: Any) -> int | tuple[Network, ...]:
@@ -162,7 +157,6 @@ def _trusted_proxies(key: str, value: Any) -> int | tuple[Network, ...]:
             except ValueError as error:
                 raise SettingsError(f"setting {key} ({PREFIX}{key}): {text!r} is not an address or network") from error
     return tuple(networks)
-
 
 
 def setting(key: str, default: Any, parse: Callable[[str, Any], Any]) -> Any:

@@ -12,12 +12,7 @@ import numpy as np
 import pytest
 
 from qa.models import Abstention
-from qa.search.ranking import (
-    RankingSettings,
-    abstention_for,
-    answer_support,
-    date_not_given,
-)
+from qa.search.ranking import RankingSettings, abstention_for, answer_support, date_not_given
 from qa.text.answer_types import answer_types, carries_answer_type
 
 DATE = frozenset({"date"})

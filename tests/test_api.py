@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.asserts import assert_citations_slice, assert_error
 
 from qa.search.timing import parse_server_timing, server_timing_header
-
-from support.asserts import assert_citations_slice, assert_error
 
 
 def articles_of(client) -> dict[str, str]:

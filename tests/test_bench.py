@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.app import copy_seeds
 from support.paths import PIAF, ROOT, require_shared
 

@@ -20,27 +20,18 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-
-from qa import create_app
-from qa.embedding.embedder import make_embedder
-from qa.index.cluster import (
-    ClusterError,
-    RayEmbedder,
-    folder_digest,
-    is_loopback,
-    pack_folder,
-    resolve_address,
-    unpack_folder,
-)
-from qa.index.load import load_index
-from qa.index.publish import current_build_id
-from qa.ingest.passages import embedding_text
-from qa.service.serialise import answer_json
-
 from support.app import copy_seeds
 from support.live_server import free_port
 from support.paths import DATA, ROOT
 from support.rayhead import Head, in_session, ray_env, ray_head
+
+from qa import create_app
+from qa.embedding.embedder import make_embedder
+from qa.index.cluster import ClusterError, RayEmbedder, folder_digest, is_loopback, pack_folder, resolve_address, unpack_folder
+from qa.index.load import load_index
+from qa.index.publish import current_build_id
+from qa.ingest.passages import embedding_text
+from qa.service.serialise import answer_json
 
 # Before Ray is imported in this process (the shipping test drives Ray from here): no usage
 # statistics, loopback only, the test heads' token.

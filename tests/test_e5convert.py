@@ -15,12 +15,7 @@ import numpy as np
 import pytest
 
 from qa.embedding import e5convert
-from qa.embedding.e5convert import (
-    ConversionError,
-    dequantize_q4_0,
-    parse,
-    precompiled_charsmap,
-)
+from qa.embedding.e5convert import ConversionError, dequantize_q4_0, parse, precompiled_charsmap
 
 
 def q4_block(scale: float, values: list[int]) -> bytes:

@@ -5,14 +5,7 @@ from __future__ import annotations
 import json
 
 from qa.models import Abstention, Answer, Citation, Hit, Passage
-from qa.search.evaluation import (
-    GoldSpan,
-    Question,
-    evaluate,
-    read_questions,
-    report_text,
-    summarise,
-)
+from qa.search.evaluation import GoldSpan, Question, evaluate, read_questions, report_text, summarise
 
 
 def hit(rank: int, source: str, start: int, end: int, text: str = "x") -> Hit:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.app import copy_seeds
+from support.cli import cli_runner
 
 from qa.embedding.embedder import HashingEmbedder, model_record
 from qa.index.build import BuildContext, build_index, ensure_index
@@ -16,9 +18,6 @@ from qa.index.publish import current_build
 from qa.index.status import index_status
 from qa.ingest.corpus import read_corpus
 from qa.ingest.passages import embedding_text, split_article
-
-from support.app import copy_seeds
-from support.cli import cli_runner
 
 
 @pytest.fixture

@@ -11,16 +11,7 @@ from hypothesis import strategies as st
 
 from qa.search import leans_on_history, query_with_context
 from qa.search.highlight import best_sentence
-from qa.search.ranking import (
-    RankingSettings,
-    answer_support,
-    diversify,
-    fuse,
-    minmax,
-    ranks,
-    should_answer,
-    with_best_sentence,
-)
+from qa.search.ranking import RankingSettings, answer_support, diversify, fuse, minmax, ranks, should_answer, with_best_sentence
 
 SETTINGS = RankingSettings()
 

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import pytest
-
-from qa.ingest.passages import embedding_text
-
 from support.asserts import assert_citations_slice
 from support.cli import cli_runner
+
+from qa.ingest.passages import embedding_text
 
 pytestmark = pytest.mark.slow
 

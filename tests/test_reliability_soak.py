@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-
 from support.app import copy_seeds
 from support.paths import ROOT
 

@@ -14,13 +14,7 @@ from hypothesis import strategies as st
 
 from qa.search.ranking import RankingSettings, names_not_held
 from qa.text.language import language_of
-from qa.text.specifics import (
-    as_written,
-    missing_specifics,
-    question_specifics,
-    word_found,
-    word_set,
-)
+from qa.text.specifics import as_written, missing_specifics, question_specifics, word_found, word_set
 
 LYON = (
     "Lyon est une commune française située au confluent du Rhône et de la Saône. "

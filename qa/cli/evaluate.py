@@ -11,14 +11,7 @@ from flask.cli import with_appcontext
 
 from qa.cli.context import current_service
 from qa.index.layout import IndexProblem
-from qa.search.evaluation import (
-    QuestionFileError,
-    evaluate,
-    read_questions,
-    report_json,
-    report_text,
-    summarise,
-)
+from qa.search.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
 
 MISSES_SHOWN = 30  # ids of questions not answered first, printed by `qa eval`
 

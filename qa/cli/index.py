@@ -79,9 +79,7 @@ def _encoder(
     if not ray_address:
         yield None
         return
-    from qa.index.cluster import (
-        ray_embedder,  # Ray is an optional extra: imported only here
-    )
+    from qa.index.cluster import ray_embedder  # Ray is an optional extra: imported only here
 
     try:
         with ray_embedder(service.embedder, ray_address, workers=workers, retries=retries) as embedder:

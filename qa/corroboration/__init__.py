@@ -26,13 +26,7 @@ from __future__ import annotations
 
 from qa.corroboration.align import align_corpus, dense_neighbour_count
 from qa.corroboration.attach import Corroboration, corroborate, with_corroboration
-from qa.corroboration.record import (
-    Alignment,
-    AlignmentSettings,
-    FoundDifference,
-    Link,
-    alignment_problem,
-)
+from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link, alignment_problem
 from qa.corroboration.signals import SentenceTable
 from qa.models import DIFFERENCE_KINDS
 

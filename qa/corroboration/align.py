@@ -20,13 +20,7 @@ import numpy as np
 from qa.corroboration.differences import differences_between
 from qa.corroboration.facts import FactGate
 from qa.corroboration.record import Alignment, AlignmentSettings, FoundDifference, Link
-from qa.corroboration.signals import (
-    SentenceTable,
-    SignalCorpus,
-    cosine,
-    name_overlap,
-    number_overlap,
-)
+from qa.corroboration.signals import SentenceTable, SignalCorpus, cosine, name_overlap, number_overlap
 from qa.corroboration.specifics import lowercase_words
 from qa.models import Passage
 

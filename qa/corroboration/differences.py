@@ -13,13 +13,7 @@ import re
 from collections import defaultdict
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
-from qa.corroboration.numbers import (
-    Quantity,
-    dates,
-    dates_agree,
-    dates_comparable,
-    same_quantity,
-)
+from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_quantity
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, line_before
 from qa.models import Span

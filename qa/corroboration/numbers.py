@@ -12,14 +12,7 @@ from dataclasses import dataclass
 
 from qa.models import Span
 from qa.text.analyzer import analyze
-from qa.text.mentions import (
-    MONTH_PATTERN_FR,
-    MONTHS,
-    NUMBER_WORDS,
-    ONE_WORDS,
-    SCALE_WORDS,
-    WEEKDAY_PATTERN,
-)
+from qa.text.mentions import MONTH_PATTERN_FR, MONTHS, NUMBER_WORDS, ONE_WORDS, SCALE_WORDS, WEEKDAY_PATTERN
 from qa.text.normalise import fold_word
 
 # "un"/"une" count as 1 only before a unit ("en un jour"), never as an article.

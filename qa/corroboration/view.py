@@ -22,15 +22,7 @@ from collections.abc import Mapping, Sequence
 from qa.corroboration.attach import citation_of_span
 from qa.corroboration.record import Alignment
 from qa.corroboration.stories import Story
-from qa.models import (
-    Article,
-    Difference,
-    Passage,
-    Statement,
-    StoryArticle,
-    StoryFact,
-    StoryView,
-)
+from qa.models import Article, Difference, Passage, Statement, StoryArticle, StoryFact, StoryView
 
 
 def _article_order(articles: Mapping[str, Article], sources: Sequence[str]) -> list[str]:

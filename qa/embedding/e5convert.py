@@ -50,13 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.settings import SettingsError, model_cache
-from qa.storage import (
-    file_lock,
-    folder_checksums,
-    sha256_bytes,
-    sha256_file,
-    staged_folder,
-)
+from qa.storage import file_lock, folder_checksums, sha256_bytes, sha256_file, staged_folder
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -356,16 +350,7 @@ def _range(start: int, end: int) -> str:
 
 def build_tokenizer(model: E5File, max_length: int) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` that cuts text as ``e5.c``'s ``tok_content`` does."""
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocabulary = list(zip(model.pieces, (float(s) for s in model.scores)))
     tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=model.unk, byte_fallback=False))

@@ -29,11 +29,7 @@ from typing import Any
 import numpy as np
 
 from qa.corroboration import SentenceTable, dense_neighbour_count
-from qa.corroboration.build import (
-    CorroborationData,
-    PreviousCorroboration,
-    corroborate_corpus,
-)
+from qa.corroboration.build import CorroborationData, PreviousCorroboration, corroborate_corpus
 from qa.embedding.embedder import Embedder, model_record
 from qa.embedding.embedder import manifest_section as model_section
 from qa.index.embed import Encoder, LocalEncoder, StageProgress

@@ -23,13 +23,7 @@ from qa.index.load import LoadedIndex
 from qa.models import Abstention, Answer, Hit
 from qa.search.followups import query_with_context
 from qa.search.highlight import highlight
-from qa.search.ranking import (
-    RankingSettings,
-    abstention_for,
-    diversify,
-    fuse,
-    with_best_sentence,
-)
+from qa.search.ranking import RankingSettings, abstention_for, diversify, fuse, with_best_sentence
 from qa.search.timing import StageTimes
 from qa.text.answer_types import answer_types
 

@@ -29,17 +29,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.models import Abstention
-from qa.settings import (
-    RankingSettings,  # the tunables and their defaults live with the other settings
-)
+from qa.settings import RankingSettings  # the tunables and their defaults live with the other settings
 from qa.text.answer_types import carries_answer_type
 from qa.text.language import language_of
-from qa.text.specifics import (
-    as_written,
-    missing_specifics,
-    question_specifics,
-    word_set,
-)
+from qa.text.specifics import as_written, missing_specifics, question_specifics, word_set
 
 
 def minmax(values: np.ndarray) -> np.ndarray:

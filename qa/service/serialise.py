@@ -13,7 +13,6 @@ from typing import Any
 from qa.corroboration.stories import Stories, Story
 from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit, StoryView
 
-
 # Where an article comes from: every article and citation shape carries these fields.
 ORIGIN = ("outlet", "published", "url")
 CITATION_FIELDS = ("source", "title", "paragraph", "start", "end", *ORIGIN)

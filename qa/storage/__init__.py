@@ -29,13 +29,7 @@ from qa.storage.hashing import (
     sha256_file,
     sha256_files,
 )
-from qa.storage.staging import (
-    file_lock,
-    fsync_folder,
-    fsync_tree,
-    replace_link,
-    staged_folder,
-)
+from qa.storage.staging import file_lock, fsync_folder, fsync_tree, replace_link, staged_folder
 
 __all__ = [
     "checksum_problems",

@@ -27,14 +27,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text.mentions import (
-    CAPITALS,
-    CARDINAL_PATTERN,
-    MONTH_PATTERN,
-    MONTH_PATTERN_EN,
-    MONTH_PATTERN_FR,
-    WEEKDAY_PATTERN,
-)
+from qa.text.mentions import CAPITALS, CARDINAL_PATTERN, MONTH_PATTERN, MONTH_PATTERN_EN, MONTH_PATTERN_FR, WEEKDAY_PATTERN
 from qa.text.normalise import fold_apostrophes
 
 _ASKS = {

@@ -23,16 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
 from qa.models import DIFFERENCE_KINDS
 from qa.service.core import QAService

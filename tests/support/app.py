@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from qa.settings import DEFAULTS
-
 from support.paths import SEEDS
 
 DEFAULT_MODEL = str(DEFAULTS["MODEL"])  # "e5"
