@@ -41,6 +41,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.settings import QUERY_ENGINES, apply_environment, model_cache
+from qa.storage import sha256_bytes
 from qa.text.tokens import approximate_token_count
 
 E5 = "e5"
@@ -341,7 +342,7 @@ class SentenceTransformerEmbedder:
                     stat = path.stat()
                     parts.append(f"{weights}:{stat.st_size}")
                     break
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        return sha256_bytes("|".join(parts).encode())[:16]
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._load().tokenizer

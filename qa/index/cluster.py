@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from qa.embedding.embedder import HASHING, Embedder, make_embedder
+from qa.index.embed import StageProgress
 from qa.settings import RayEnvironment, apply_environment
 from qa.storage import folder_digest, folder_files, staged_folder
 
@@ -407,9 +408,7 @@ class RayEmbedder:
         waiting = deque(range(len(batches)))
         in_flight: dict[Any, tuple[int, int]] = {}  # object ref -> (batch, worker)
         load = [0] * len(self._workers)
-        from tqdm import tqdm
-
-        with tqdm(total=len(texts), disable=not progress, unit="text", desc=f"embedding on Ray ({len(load)} workers)") as bar:
+        with StageProgress(f"embedding on Ray ({len(load)} workers)", len(texts), "text", progress) as bar:
             while waiting or in_flight:
                 for worker, handle in enumerate(self._workers):
                     while waiting and load[worker] < IN_FLIGHT:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 BLOCK = 1 << 20
 
@@ -33,9 +34,7 @@ def sha256_files(paths: Iterable[Path]) -> str:
     """One SHA-256 over the bytes of several files, one after the other, in the order given."""
     digest = hashlib.sha256()
     for path in paths:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(BLOCK), b""):
-                digest.update(block)
+        _feed(digest, path)
     return digest.hexdigest()
 
 
@@ -71,7 +70,12 @@ def folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in folder_files(folder):
         digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(BLOCK), b""):
-                digest.update(block)
+        _feed(digest, path)
     return digest.hexdigest()
+
+
+def _feed(digest: Any, path: Path) -> None:
+    """Add a file's bytes to a running digest, a block at a time."""
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(BLOCK), b""):
+            digest.update(block)
