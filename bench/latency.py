@@ -44,10 +44,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from support.live_server import raw_post  # noqa: E402
-
 from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
 from qa.search.timing import parse_server_timing  # noqa: E402
+from support.live_server import raw_post  # noqa: E402
 
 
 def bare_encoder(model: str, torch_threads: int, query_engine: str = "auto") -> Callable[[str], object]:

@@ -36,10 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from support.live_server import QA, LiveServer, StalledClients, free_port, raw_post, read_all  # noqa: E402
-
 from bench.common import OUT, ROOT, distinct_questions, header, write_result  # noqa: E402
 from bench.soak import closed_loop_throughput  # noqa: E402
+from support.live_server import QA, LiveServer, StalledClients, free_port, raw_post, read_all  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 

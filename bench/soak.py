@@ -38,9 +38,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from support.live_server import raw_post  # noqa: E402
-
 from bench.common import OUT, distinct_questions, header, percentiles, serve, write_result  # noqa: E402
+from support.live_server import raw_post  # noqa: E402
 
 
 def worker_rss_mb(master_pid: int) -> dict[int, float]:

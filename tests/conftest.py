@@ -16,11 +16,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from qa import create_app
 from support.app import DEFAULT_MODEL, make_config
 from support.cli import cli_runner
 from support.paths import PIAF, SEEDS, require_shared
-
-from qa import create_app
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.asserts import assert_citations_slice, assert_error
 
 from qa.search.timing import parse_server_timing, server_timing_header
+from support.asserts import assert_citations_slice, assert_error
 
 
 def articles_of(client) -> dict[str, str]:
@@ -161,9 +161,8 @@ def test_every_response_has_the_app_time_even_errors(client):
 
 
 def test_server_timing_can_be_turned_off(tmp_path):
-    from support.app import make_config
-
     from qa import create_app
+    from support.app import make_config
 
     client = create_app(make_config(tmp_path, SERVER_TIMING=False)).test_client()
     assert "Server-Timing" not in client.post("/api/ask", json={"question": "Tomahawk ?"}).headers

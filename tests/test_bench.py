@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support.app import copy_seeds
 from support.paths import PIAF, ROOT, require_shared
 

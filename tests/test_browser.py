@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
 from support.app import copy_seeds
 from support.live_server import LiveServer
 

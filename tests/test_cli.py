@@ -56,9 +56,8 @@ def test_eval_reports_a_broken_question_file(runner, tmp_path):
 
 
 def test_eval_and_ask_on_a_stale_index_with_auto_build_off_say_why(tmp_path):
-    from support.app import make_config
-
     from qa import create_app
+    from support.app import make_config
 
     config = make_config(tmp_path, AUTO_BUILD=False)
     assert cli_runner(create_app(config)).invoke(args=["index", "--quiet"]).exit_code == 0

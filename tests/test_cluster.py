@@ -20,10 +20,6 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from support.app import copy_seeds
-from support.live_server import free_port
-from support.paths import DATA, ROOT
-from support.rayhead import Head, in_session, ray_env, ray_head
 
 from qa import create_app
 from qa.embedding.embedder import make_embedder
@@ -32,6 +28,10 @@ from qa.index.load import load_index
 from qa.index.publish import current_build_id
 from qa.ingest.passages import embedding_text
 from qa.service.serialise import answer_json
+from support.app import copy_seeds
+from support.live_server import free_port
+from support.paths import DATA, ROOT
+from support.rayhead import Head, in_session, ray_env, ray_head
 
 # Before Ray is imported in this process (the shipping test drives Ray from here): no usage
 # statistics, loopback only, the test heads' token.

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.corroboration import compare_texts
-from support.paths import DATA
 
 from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
 from qa.corroboration.mentions import hedges, quotes
@@ -24,6 +22,8 @@ from qa.index.load import load_index
 from qa.index.publish import current_build
 from qa.models import DIFFERENCE_KINDS, Span, verify_citation
 from qa.text.names import names, same_name
+from support.corroboration import compare_texts
+from support.paths import DATA
 
 GOLD = DATA / "alignment_gold.jsonl"
 PRECISION_FLOOR = 0.95  # issue 13; measured 1.00 with e5 (docs/quality.md, "Stories and facts")
@@ -344,7 +344,6 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     """The build takes the alignment's dense candidates from FAISS; with an exact (flat)
     store they are the ones the product of all the vectors gives."""
     import numpy as np
-    from support.synth import write_corpus
 
     from qa.corroboration import AlignmentSettings, dense_neighbour_count
     from qa.corroboration.align import _candidates
@@ -354,6 +353,7 @@ def test_dense_candidates_from_the_vector_store_match_the_all_pairs_product(tmp_
     from qa.index.store import VectorStore
     from qa.ingest.corpus import read_corpus
     from qa.ingest.passages import embedding_text
+    from support.synth import write_corpus
 
     corpus = read_corpus(write_corpus(300, tmp_path / "seeds"))
     embedder = HashingEmbedder(dimension=384)

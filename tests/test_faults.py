@@ -23,16 +23,16 @@ import time
 from pathlib import Path
 
 import pytest
-from support.app import copy_seeds, make_config
-from support.asserts import assert_error
-from support.live_server import QA, ROOT, LiveServer, qa_env
-from support.paths import unavailable_here
 
 from qa import create_app
 from qa.embedding.embedder import bundled_model_path
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build, current_build_id
+from support.app import copy_seeds, make_config
+from support.asserts import assert_error
+from support.live_server import QA, ROOT, LiveServer, qa_env
+from support.paths import unavailable_here
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Atacms Ukraine", "doctrine nucléaire du Kremlin"]
 

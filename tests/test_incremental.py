@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from support.paths import SEEDS
 
 from qa.embedding.embedder import HashingEmbedder
 from qa.index.build import BuildContext, build_index
@@ -27,6 +26,7 @@ from qa.index.layout import IndexProblem
 from qa.index.load import LoadedIndex, load_index
 from qa.search import ask
 from qa.text.paragraphs import paragraph_lines
+from support.paths import SEEDS
 
 QUESTIONS = ["Quelle est la portée des missiles Tomahawk ?", "Que demande Trump à Zelensky ?", "Moscou"]
 

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support.app import copy_seeds
-from support.cli import cli_runner
 
 from qa.embedding.embedder import HashingEmbedder, model_record
 from qa.index.build import BuildContext, build_index, ensure_index
@@ -18,6 +16,8 @@ from qa.index.publish import current_build
 from qa.index.status import index_status
 from qa.ingest.corpus import read_corpus
 from qa.ingest.passages import embedding_text, split_article
+from support.app import copy_seeds
+from support.cli import cli_runner
 
 
 @pytest.fixture
@@ -156,10 +156,9 @@ def test_a_build_verified_by_the_parent_is_not_hashed_again_but_any_other_is(see
 
 def test_qa_serve_hands_its_verified_build_to_the_workers(tmp_path, monkeypatch):
     """`qa serve` checks the files once, then workers (new apps) get VERIFIED_BUILD in their config."""
-    from support.app import make_config
-
     import qa.serve.gunicorn
     from qa import create_app
+    from support.app import make_config
 
     monkeypatch.setenv("QA_VERIFIED_BUILD", "")  # restored (unset) after the test
     app = create_app(make_config(tmp_path))

@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
-from support.app import make_config
-from support.asserts import assert_error
-from support.cli import cli_runner
 
 from qa import create_app
 from qa.ingest.corpus import read_corpus
 from qa.ingest.formats import FormatError, iso_published, read_feed, read_html, read_text, web_url
+from support.app import make_config
+from support.asserts import assert_error
+from support.cli import cli_runner
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">

@@ -26,6 +26,7 @@ from collections import Counter
 
 import psutil
 import pytest
+
 from support.app import copy_seeds
 from support.asserts import assert_citations_slice
 from support.live_server import LiveServer

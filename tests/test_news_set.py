@@ -18,11 +18,11 @@ import json
 from pathlib import Path
 
 import pytest
-from support.app import DEFAULT_MODEL, make_config
 
 from qa import create_app
 from qa.corroboration.evaluation import alignment_figures, grouping_figures, read_gold
 from qa.ingest.formats import read_source
+from support.app import DEFAULT_MODEL, make_config
 
 NEWS = Path(__file__).resolve().parent / "data" / "news"
 FEED = NEWS / "corpus" / "articles.jsonl"

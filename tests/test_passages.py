@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from support.paths import SEEDS
 
 from qa.ingest.corpus import read_corpus
 from qa.ingest.formats import read_text
@@ -12,6 +11,7 @@ from qa.models import Article
 from qa.text.paragraphs import paragraph_lines
 from qa.text.sentences import split_sentences
 from qa.text.tokens import approximate_token_count
+from support.paths import SEEDS
 
 
 def seed_articles() -> list[Article]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from support.app import copy_seeds
-
 from qa.embedding.embedder import HashingEmbedder
 from qa.index.build import BuildContext, build_index
+from support.app import copy_seeds
 
 STAGES = ("split articles", "embed passages", "embed sentences")
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.cli import cli_runner
-from support.paths import DATA, PIAF, require_shared
 
 from qa.search.evaluation import read_questions
+from support.cli import cli_runner
+from support.paths import DATA, PIAF, require_shared
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support.app import copy_seeds, make_config
-from support.live_server import LiveServer
 
 from qa import create_app
 from qa.embedding.embedder import ModelUnavailable, make_embedder
+from support.app import copy_seeds, make_config
+from support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
 

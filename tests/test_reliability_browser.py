@@ -16,6 +16,7 @@ from typing import Iterator
 
 import pytest
 from playwright.sync_api import expect
+
 from support.app import copy_seeds
 from support.live_server import LiveServer
 

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+
+from qa.settings import DEFAULTS
 from support.app import copy_seeds
 from support.asserts import assert_error_shape
 from support.live_server import LiveServer, StalledClients, parse_http_response, read_all
 from support.questions import distinct_questions
-
-from qa.settings import DEFAULTS
 
 pytestmark = pytest.mark.slow
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+
 from support.app import copy_seeds
 from support.paths import ROOT
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from support.app import make_config
 
 from qa import create_app
+from support.app import make_config
 
 # Built at collection time (schemathesis's lazy fixture loader does not work with this
 # pytest); the app is cheap to create, and the index is built on the first request.

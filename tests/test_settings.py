@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.app import make_config
 
 import qa.settings
 from qa import create_app
@@ -35,6 +34,7 @@ from qa.settings import (
     scoped_environment,
     shown_default,
 )
+from support.app import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,13 +22,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.app import make_config
-from support.paths import DATA, PIAF, require_shared
 
 from qa import create_app
 from qa.corroboration.specifics import lowercase_words, specifics
 from qa.corroboration.stories import StorySettings, group_stories
 from qa.models import DIFFERENCE_KINDS
+from support.app import make_config
+from support.paths import DATA, PIAF, require_shared
 
 REWRITES = DATA / "rewrites"
 SEED_SOURCES = ("000_49f69a7d4a642e90.txt", "001_3b9574d560628014.txt")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from support.app import make_config
-from support.live_server import LiveServer
 
 from qa import create_app
+from support.app import make_config
+from support.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

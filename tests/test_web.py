@@ -15,9 +15,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from support.asserts import assert_error
 
 from qa import create_app
+from support.asserts import assert_error
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 STATIC = PACKAGE / "static"
