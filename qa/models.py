@@ -195,7 +195,7 @@ class Hit:
 
 
 # Why an answer abstains (``Abstention.reason``).
-ABSTENTION_REASONS = ("empty_index", "weak_support", "names_not_found", "date_not_found")
+ABSTENTION_REASONS = ("empty_index", "no_matching_articles", "weak_support", "names_not_found", "date_not_found")
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,8 @@ class Abstention:
     the question, listed in ``not_found`` as the question writes them (``names_not_held``);
     ``date_not_found``: the question asks *when*, and the closest passage gives no date
     (``date_not_given``);
-    ``empty_index``: there is no article to answer from.
+    ``empty_index``: there is no article to answer from;
+    ``no_matching_articles``: no article passes the request's filters (``SearchFilter``).
 
     ``other_language``: with ``weak_support``, the closest passage's language (``"fr"`` or
     ``"en"``) when the question is in the other one, else ``None``. The model scores a
@@ -237,6 +238,88 @@ class Answer:
     def answered(self) -> bool:
         """Whether the hits answer the question (nothing made it abstain)."""
         return self.abstention is None
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which articles a request searches: by outlet (matched case and accents aside) and by
+    publication day, ``since`` and ``until`` inclusive (``YYYY-MM-DD``). An undated article
+    is left out when either bound is given. The empty filter searches every article."""
+
+    outlets: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.outlets) or self.since is not None or self.until is not None
+
+
+# A claim check's verdict over all sources, and each source's (``qa.check``).
+CLAIM_VERDICTS = ("stated", "stated_differently", "contradicted", "hedged", "not_found")
+SOURCE_VERDICTS = ("states", "differs", "hedges", "contradicts", "related")
+# The kinds of difference between a claim and a source.
+CLAIM_DIFFERENCE_KINDS = ("number", "date", "name", "quote", "hedge", "negation")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A span of a text with the words it holds: ``text == whole[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ClaimDifference:
+    """Where a source says it otherwise: the claim's words (claim offsets) against the
+    source's (offsets in the source article's text, like a citation's)."""
+
+    kind: str
+    claim: Excerpt
+    source: Excerpt
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """What one article says of a claim: its verdict, its passage, the sentence(s) that
+    match (source offsets), and the differences."""
+
+    verdict: str
+    passage: Passage
+    span: tuple[Excerpt, ...]
+    differences: tuple[ClaimDifference, ...] = ()
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class CheckCoverage:
+    """What was searched: articles and outlets after the filters, their date range, the
+    outlets asked for that no article has, and, when no source states the claim or says
+    it otherwise, the closest match's score against the threshold it had to reach."""
+
+    articles: int
+    outlets: int
+    earliest: str | None = None
+    latest: str | None = None
+    unknown_outlets: tuple[str, ...] = ()
+    closest: float | None = None
+    threshold: float | None = None
+
+
+@dataclass
+class ClaimCheck:
+    """The result of checking a claim against the articles."""
+
+    claim: str
+    language: str
+    verdict: str
+    summary: str
+    sources: list[SourceCheck]
+    coverage: CheckCoverage
+    first_reported: SourceCheck | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def verify_citation(source_text: str, start: int, end: int, passage_text: str) -> bool:

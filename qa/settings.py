@@ -288,6 +288,7 @@ class Limits:
     max_k: int = setting("MAX_K", 20, _INT1)  #: The most hits a request may ask for.
     max_question_chars: int = setting("MAX_QUESTION_CHARS", 1000, _INT1)  #: The longest question.
     max_history: int = setting("MAX_HISTORY", 5, _INT0)  #: Earlier questions a request may send.
+    max_outlets: int = setting("MAX_OUTLETS", 50, _INT1)  #: The most outlet names a request's filter may list.
     #: The largest request body, in bytes. Also Flask's own key: the app config carries it for Werkzeug.
     max_content_length: int = setting("MAX_CONTENT_LENGTH", 32 * 1024, _INT1)
 

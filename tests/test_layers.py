@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.ingest", "qa.corroboration", "qa.embedding"),
     ("qa.index",),
     ("qa.search",),
+    ("qa.check",),
     ("qa.service",),
     ("qa.web",),
     ("qa.serve",),

@@ -25,7 +25,8 @@ from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.embed import Encoder
 from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
-from qa.models import Answer, Article, StoryView
+from qa.check import check_claim
+from qa.models import Answer, Article, ClaimCheck, SearchFilter, StoryView
 from qa.search import ask
 from qa.settings import Settings, model_cache, resolve_path
 
@@ -128,9 +129,14 @@ class QAService:
             self._index = index
         return index
 
-    def ask(self, question: str, k: int, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, k: int, history: Sequence[str] = (), search_filter: SearchFilter = SearchFilter()) -> Answer:
         index = self.index
-        return ask(index, self.embedder, question, k=k, history=history, settings=self.settings.ranking)
+        return ask(index, self.embedder, question, k=k, history=history, settings=self.settings.ranking, search_filter=search_filter)
+
+    def check(self, claim: str, k: int, search_filter: SearchFilter = SearchFilter()) -> ClaimCheck:
+        """Which articles state the claim, state it otherwise, hedge or contradict it (``qa.check``)."""
+        index = self.index
+        return check_claim(index, self.embedder, claim, k=k, settings=self.settings.ranking, search_filter=search_filter)
 
     def stories(self) -> Stories:
         """The multi-article stories of the current index (``qa.corroboration.stories``)."""

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     MISSING_FIELD = "missing_field"
     INVALID_FIELD = "invalid_field"
     BLANK_QUESTION = "blank_question"
+    BLANK_CLAIM = "blank_claim"
     OUT_OF_RANGE = "out_of_range"
     TOO_LONG = "too_long"
     # The service

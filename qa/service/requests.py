@@ -9,9 +9,12 @@ Validation errors raise ``BadRequest`` with a code a client can switch on
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from qa.models import SearchFilter
 from qa.service.errors import BadRequest, ErrorCode, UnsupportedMediaType
 from qa.settings import Limits
 
@@ -23,6 +26,16 @@ class AskRequest:
     question: str
     k: int
     history: tuple[str, ...] = ()
+    filter: SearchFilter = field(default_factory=SearchFilter)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """A validated claim to check."""
+
+    claim: str
+    k: int
+    filter: SearchFilter = field(default_factory=SearchFilter)
 
 
 # A question must hold a character that is not white space in either Python's sense
@@ -76,24 +89,77 @@ def _text_field(value: Any, name: str, limits: Limits) -> str:
     return value
 
 
-def parse_ask(body: Any, limits: Limits) -> AskRequest:
-    """Validate a ``POST /api/ask`` body."""
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_BODY)
-    if "question" not in body:
-        raise BadRequest("'question' is required", code=ErrorCode.MISSING_FIELD)
-    question = _text_field(body["question"], "question", limits)
-    if is_blank(question):
-        raise BadRequest("'question' is blank", code=ErrorCode.BLANK_QUESTION)
+# ASCII digits only, as JSON Schema's "date" format reads them (Python's \d also matches other scripts' digits).
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day_field(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise BadRequest(f"'{name}' must be a date written YYYY-MM-DD", code=ErrorCode.INVALID_FIELD)
+    try:
+        date.fromisoformat(value)
+    except ValueError as error:
+        raise BadRequest(f"'{name}' is not a calendar date: {value}", code=ErrorCode.INVALID_FIELD) from error
+    return value
+
+
+def parse_filter(body: dict[str, Any], limits: Limits) -> SearchFilter:
+    """The ``outlets``, ``since`` and ``until`` of a request body (all optional)."""
+    outlets_value = body.get("outlets", [])
+    if outlets_value is None:
+        outlets_value = []
+    if not isinstance(outlets_value, list):
+        raise BadRequest("'outlets' must be a list of outlet names (strings)", code=ErrorCode.INVALID_FIELD)
+    if len(outlets_value) > limits.max_outlets:
+        raise BadRequest(f"'outlets' holds at most {limits.max_outlets} names", code=ErrorCode.TOO_LONG)
+    outlets = []
+    for item in outlets_value:
+        name = _text_field(item, "outlets[]", limits)
+        if is_blank(name):
+            raise BadRequest("'outlets[]' holds a blank name", code=ErrorCode.INVALID_FIELD)
+        outlets.append(name.strip())
+    since, until = _day_field(body.get("since"), "since"), _day_field(body.get("until"), "until")
+    if since is not None and until is not None and since > until:
+        raise BadRequest(f"'since' ({since}) is after 'until' ({until})", code=ErrorCode.OUT_OF_RANGE)
+    return SearchFilter(outlets=tuple(dict.fromkeys(outlets)), since=since, until=until)
+
+
+def _k_field(body: dict[str, Any], limits: Limits) -> int:
     k = body.get("k", limits.default_k)
     if isinstance(k, bool) or not isinstance(k, int):
         raise BadRequest("'k' must be an integer", code=ErrorCode.INVALID_FIELD)
     if not 1 <= k <= limits.max_k:
         raise BadRequest(f"'k' must be between 1 and {limits.max_k}", code=ErrorCode.OUT_OF_RANGE)
+    return k
+
+
+def _required_text(body: Any, name: str, limits: Limits, blank_code: ErrorCode) -> str:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_BODY)
+    if name not in body:
+        raise BadRequest(f"'{name}' is required", code=ErrorCode.MISSING_FIELD)
+    text = _text_field(body[name], name, limits)
+    if is_blank(text):
+        raise BadRequest(f"'{name}' is blank", code=blank_code)
+    return text
+
+
+def parse_check(body: Any, limits: Limits) -> CheckRequest:
+    """Validate a ``POST /api/check`` body: a claim held to a question's limits."""
+    claim = _required_text(body, "claim", limits, ErrorCode.BLANK_CLAIM)
+    return CheckRequest(claim=claim.strip(), k=_k_field(body, limits), filter=parse_filter(body, limits))
+
+
+def parse_ask(body: Any, limits: Limits) -> AskRequest:
+    """Validate a ``POST /api/ask`` body."""
+    question = _required_text(body, "question", limits, ErrorCode.BLANK_QUESTION)
+    k = _k_field(body, limits)
     history_value = body.get("history", [])
     if not isinstance(history_value, list):
         raise BadRequest("'history' must be a list of earlier questions (strings)", code=ErrorCode.INVALID_FIELD)
     if len(history_value) > limits.max_history:
         raise BadRequest(f"'history' holds at most {limits.max_history} questions", code=ErrorCode.TOO_LONG)
     history = tuple(_text_field(item, "history[]", limits) for item in history_value)
-    return AskRequest(question=question.strip(), k=k, history=history)
+    return AskRequest(question=question.strip(), k=k, history=history, filter=parse_filter(body, limits))

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from qa.corroboration.stories import Stories, Story
-from qa.models import Abstention, AlsoIn, Answer, Article, Citation, Difference, Hit, StoryView
+from qa.models import (
+    Abstention, AlsoIn, Answer, Article, CheckCoverage, Citation, ClaimCheck, Difference, Excerpt, Hit, SourceCheck, StoryView,
+)
 
 # Where an article comes from: every article and citation shape carries these fields.
 ORIGIN = ("outlet", "published", "url")
@@ -124,3 +126,46 @@ def source_json(article: Article, stories: Stories) -> dict[str, Any]:
 def story_list_json(stories: Stories) -> dict[str, Any]:
     """Every story of the corpus (``GET /api/stories``)."""
     return {"stories": [story_json(story) for story in stories.stories]}
+
+
+def excerpt_json(excerpt: Excerpt) -> dict[str, Any]:
+    return {"start": excerpt.start, "end": excerpt.end, "text": excerpt.text}
+
+
+def source_check_json(source: SourceCheck) -> dict[str, Any]:
+    """One article's verdict on a claim: its passage cited as in ``/api/ask``, the matching
+    sentence(s) and the differences, in source offsets (claim offsets for the claim's side)."""
+    return {
+        "verdict": source.verdict,
+        "score": source.score,
+        "citation": citation_json(source.passage.citation),
+        "text": source.passage.text,
+        "span": [excerpt_json(part) for part in source.span],
+        "differences": [
+            {"kind": d.kind, "claim": excerpt_json(d.claim), "source": excerpt_json(d.source)} for d in source.differences
+        ],
+    }
+
+
+def coverage_json(coverage: CheckCoverage) -> dict[str, Any]:
+    return {
+        "articles": coverage.articles,
+        "outlets": coverage.outlets,
+        "date_range": {"earliest": coverage.earliest, "latest": coverage.latest},
+        "unknown_outlets": list(coverage.unknown_outlets),
+        "closest": None if coverage.closest is None else {"score": coverage.closest, "threshold": coverage.threshold},
+    }
+
+
+def check_json(check: ClaimCheck) -> dict[str, Any]:
+    """A claim check (``POST /api/check``, ``qa check --json``): sources by publication date."""
+    first = check.first_reported
+    return {
+        "claim": check.claim,
+        "language": check.language,
+        "verdict": check.verdict,
+        "summary": check.summary,
+        "sources": [source_check_json(source) for source in check.sources],
+        "first_reported": None if first is None else citation_json(first.passage.citation),
+        "coverage": coverage_json(check.coverage),
+    }

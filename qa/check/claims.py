@@ -1,0 +1,204 @@
+"""``check_claim``: which articles state a claim, state it otherwise, hedge or contradict it.
+
+The data flow::
+
+    claim -> embedder + BM25 (the same candidates as ``ask``, under the same filters)
+    -> each candidate passage's sentences scored against the claim (cosine, shared terms)
+    -> the best sentence of each article -> same statement? (verdict) -> compared (compare)
+    -> one entry per article, by publication date -> the claim's verdict, first report, coverage
+
+Passages aligned at index time with a matched one (``qa.corroboration``) are read too,
+so that an outlet the search ranks low is still found when it reports the same fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.check.compare import SourceText, compare, shared_terms
+from qa.check.verdict import CheckSettings, claim_verdict, match_score, same_statement, source_verdict, summary
+from qa.embedding.embedder import Embedder
+from qa.index.load import LoadedIndex
+from qa.models import Article, CheckCoverage, ClaimCheck, ClaimDifference, Excerpt, SearchFilter, SourceCheck, Span
+from qa.search.answer import dense_candidates, score_candidates
+from qa.search.filters import passage_mask, scope_of
+from qa.search.ranking import RankingSettings
+from qa.search.timing import StageTimes
+from qa.text.language import language_of
+from qa.text.normalise import fold_word
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zà-öø-ÿ][\w-]*")
+_common_words: dict[str, frozenset[str]] = {}
+
+
+def common_words(index: LoadedIndex) -> frozenset[str]:
+    """Every word the corpus writes in lower case (folded): those are not names. Kept per build."""
+    words = _common_words.get(index.build_id)
+    if words is None:
+        found: set[str] = set()
+        for article in index.articles.values():
+            found.update(fold_word(w) for w in _LOWER_WORD.findall(article.text))
+        words = frozenset(found)
+        _common_words.clear()
+        _common_words[index.build_id] = words
+    return words
+
+
+@dataclass
+class _Reading:
+    passage_id: int
+    sentence: int  # row in the passage's sentences
+    similarity: float
+    terms: float
+    score: float
+    matched: bool
+
+
+def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.ndarray, cross: bool, settings: CheckSettings) -> _Reading | None:
+    spans, vectors = index.sentences_of(passage_id)
+    if len(spans) == 0 or vectors is None:
+        return None
+    text = index.articles[index.passages[passage_id].citation.source].text
+    similarities = np.asarray(vectors, dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+    best: _Reading | None = None
+    for row, (_, start, end) in enumerate(spans):
+        similarity = float(similarities[row])
+        terms = 0.0 if cross else shared_terms(claim, text[int(start) : int(end)])
+        score = match_score(similarity, terms, cross, settings)
+        if best is None or score > best.score:
+            best = _Reading(passage_id, row, similarity, terms, score, same_statement(similarity, terms, cross, settings))
+    return best
+
+
+def _day(article: Article) -> str | None:
+    day = (article.published or "")[:10]
+    return day if len(day) == 10 else None
+
+
+def _coverage(index: LoadedIndex, sources: frozenset[str], unknown: tuple[str, ...]) -> CheckCoverage:
+    articles = [index.articles[s] for s in sources]
+    days = sorted(d for d in (_day(a) for a in articles) if d)
+    outlets = {fold_word(a.outlet) for a in articles if a.outlet}
+    return CheckCoverage(
+        articles=len(articles),
+        outlets=len(outlets),
+        earliest=days[0] if days else None,
+        latest=days[-1] if days else None,
+        unknown_outlets=unknown,
+    )
+
+
+def check_claim(
+    index: LoadedIndex,
+    embedder: Embedder,
+    claim: str,
+    k: int = 5,
+    settings: RankingSettings = RankingSettings(),
+    search_filter: SearchFilter = SearchFilter(),
+    check_settings: CheckSettings = CheckSettings(),
+) -> ClaimCheck:
+    """Check the claim against the articles the filter admits (``qa.check``'s docstrings)."""
+    times = StageTimes()
+    language = language_of(claim)
+    scope = scope_of(index.articles, search_filter)
+    coverage = _coverage(index, scope.sources, scope.unknown_outlets)
+    total = len(index.passages)
+    allowed = passage_mask(index.passages, scope.sources) if search_filter.active and total else None
+    if total == 0 or (allowed is not None and not allowed.any()):
+        return ClaimCheck(claim, language, "not_found", summary("not_found", [], coverage.articles, language, None), [], coverage,
+                          timings_ms=times.ms)
+    with times.stage("lexical"):
+        lexical = index.lexical.score(claim)
+    with times.stage("embed"):
+        vector = embedder.embed_query(claim)
+    pool = min(total, max(settings.candidates, check_settings.candidates))
+    with times.stage("dense"):
+        dense_ids = dense_candidates(index, vector, pool, allowed)
+    with times.stage("rank"):
+        candidates, _, _, fused = score_candidates(index, vector, lexical, dense_ids, pool, allowed, settings)
+        ranked = [int(candidates[i]) for i in np.argsort(-fused, kind="stable")[: check_settings.candidates]]
+    with times.stage("read"):
+        readings: dict[str, _Reading] = {}
+        seen: set[int] = set()
+        queue = list(ranked)
+        while queue:
+            passage_id = queue.pop(0)
+            if passage_id in seen or (allowed is not None and not allowed[passage_id]):
+                continue
+            seen.add(passage_id)
+            source = index.passages[passage_id].citation.source
+            cross = language_of(index.passages[passage_id].text) != language
+            reading = _read_passage(index, passage_id, claim, vector, cross, check_settings)
+            if reading is None:
+                continue
+            if reading.matched:  # the same fact, aligned at index time in other articles
+                queue.extend(link.passage for link in index.alignment.of(passage_id))
+            held = readings.get(source)
+            if held is None or (reading.matched, reading.score) > (held.matched, held.score):
+                readings[source] = reading
+    with times.stage("compare"):
+        common = common_words(index)
+        checks = [_source_check(index, claim, language, reading, common.__contains__, check_settings) for reading in readings.values()]
+    asserting = [c for c in checks if c.verdict != "related"]
+    related = sorted((c for c in checks if c.verdict == "related" and c.score >= check_settings.related_floor),
+                     key=lambda c: -c.score)[: max(0, k - len(asserting))]
+    listed = sorted(asserting + related, key=lambda c: (_day(index.articles[c.passage.citation.source]) or "9999", -c.score))
+    verdicts = [c.verdict for c in listed]
+    verdict = claim_verdict(verdicts)
+    stating = [c for c in listed if c.verdict == "states" and _day(index.articles[c.passage.citation.source])]
+    first = stating[0] if stating else None
+    first_line = None
+    if first is not None:
+        first_line = (first.passage.citation.outlet or first.passage.citation.title, _day(index.articles[first.passage.citation.source]) or "")
+    if verdict == "not_found" and checks:
+        best = max(checks, key=lambda c: c.score)
+        coverage = replace(coverage, closest=round(best.score, 6), threshold=check_settings.threshold)
+    return ClaimCheck(
+        claim=claim,
+        language=language,
+        verdict=verdict,
+        summary=summary(verdict, verdicts, coverage.articles, language, first_line),
+        sources=listed,
+        coverage=coverage,
+        first_reported=first,
+        timings_ms=times.ms,
+    )
+
+
+def _source_check(
+    index: LoadedIndex, claim: str, language: str, reading: _Reading, is_common: Callable[[str], bool], settings: CheckSettings
+) -> SourceCheck:
+    passage = index.passages[reading.passage_id]
+    article = index.articles[passage.citation.source]
+    spans, _ = index.sentences_of(reading.passage_id)
+    _, start, end = (int(x) for x in spans[reading.sentence])
+    source = SourceText(
+        article=article.text,
+        sentence=Span(start, end),
+        passage=Span(passage.citation.start, passage.citation.end),
+        published=article.published,
+        language=language_of(passage.text),
+    )
+    comparison = compare(claim, language, source, is_common)
+    verdict = source_verdict(reading.matched, comparison, reading.terms, source.language != language, settings)
+    differences: list[ClaimDifference] = []
+    if verdict == "contradicts" and comparison.negation is not None:
+        differences.append(comparison.negation)
+    if verdict in ("differs", "contradicts"):
+        differences.extend(comparison.differences)
+        if comparison.claim_hedge is not None:
+            differences.append(comparison.claim_hedge)
+    if verdict == "hedges" and comparison.source_hedge is not None:
+        hedge = comparison.source_hedge
+        differences.append(ClaimDifference("hedge", Excerpt(0, len(claim), claim), hedge))
+    return SourceCheck(
+        verdict=verdict,
+        passage=passage,
+        span=(Excerpt(start, end, article.text[start:end]),),
+        differences=tuple(differences),
+        score=round(reading.score, 6),
+    )

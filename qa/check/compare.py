@@ -1,0 +1,333 @@
+"""A claim against one source sentence: what the source holds of it, and where it says it otherwise.
+
+``compare`` reads the claim's specifics (figures, dates, names, quotes) and its modality
+(negated, hedged), and looks for each in the matched source sentence first, then in the
+rest of its passage and article:
+
+* a figure, a date or a quote the sentence states otherwise is a difference
+  (``number``, ``date``, ``quote``), with both spans exact;
+* a name of the claim the sentence lacks, where the sentence has a name the claim lacks
+  in the stretch the two texts do not share, is a ``name`` difference ("a nommé Barnier"
+  / "a nommé François Bayrou");
+* a specific the article holds nowhere is *missing*: the source does not state that
+  detail (a fabricated one, often);
+* one side negated and not the other is a ``negation``; the source hedging (conditional,
+  *selon*, *aurait*) what the claim asserts is ``source_hedge``, the claim hedging what
+  the source asserts a ``hedge`` difference.
+
+A word counts as a name only if the corpus never writes it in lower case (``is_common``
+says it does: "Premier ministre" is a title, "Bayrou" a name), so a claim's first word is
+read as a name too. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qa.corroboration.mentions import WORD, hedges, quotes
+from qa.corroboration.numbers import DateMention, dates, dates_agree, dates_comparable, quantities, same_quantity
+from qa.models import ClaimDifference, Excerpt, Span
+from qa.text.analyzer import analyze, term_set
+from qa.text.mentions import ACRONYM, NAME
+from qa.text.names import same_name
+from qa.text.normalise import fold_word, word_key
+
+# The grammar of negation and of hedging, French and English: closed classes of words.
+_NEGATION_FR = re.compile(
+    r"\b(?:ne|n['’])\s*(?:[\w'’-]+\s+){0,3}?(?:pas|plus|jamais|rien|aucun|aucune|personne|guère|nullement|point)\b"
+    r"|\b(?:aucun|aucune|jamais|personne|rien)\b",
+    re.IGNORECASE,
+)
+_NEGATION_EN = re.compile(r"\b(?:not|never|no longer|nobody|none|neither|nor)\b|\w+n['’]t\b", re.IGNORECASE)
+_ATTRIBUTION_FR = re.compile(r"\b(?:selon|d['’]après)\b", re.IGNORECASE)
+_HEDGE_EN = re.compile(
+    r"\b(?:reportedly|allegedly|apparently|possibly|probably|presumably|supposedly|may|might|could|would|"
+    r"seems?|seemed|appears? to|according to|is said to|are said to|was said to|were said to)\b",
+    re.IGNORECASE,
+)
+_MONTHS_EN = {m: i for i, m in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"), 1)}
+_WEEKDAYS_EN = {"monday": "lundi", "tuesday": "mardi", "wednesday": "mercredi", "thursday": "jeudi", "friday": "vendredi",
+                "saturday": "samedi", "sunday": "dimanche"}
+_DATE_EN = re.compile(
+    r"\b(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<month>" + "|".join(_MONTHS_EN) + r")"
+    r"(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>(?:19|20)\d{2}))?\b"
+    r"|\b(?P<weekday>" + "|".join(_WEEKDAYS_EN) + r")\b|\bin\s+(?P<lone_year>(?:19|20)\d{2})\b",
+    re.IGNORECASE,
+)
+
+
+def negations(text: str, language: str, offset: int = 0) -> list[Span]:
+    """Negation markers outside quotes: "n'a pas", "jamais", "did not"."""
+    pattern = _NEGATION_EN if language == "en" else _NEGATION_FR
+    plain = _outside_quotes(text)
+    return [Span(offset + m.start(), offset + m.end()) for m in pattern.finditer(plain)]
+
+
+def hedge_marks(text: str, language: str, offset: int = 0) -> list[Span]:
+    """The writer's doubt or a bare attribution: the conditional, *peut-être*, *selon*, "reportedly"."""
+    plain = _outside_quotes(text)
+    if language == "en":
+        return [Span(offset + m.start(), offset + m.end()) for m in _HEDGE_EN.finditer(plain)]
+    found = [h.span for h in hedges(text, offset)]
+    found += [Span(offset + m.start(), offset + m.end()) for m in _ATTRIBUTION_FR.finditer(plain)]
+    return sorted(found, key=lambda span: span.start)
+
+
+def _outside_quotes(text: str) -> str:
+    return re.sub(r"«[^«»]*»|“[^“”]*”|\"[^\"\n]*\"", lambda m: " " * len(m.group(0)), text)
+
+
+def claim_dates(text: str, language: str) -> list[DateMention]:
+    """Dates in a claim, French or English ("December 13, 2024", "on Friday", "in 2024")."""
+    if language != "en":
+        return dates(text)
+    found = []
+    for m in _DATE_EN.finditer(text):
+        span = Span(m.start(), m.end())
+        if m.group("weekday"):
+            found.append(DateMention(0, 0, 0, _WEEKDAYS_EN[m.group("weekday").lower()], span))
+        elif m.group("lone_year"):
+            found.append(DateMention(0, 0, int(m.group("lone_year")), "", Span(m.start("lone_year"), m.end())))
+        else:
+            if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
+                continue  # the modal verb
+            day = int(m.group("day1") or m.group("day2") or 0)
+            found.append(DateMention(day, _MONTHS_EN[m.group("month").lower()], int(m.group("year") or 0), "", span))
+    return found
+
+
+@dataclass(frozen=True)
+class NameMention:
+    key: str
+    span: Span
+
+
+def name_mentions(text: str, is_common: Callable[[str], bool], offset: int = 0) -> list[NameMention]:
+    """Capitalised words and acronyms the corpus does not also write in lower case."""
+    found = []
+    for match in NAME.finditer(text):
+        word, start = match.group(0), match.start()
+        head, apostrophe, tail = word.partition("'") if "'" in word else word.partition("’")
+        if apostrophe and len(head) <= 2:
+            word, start = tail, match.start() + len(head) + 1
+        if not word or not (word[0].isupper() or ACRONYM.match(word)):
+            continue
+        if not ACRONYM.match(word) and is_common(fold_word(word)):
+            continue
+        found.append(NameMention(word_key(word), Span(offset + start, offset + start + len(word))))
+    return found
+
+
+@dataclass
+class Comparison:
+    """What a source sentence (and its passage, and its article) holds of a claim."""
+
+    differences: list[ClaimDifference] = field(default_factory=list)
+    missing: list[Excerpt] = field(default_factory=list)  # claim specifics the article does not hold
+    negation: ClaimDifference | None = None
+    source_hedge: Excerpt | None = None  # the source hedges what the claim asserts
+    claim_hedge: ClaimDifference | None = None  # the claim hedges what the source asserts
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source as compared: its article's text, the matched sentence, its passage, and
+    the article's publication day (``YYYY-MM-DD`` or None)."""
+
+    article: str
+    sentence: Span
+    passage: Span
+    published: str | None = None
+    language: str = "fr"
+
+
+def _excerpt(text: str, span: Span) -> Excerpt:
+    return Excerpt(span.start, span.end, text[span.start : span.end])
+
+
+def _difference(kind: str, claim: str, claim_span: Span, source: SourceText, source_span: Span) -> ClaimDifference:
+    return ClaimDifference(kind, _excerpt(claim, claim_span), _excerpt(source.article, source_span))
+
+
+def _compare_numbers(claim: str, source: SourceText, comparison: Comparison) -> None:
+    in_sentence = quantities(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
+    in_passage = quantities(source.article[source.passage.start : source.passage.end], source.passage.start)
+    claimed = quantities(claim)
+    for q in claimed:
+        if any(x.dimension == q.dimension and same_quantity(q, x) for x in in_passage):
+            continue
+        same_kind = [x for x in in_sentence if x.dimension == q.dimension]
+        comparable = [x for x in same_kind if q.noun and x.noun == q.noun] or (
+            same_kind if sum(c.dimension == q.dimension for c in claimed) == 1 and len(same_kind) == 1 else []
+        ) or [x for x in same_kind if not q.noun or not x.noun]
+        unmatched = [x for x in comparable if not any(same_quantity(x, c) for c in claimed if c.dimension == x.dimension)]
+        if unmatched:
+            comparison.differences.append(_difference("number", claim, q.span, source, unmatched[0].span))
+        elif not any(x.dimension == q.dimension and same_quantity(q, x) for x in quantities(source.article)):
+            comparison.missing.append(_excerpt(claim, q.span))
+
+
+def _published_date(published: str | None) -> DateMention | None:
+    if not published or len(published) < 10 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published[:10]):
+        return None
+    day = datetime.date.fromisoformat(published[:10])
+    weekday = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")[day.weekday()]
+    return DateMention(day.day, day.month, day.year, weekday, Span(0, 0))
+
+
+def _held_date(d: DateMention, mentions: list[DateMention]) -> bool:
+    """Whether a mention states the claim's date: agreeing, with the day and the month the
+    claim gives ("12 décembre" is not held by a bare "décembre")."""
+    return any(
+        dates_comparable(d, x) and dates_agree(d, x) and (not d.day or x.day) and (not d.month or x.month or x.weekday)
+        for x in mentions
+    )
+
+
+def _compare_dates(claim: str, claim_language: str, source: SourceText, comparison: Comparison) -> None:
+    in_sentence = dates(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
+    in_passage = dates(source.article[source.passage.start : source.passage.end], source.passage.start)
+    published = _published_date(source.published)
+    for d in claim_dates(claim, claim_language):
+        if _held_date(d, in_passage):
+            continue
+        comparable = [x for x in in_sentence if dates_comparable(d, x)] or [x for x in in_passage if dates_comparable(d, x)]
+        if comparable:
+            comparison.differences.append(_difference("date", claim, d.span, source, comparable[0].span))
+            continue
+        if published is not None and (_weekday_matches(d, published) or (not d.weekday and dates_agree(d, published))):
+            continue
+        if not _held_date(d, dates(source.article)):
+            comparison.missing.append(_excerpt(claim, d.span))
+
+
+def _weekday_matches(d: DateMention, published: DateMention) -> bool:
+    return bool(d.weekday) and d.weekday == published.weekday
+
+
+def _quote_agrees(a: str, b: str) -> bool:
+    terms_a, terms_b = set(analyze(a)), set(analyze(b))
+    return bool(terms_a) and (terms_a <= terms_b or terms_b <= terms_a)
+
+
+def _compare_quotes(claim: str, source: SourceText, comparison: Comparison) -> None:
+    claimed = quotes(claim)
+    if not claimed:
+        return
+    passage = source.article[source.passage.start : source.passage.end]
+    in_passage = quotes(passage, source.passage.start)
+    for quote in claimed:
+        if any(_quote_agrees(quote.inner, other.inner) for other in in_passage):
+            continue
+        in_sentence = [q for q in in_passage if source.sentence.start <= q.span.start < source.sentence.end]
+        if in_sentence:
+            words = set(analyze(quote.inner))
+            best = max(in_sentence, key=lambda q: len(words & set(analyze(q.inner))))
+            comparison.differences.append(_difference("quote", claim, quote.span, source, best.span))
+        elif not _quote_agrees(quote.inner, source.article):
+            comparison.missing.append(_excerpt(claim, quote.span))
+
+
+def _tokens(text: str, offset: int = 0) -> list[tuple[str, Span]]:
+    out = []
+    for m in WORD.finditer(text):
+        terms = analyze(m.group(0))
+        out.append((terms[0] if terms else "·" + word_key(m.group(0)), Span(offset + m.start(), offset + m.end())))
+    return out
+
+
+def _holds_name(key: str, keys: list[str]) -> bool:
+    return any(same_name(key, other) or key == other for other in keys)
+
+
+def _unshared(text: str, mentions: list[NameMention], other_keys: list[str], offset: int = 0) -> list[NameMention]:
+    """The names of ``text`` the other side lacks, counting a name written next to a shared
+    one ("François" of "François Bayrou") as shared."""
+    groups: list[list[NameMention]] = []
+    for mention in mentions:
+        between = text[groups[-1][-1].span.end - offset : mention.span.start - offset] if groups else "x"
+        if groups and not between.strip():
+            groups[-1].append(mention)
+        else:
+            groups.append([mention])
+    return [m for group in groups if not any(_holds_name(m.key, other_keys) for m in group) for m in group]
+
+
+def _compare_names(
+    claim: str, claim_language: str, source: SourceText, is_common: Callable[[str], bool], comparison: Comparison
+) -> None:
+    """Names the claim and the sentence do not share, paired where the two texts diverge."""
+    sentence = source.article[source.sentence.start : source.sentence.end]
+    claim_names = name_mentions(claim, is_common)
+    sentence_names = name_mentions(sentence, is_common, source.sentence.start)
+    sentence_words = {word_key(w) for w in WORD.findall(sentence)}
+    claim_keys, sentence_keys = [n.key for n in claim_names], [n.key for n in sentence_names] + list(sentence_words)
+    only_claim = _unshared(claim, claim_names, sentence_keys)
+    only_sentence = _unshared(sentence, sentence_names, claim_keys, offset=source.sentence.start)
+    if not only_claim:
+        return
+    if source.language != claim_language:
+        only_sentence = []  # another language's capitals (French, Republic) are no names to pair
+    left, right = _tokens(claim), _tokens(sentence, source.sentence.start)
+    matcher = difflib.SequenceMatcher(a=[t for t, _ in left], b=[t for t, _ in right], autojunk=False)
+    paired: set[int] = set()
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag != "replace":
+            continue
+        a_lo, a_hi = left[a0][1].start, left[a1 - 1][1].end
+        b_lo, b_hi = right[b0][1].start, right[b1 - 1][1].end
+        mine = [n for n in only_claim if a_lo <= n.span.start < a_hi and id(n) not in paired]
+        theirs = [n for n in only_sentence if b_lo <= n.span.start < b_hi]
+        if mine and theirs:
+            comparison.differences.append(
+                _difference("name", claim, Span(mine[0].span.start, mine[-1].span.end), source,
+                            Span(theirs[0].span.start, theirs[-1].span.end))
+            )
+            paired.update(id(n) for n in mine)
+    article_words = {word_key(w) for w in WORD.findall(source.article)}
+    for name in only_claim:
+        if id(name) not in paired and not _holds_name(name.key, list(article_words)):
+            comparison.missing.append(_excerpt(claim, name.span))
+
+
+def _compare_modality(claim: str, claim_language: str, source: SourceText, comparison: Comparison) -> None:
+    sentence = source.article[source.sentence.start : source.sentence.end]
+    claim_negations = negations(claim, claim_language)
+    source_negations = negations(sentence, source.language, source.sentence.start)
+    if bool(claim_negations) != bool(source_negations):
+        claim_span = claim_negations[0] if claim_negations else Span(0, len(claim))
+        source_span = source_negations[0] if source_negations else source.sentence
+        comparison.negation = _difference("negation", claim, claim_span, source, source_span)
+    claim_hedges = hedge_marks(claim, claim_language)
+    source_hedges = hedge_marks(sentence, source.language, source.sentence.start)
+    if source_hedges and not claim_hedges:
+        comparison.source_hedge = _excerpt(source.article, source_hedges[0])
+    elif claim_hedges and not source_hedges:
+        comparison.claim_hedge = _difference("hedge", claim, claim_hedges[0], source, source.sentence)
+
+
+def compare(claim: str, claim_language: str, source: SourceText, is_common: Callable[[str], bool]) -> Comparison:
+    """How the source sentence (in its passage and article) stands to the claim."""
+    comparison = Comparison()
+    _compare_quotes(claim, source, comparison)
+    _compare_numbers(claim, source, comparison)
+    _compare_dates(claim, claim_language, source, comparison)
+    _compare_names(claim, claim_language, source, is_common, comparison)
+    _compare_modality(claim, claim_language, source, comparison)
+    # A figure inside a differing quote is that quote's difference, not one more.
+    quoted = [d.claim for d in comparison.differences if d.kind == "quote"]
+    comparison.differences = [
+        d for d in comparison.differences if d.kind == "quote" or not any(q.start <= d.claim.start < q.end for q in quoted)
+    ]
+    return comparison
+
+
+def shared_terms(claim: str, sentence: str) -> float:
+    """The share of the claim's distinct terms that the sentence holds."""
+    mine = term_set(claim)
+    return len(mine & term_set(sentence)) / len(mine) if mine else 0.0
