@@ -290,7 +290,11 @@ class SourceCheck:
     passage: Passage
     span: tuple[Excerpt, ...]
     differences: tuple[ClaimDifference, ...] = ()
-    score: float = 0.0
+    score: float = 0.0  # the probability that it makes the claim's statement (``qa.check.verdict``)
+    # What the verdict weighed: the statement signals, and the rule that kept a matched
+    # sentence from stating the claim ("" when none did). Not part of the JSON.
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
+    blocked: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

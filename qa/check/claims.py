@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qa.check.compare import SourceText, compare, shared_terms
-from qa.check.verdict import CheckSettings, claim_verdict, match_score, same_statement, source_verdict, summary
+from qa.check.verdict import CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals, summary
 from qa.embedding.embedder import Embedder
 from qa.index.load import LoadedIndex
 from qa.models import Article, CheckCoverage, ClaimCheck, ClaimDifference, Excerpt, SearchFilter, SourceCheck, Span
@@ -54,8 +54,8 @@ class _Reading:
     sentence: int  # row in the passage's sentences
     similarity: float
     terms: float
-    score: float
-    matched: bool
+    score: float  # the rank of the sentence within its passage
+    probability: float  # that it makes the claim's statement, its context's terms taken as its own
 
 
 def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.ndarray, cross: bool, settings: CheckSettings) -> _Reading | None:
@@ -68,9 +68,11 @@ def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.nd
     for row, (_, start, end) in enumerate(spans):
         similarity = float(similarities[row])
         terms = 0.0 if cross else shared_terms(claim, text[int(start) : int(end)])
-        score = match_score(similarity, terms, cross, settings)
+        score = similarity + settings.terms_weight * terms
         if best is None or score > best.score:
-            best = _Reading(passage_id, row, similarity, terms, score, same_statement(similarity, terms, cross, settings))
+            best = _Reading(passage_id, row, similarity, terms, score, 0.0)
+    if best is not None:
+        best.probability = settings.statement.probability(statement_signals(best.similarity, best.terms, best.terms, cross))
     return best
 
 
@@ -135,10 +137,10 @@ def check_claim(
             reading = _read_passage(index, passage_id, claim, vector, cross, check_settings)
             if reading is None:
                 continue
-            if reading.matched:  # the same fact, aligned at index time in other articles
+            if reading.probability >= check_settings.follow_probability:  # the same fact, aligned at index time
                 queue.extend(link.passage for link in index.alignment.of(passage_id))
             held = readings.get(source)
-            if held is None or (reading.matched, reading.score) > (held.matched, held.score):
+            if held is None or (reading.probability, reading.score) > (held.probability, held.score):
                 readings[source] = reading
     with times.stage("compare"):
         common = common_words(index)
@@ -156,7 +158,7 @@ def check_claim(
         first_line = (first.passage.citation.outlet or first.passage.citation.title, _day(index.articles[first.passage.citation.source]) or "")
     if verdict == "not_found" and checks:
         best = max(checks, key=lambda c: c.score)
-        coverage = replace(coverage, closest=round(best.score, 6), threshold=check_settings.threshold)
+        coverage = replace(coverage, closest=round(best.score, 6), threshold=check_settings.states_probability)
     return ClaimCheck(
         claim=claim,
         language=language,
@@ -176,15 +178,24 @@ def _source_check(
     article = index.articles[passage.citation.source]
     spans, _ = index.sentences_of(reading.passage_id)
     _, start, end = (int(x) for x in spans[reading.sentence])
+    # The sentence's context: it and its neighbours in the passage.
+    before = int(spans[max(0, reading.sentence - 1)][1])
+    after = int(spans[min(len(spans) - 1, reading.sentence + 1)][2])
     source = SourceText(
         article=article.text,
         sentence=Span(start, end),
         passage=Span(passage.citation.start, passage.citation.end),
         published=article.published,
         language=language_of(passage.text),
+        near=Span(before, after),
     )
     comparison = compare(claim, language, source, is_common)
-    verdict = source_verdict(reading.matched, comparison, reading.terms, source.language != language, settings)
+    cross = source.language != language
+    near_terms = shared_terms(claim, article.text[source.near.start : source.near.end])
+    signals = statement_signals(reading.similarity, reading.terms, near_terms, cross)
+    probability = settings.statement.probability(signals)
+    blocked = blocking_rule(comparison, reading.terms, cross, settings)
+    verdict = source_verdict(probability, blocked, settings)
     differences: list[ClaimDifference] = []
     if verdict == "contradicts" and comparison.negation is not None:
         differences.append(comparison.negation)
@@ -200,5 +211,7 @@ def _source_check(
         passage=passage,
         span=(Excerpt(start, end, article.text[start:end]),),
         differences=tuple(differences),
-        score=round(reading.score, 6),
+        score=round(probability, 6),
+        signals=signals,
+        blocked=blocked,
     )

@@ -26,20 +26,20 @@ import datetime
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qa.corroboration.mentions import WORD, hedges, quotes
-from qa.corroboration.numbers import DateMention, dates, dates_agree, dates_comparable, quantities, same_quantity
+from qa.corroboration.numbers import DateMention, Quantity, dates, dates_agree, dates_comparable, quantities, same_quantity
 from qa.models import ClaimDifference, Excerpt, Span
 from qa.text.analyzer import analyze, term_set
-from qa.text.mentions import ACRONYM, NAME
+from qa.text.mentions import ACRONYM, NAME, NUMBER_WORDS
 from qa.text.names import same_name
 from qa.text.normalise import fold_word, word_key
 
 # The grammar of negation and of hedging, French and English: closed classes of words.
 _NEGATION_FR = re.compile(
     r"\b(?:ne|n['’])\s*(?:[\w'’-]+\s+){0,3}?(?:pas|plus|jamais|rien|aucun|aucune|personne|guère|nullement|point)\b"
-    r"|\b(?:aucun|aucune|jamais|personne|rien)\b",
+    r"|\b(?:aucun|aucune|jamais)\b",
     re.IGNORECASE,
 )
 _NEGATION_EN = re.compile(r"\b(?:not|never|no longer|nobody|none|neither|nor)\b|\w+n['’]t\b", re.IGNORECASE)
@@ -82,23 +82,68 @@ def _outside_quotes(text: str) -> str:
     return re.sub(r"«[^«»]*»|“[^“”]*”|\"[^\"\n]*\"", lambda m: " " * len(m.group(0)), text)
 
 
-def claim_dates(text: str, language: str) -> list[DateMention]:
-    """Dates in a claim, French or English ("December 13, 2024", "on Friday", "in 2024")."""
+def claim_dates(text: str, language: str, offset: int = 0) -> list[DateMention]:
+    """Dates in a text, French or English ("December 13, 2024", "on Friday", "in 2024")."""
     if language != "en":
-        return dates(text)
+        return dates(text, offset)
     found = []
     for m in _DATE_EN.finditer(text):
-        span = Span(m.start(), m.end())
+        span = Span(offset + m.start(), offset + m.end())
         if m.group("weekday"):
             found.append(DateMention(0, 0, 0, _WEEKDAYS_EN[m.group("weekday").lower()], span))
         elif m.group("lone_year"):
-            found.append(DateMention(0, 0, int(m.group("lone_year")), "", Span(m.start("lone_year"), m.end())))
+            found.append(DateMention(0, 0, int(m.group("lone_year")), "", Span(offset + m.start("lone_year"), offset + m.end())))
         else:
             if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
                 continue  # the modal verb
             day = int(m.group("day1") or m.group("day2") or 0)
             found.append(DateMention(day, _MONTHS_EN[m.group("month").lower()], int(m.group("year") or 0), "", span))
     return found
+
+
+_ORDINAL_WORDS_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+                     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
+_ORDINAL = re.compile(
+    r"\b(?P<digits>\d{1,4})(?:e|ème|eme|er|ère|re|st|nd|rd|th)\b|\b(?P<word>premier|première|[a-zé]+ième|"
+    + "|".join(_ORDINAL_WORDS_EN) + r")\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w.,]\d|\w)")
+_HOUR = re.compile(r"(?<![\w.,])(?P<hours>[01]?\d|2[0-3])\s?[hH](?![\w])")
+
+
+def _ordinal_value(word: str) -> int | None:
+    folded = fold_word(word)
+    if folded in ("premier", "premiere"):
+        return 1
+    if folded in _ORDINAL_WORDS_EN:
+        return _ORDINAL_WORDS_EN[folded]
+    stem = folded[: -len("ieme")] if folded.endswith("ieme") else ""
+    for candidate in (stem, stem + "e", stem[:-1] + "f" if stem.endswith("v") else "", stem[:-1] if stem.endswith("u") else ""):
+        if candidate and fold_word(candidate) in _NUMBER_WORDS_FOLDED:
+            return _NUMBER_WORDS_FOLDED[fold_word(candidate)]
+    return None
+
+
+_NUMBER_WORDS_FOLDED = {fold_word(word): value for word, value in NUMBER_WORDS.items()}
+
+
+def figures(text: str, offset: int = 0) -> list[Quantity]:
+    """Quantities (``qa.corroboration.numbers``), and what they leave out: ordinals
+    ("quatrième", "4e", "fourth") and whole hours ("19h")."""
+    found = quantities(text, offset)
+    taken = [q.span for q in found]
+    for match in _YEAR.finditer(text):
+        found.append(Quantity(float(match.group(0)), "year", "", Span(offset + match.start(), offset + match.end()), "year"))
+    for match in _ORDINAL.finditer(text):
+        value = int(match.group("digits")) if match.group("digits") else _ordinal_value(match.group("word"))
+        if value is not None:
+            found.append(Quantity(float(value), "ordinal", "", Span(offset + match.start(), offset + match.end()), "rank"))
+    for match in _HOUR.finditer(text):
+        span = Span(offset + match.start(), offset + match.end())
+        if not any(t.start <= span.start < t.end for t in taken):
+            found.append(Quantity(float(int(match.group("hours")) * 60), "clock", "", span, "h"))
+    return sorted(found, key=lambda q: q.span.start)
 
 
 @dataclass(frozen=True)
@@ -136,14 +181,21 @@ class Comparison:
 
 @dataclass(frozen=True)
 class SourceText:
-    """A source as compared: its article's text, the matched sentence, its passage, and
-    the article's publication day (``YYYY-MM-DD`` or None)."""
+    """A source as compared: its article's text, the matched sentence, its passage, the
+    stretch whose words count as the sentence's context (``near``: the sentence and its
+    neighbours in the passage; a claim's figure, date or name must be there), and the
+    article's publication day (``YYYY-MM-DD`` or None)."""
 
     article: str
     sentence: Span
     passage: Span
     published: str | None = None
     language: str = "fr"
+    near: Span = Span(0, 0)
+
+    def __post_init__(self) -> None:
+        if self.near == Span(0, 0):
+            object.__setattr__(self, "near", self.passage)
 
 
 def _excerpt(text: str, span: Span) -> Excerpt:
@@ -155,11 +207,14 @@ def _difference(kind: str, claim: str, claim_span: Span, source: SourceText, sou
 
 
 def _compare_numbers(claim: str, source: SourceText, comparison: Comparison) -> None:
-    in_sentence = quantities(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
-    in_passage = quantities(source.article[source.passage.start : source.passage.end], source.passage.start)
-    claimed = quantities(claim)
+    in_sentence = figures(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
+    in_passage = figures(source.article[source.near.start : source.near.end], source.near.start)
+    claimed = figures(claim)
+    published_year = source.published[:4] if source.published and source.published[:4].isdigit() else ""
     for q in claimed:
         if any(x.dimension == q.dimension and same_quantity(q, x) for x in in_passage):
+            continue
+        if q.dimension == "year" and published_year and int(q.value) == int(published_year):
             continue
         same_kind = [x for x in in_sentence if x.dimension == q.dimension]
         comparable = [x for x in same_kind if q.noun and x.noun == q.noun] or (
@@ -168,7 +223,7 @@ def _compare_numbers(claim: str, source: SourceText, comparison: Comparison) -> 
         unmatched = [x for x in comparable if not any(same_quantity(x, c) for c in claimed if c.dimension == x.dimension)]
         if unmatched:
             comparison.differences.append(_difference("number", claim, q.span, source, unmatched[0].span))
-        elif not any(x.dimension == q.dimension and same_quantity(q, x) for x in quantities(source.article)):
+        else:
             comparison.missing.append(_excerpt(claim, q.span))
 
 
@@ -190,8 +245,8 @@ def _held_date(d: DateMention, mentions: list[DateMention]) -> bool:
 
 
 def _compare_dates(claim: str, claim_language: str, source: SourceText, comparison: Comparison) -> None:
-    in_sentence = dates(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
-    in_passage = dates(source.article[source.passage.start : source.passage.end], source.passage.start)
+    in_sentence = claim_dates(source.article[source.sentence.start : source.sentence.end], source.language, source.sentence.start)
+    in_passage = claim_dates(source.article[source.near.start : source.near.end], source.language, source.near.start)
     published = _published_date(source.published)
     for d in claim_dates(claim, claim_language):
         if _held_date(d, in_passage):
@@ -200,10 +255,9 @@ def _compare_dates(claim: str, claim_language: str, source: SourceText, comparis
         if comparable:
             comparison.differences.append(_difference("date", claim, d.span, source, comparable[0].span))
             continue
-        if published is not None and (_weekday_matches(d, published) or (not d.weekday and dates_agree(d, published))):
+        if published is not None and (_weekday_matches(d, published) or (not d.weekday and dates_agree(d, replace(published, weekday="")))):
             continue
-        if not _held_date(d, dates(source.article)):
-            comparison.missing.append(_excerpt(claim, d.span))
+        comparison.missing.append(_excerpt(claim, d.span))
 
 
 def _weekday_matches(d: DateMention, published: DateMention) -> bool:
@@ -220,7 +274,7 @@ def _compare_quotes(claim: str, source: SourceText, comparison: Comparison) -> N
     if not claimed:
         return
     passage = source.article[source.passage.start : source.passage.end]
-    in_passage = quotes(passage, source.passage.start)
+    in_passage = quotes(passage, source.passage.start)  # a quote may run over sentences: the whole passage
     for quote in claimed:
         if any(_quote_agrees(quote.inner, other.inner) for other in in_passage):
             continue
@@ -229,7 +283,7 @@ def _compare_quotes(claim: str, source: SourceText, comparison: Comparison) -> N
             words = set(analyze(quote.inner))
             best = max(in_sentence, key=lambda q: len(words & set(analyze(q.inner))))
             comparison.differences.append(_difference("quote", claim, quote.span, source, best.span))
-        elif not _quote_agrees(quote.inner, source.article):
+        else:
             comparison.missing.append(_excerpt(claim, quote.span))
 
 
@@ -241,13 +295,15 @@ def _tokens(text: str, offset: int = 0) -> list[tuple[str, Span]]:
     return out
 
 
+_SWAP_WINDOW = 4
+
+
 def _holds_name(key: str, keys: list[str]) -> bool:
     return any(same_name(key, other) or key == other for other in keys)
 
 
-def _unshared(text: str, mentions: list[NameMention], other_keys: list[str], offset: int = 0) -> list[NameMention]:
-    """The names of ``text`` the other side lacks, counting a name written next to a shared
-    one ("François" of "François Bayrou") as shared."""
+def _groups(text: str, mentions: list[NameMention], offset: int = 0) -> list[list[NameMention]]:
+    """Names written next to each other ("François Bayrou") as one group."""
     groups: list[list[NameMention]] = []
     for mention in mentions:
         between = text[groups[-1][-1].span.end - offset : mention.span.start - offset] if groups else "x"
@@ -255,7 +311,30 @@ def _unshared(text: str, mentions: list[NameMention], other_keys: list[str], off
             groups[-1].append(mention)
         else:
             groups.append([mention])
-    return [m for group in groups if not any(_holds_name(m.key, other_keys) for m in group) for m in group]
+    return groups
+
+
+def _unshared(groups: list[list[NameMention]], other_keys: list[str]) -> list[NameMention]:
+    """The names the other side lacks: a group ("François Bayrou") is shared when its last
+    name is (a first name alone, or one a letter away from a common word, is not enough)."""
+    return [m for group in groups if not _holds_name(group[-1].key, other_keys) for m in group]
+
+
+def _other_first_names(
+    claim_groups: list[list[NameMention]], sentence_groups: list[list[NameMention]]
+) -> list[tuple[NameMention, NameMention]]:
+    """One surname with two first names: "Dominique Pelicot" / "Gisèle Pélicot"."""
+    found = []
+    for mine in claim_groups:
+        for theirs in sentence_groups:
+            shared = [m for m in mine if _holds_name(m.key, [t.key for t in theirs])]
+            if not shared:
+                continue
+            my_rest = [m for m in mine if m not in shared and not _holds_name(m.key, [t.key for t in theirs])]
+            their_rest = [t for t in theirs if not _holds_name(t.key, [m.key for m in mine])]
+            if my_rest and their_rest and my_rest[0].span.start < shared[0].span.start and their_rest[0].span.start < theirs[-1].span.start:
+                found.append((my_rest[0], their_rest[0]))
+    return found
 
 
 def _compare_names(
@@ -267,8 +346,11 @@ def _compare_names(
     sentence_names = name_mentions(sentence, is_common, source.sentence.start)
     sentence_words = {word_key(w) for w in WORD.findall(sentence)}
     claim_keys, sentence_keys = [n.key for n in claim_names], [n.key for n in sentence_names] + list(sentence_words)
-    only_claim = _unshared(claim, claim_names, sentence_keys)
-    only_sentence = _unshared(sentence, sentence_names, claim_keys, offset=source.sentence.start)
+    claim_groups, sentence_groups = _groups(claim, claim_names), _groups(sentence, sentence_names, source.sentence.start)
+    for mine, theirs in _other_first_names(claim_groups, sentence_groups):
+        comparison.differences.append(_difference("name", claim, mine.span, source, theirs.span))
+    only_claim = _unshared(claim_groups, sentence_keys)
+    only_sentence = _unshared(sentence_groups, claim_keys)
     if not only_claim:
         return
     if source.language != claim_language:
@@ -277,8 +359,8 @@ def _compare_names(
     matcher = difflib.SequenceMatcher(a=[t for t, _ in left], b=[t for t, _ in right], autojunk=False)
     paired: set[int] = set()
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        if tag != "replace":
-            continue
+        if tag != "replace" or a1 - a0 > _SWAP_WINDOW or b1 - b0 > _SWAP_WINDOW:
+            continue  # a name swapped for another stands in a short stretch the texts do not share
         a_lo, a_hi = left[a0][1].start, left[a1 - 1][1].end
         b_lo, b_hi = right[b0][1].start, right[b1 - 1][1].end
         mine = [n for n in only_claim if a_lo <= n.span.start < a_hi and id(n) not in paired]
@@ -289,9 +371,9 @@ def _compare_names(
                             Span(theirs[0].span.start, theirs[-1].span.end))
             )
             paired.update(id(n) for n in mine)
-    article_words = {word_key(w) for w in WORD.findall(source.article)}
+    near_words = [word_key(w) for w in WORD.findall(source.article[source.near.start : source.near.end])]
     for name in only_claim:
-        if id(name) not in paired and not _holds_name(name.key, list(article_words)):
+        if id(name) not in paired and not _holds_name(name.key, near_words):
             comparison.missing.append(_excerpt(claim, name.span))
 
 

@@ -1,9 +1,10 @@
 """Verdicts: whether a source sentence makes the claim's statement, what it says of it, and the sum.
 
-A sentence makes the same statement as the claim (``same_statement``) when the model
-puts them close and, in one language, they share most of the claim's terms; across
-languages the terms cannot be compared, so the model's similarity must be higher.
-On a matched sentence the comparison (``qa.check.compare``) decides:
+A sentence makes the same statement as the claim when the statement decision (a logistic
+model over the sentence's cosine to the claim, the share of the claim's terms it and its
+neighbours hold, and whether the two are in different languages, where terms cannot be
+compared) finds it probable. On a matched sentence the comparison (``qa.check.compare``)
+decides:
 
     negated on one side only            -> contradicts
     a number, date, name or quote differs -> differs
@@ -23,65 +24,74 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.check.compare import Comparison
+from qa.corroboration.scoring import LogisticDecision
+
+
+# Fitted by bench/calibrate_check.py on the claims set (tests/data/claims/); see docs/quality.md.
+STATEMENT = LogisticDecision(
+    weights=(("similarity", 56.3047), ("terms", 2.2738), ("near_terms", 5.2771), ("cross_language", 4.9947)),
+    bias=-50.9727,
+)
 
 
 @dataclass(frozen=True)
 class CheckSettings:
-    """The statement match's thresholds, fitted on the claims set (``bench/claims.py``);
-    not settings a deployment changes (docs/configuration.md, "Not settings")."""
+    """How a source sentence is judged to make the claim's statement: ``statement``, a
+    logistic decision over the signals ``statement_signals`` computes, fitted on the claims
+    set (``bench/calibrate_check.py``); not settings a deployment changes
+    (docs/configuration.md, "Not settings").
 
-    #: Same language: a sentence whose cosine to the claim plus ``terms_weight`` times the
-    #: share of the claim's terms it holds reaches ``threshold`` makes the same statement.
+    A sentence whose probability reaches ``match_probability`` makes the same statement
+    (so its differences count); it *states* the claim only from ``states_probability``,
+    the precision-first point of the fitted curve (confirmation precision 0.94 in sample;
+    0.98 is reached only at a recall near 0.15, docs/quality.md "Checking a claim").
+    """
+
+    statement: LogisticDecision = STATEMENT
+    match_probability: float = 0.5
+    states_probability: float = 0.98
+    #: Sentences are ranked within a passage by cosine plus this weight times shared terms.
     terms_weight: float = 0.20
-    threshold: float = 0.99
-    #: Below this cosine, no share of terms makes it a match.
-    min_similarity: float = 0.84
-    #: Across languages (claim and source in different ones): the cosine alone.
-    cross_language_threshold: float = 0.86
     #: The share of the claim's terms a sentence must hold for its differences to count.
     anchor_terms: float = 0.5
-    #: Candidate passages read for a claim, and related sources shown beyond ``k``.
+    #: Candidate passages read for a claim, and the floor a related source is listed from.
     candidates: int = 40
-    #: A related source is listed only if its match score reaches this.
-    related_floor: float = 0.80
+    related_floor: float = 0.05
+    #: Aligned passages of a reading this probable are read too.
+    follow_probability: float = 0.5
 
 
-def match_score(similarity: float, terms: float, cross_language: bool, settings: CheckSettings) -> float:
-    """One number on the threshold's scale, for either case: what ``coverage.closest`` reports."""
+def statement_signals(similarity: float, terms: float, near_terms: float, cross_language: bool) -> dict[str, float]:
+    """The signals of the statement decision. Across languages the claim's terms cannot be
+    compared: ``terms`` and ``near_terms`` are 0 and ``cross_language`` is 1."""
     if cross_language:
-        return similarity - settings.cross_language_threshold + settings.threshold
-    return similarity + settings.terms_weight * terms
+        return {"similarity": similarity, "terms": 0.0, "near_terms": 0.0, "cross_language": 1.0}
+    return {"similarity": similarity, "terms": terms, "near_terms": near_terms, "cross_language": 0.0}
 
 
-def same_statement(similarity: float, terms: float, cross_language: bool, settings: CheckSettings) -> bool:
-    if not cross_language and similarity < settings.min_similarity:
-        return False
-    return match_score(similarity, terms, cross_language, settings) >= settings.threshold
-
-
-def source_verdict(matched: bool, comparison: Comparison, terms: float, cross_language: bool, settings: CheckSettings) -> str:
-    """One source's verdict on the claim (the table in the module docstring).
-
-    A difference or a negation is believed only of a sentence anchored in the claim: in
-    one language, holding at least ``anchor_terms`` of its terms (else the sentence is
-    about something else, and merely related).
-    """
-    if not matched:
-        return "related"
+def blocking_rule(comparison: Comparison, terms: float, cross_language: bool, settings: CheckSettings) -> str:
+    """What a matched sentence says instead of stating the claim ("" when nothing stops it):
+    the table in the module docstring. A difference or a negation is believed only of a
+    sentence anchored in the claim: in one language, holding ``anchor_terms`` of its terms."""
     anchored = cross_language or terms >= settings.anchor_terms
-    if (comparison.negation is not None or comparison.differences) and not anchored:
-        return "related"
     if comparison.negation is not None:
-        return "contradicts"
-    if comparison.differences:
-        return "differs"
-    if comparison.claim_hedge is not None:
-        return "differs"
+        return "contradicts" if anchored else "related"
+    if comparison.differences or comparison.claim_hedge is not None:
+        return "differs" if anchored or not comparison.differences else "related"
     if comparison.source_hedge is not None:
         return "hedges"
     if comparison.missing:
         return "related"
-    return "states"
+    return ""
+
+
+def source_verdict(probability: float, blocked: str, settings: CheckSettings) -> str:
+    """One source's verdict from its statement probability and the rule that blocked it."""
+    if probability < settings.match_probability:
+        return "related"
+    if blocked:
+        return blocked
+    return "states" if probability >= settings.states_probability else "related"
 
 
 # The claim's verdict from its sources', strongest first.
