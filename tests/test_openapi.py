@@ -48,6 +48,13 @@ def test_real_responses_match_the_schemas(spec, client):
         ("/api/ask", "post", 200, client.post("/api/ask", json={"question": "Tomahawk", "k": 2})),
         ("/api/ask", "post", 400, client.post("/api/ask", json={"question": ""})),
         ("/api/ask", "post", 415, client.post("/api/ask", data="x", content_type="text/plain")),
+        ("/api/ask", "post", 200, client.post("/api/ask", json={"question": "Tomahawk", "outlets": ["Nulle Part"]})),
+        ("/api/ask", "post", 400, client.post("/api/ask", json={"question": "a", "since": "2025-07-16", "until": "2025-07-15"})),
+        ("/api/check", "post", 200, client.post("/api/check", json={"claim": "Les Tomahawk portent à 1 600 km.", "k": 3})),
+        ("/api/check", "post", 200, client.post("/api/check", json={"claim": "Tomahawk", "outlets": ["Nulle Part"]})),
+        ("/api/check", "post", 400, client.post("/api/check", json={"claim": " "})),
+        ("/api/check", "post", 415, client.post("/api/check", data="x", content_type="text/plain")),
+        ("/api/check/claimreview", "post", 400, client.post("/api/check/claimreview", json={"claim": 3})),
         ("/api/sources", "get", 200, client.get("/api/sources")),
         ("/api/sources/{source}", "get", 200, client.get("/api/sources/000_49f69a7d4a642e90.txt")),
         ("/api/sources/{source}", "get", 404, client.get("/api/sources/none.txt")),
@@ -72,3 +79,8 @@ def test_documented_limits_are_the_enforced_ones(spec, client):
     history = request["properties"]["history"]["maxItems"]
     assert client.post("/api/ask", json={"question": "a", "history": ["b"] * history}).status_code == 200
     assert client.post("/api/ask", json={"question": "a", "history": ["b"] * (history + 1)}).status_code == 400
+    for path, name, field in (("/api/ask", "AskRequest", "question"), ("/api/check", "CheckRequest", "claim")):
+        outlets = resolve(spec["components"]["schemas"][name], spec["components"]["schemas"])["properties"]["outlets"]
+        most = outlets["anyOf"][0]["maxItems"]
+        assert client.post(path, json={field: "a", "outlets": ["b"] * most}).status_code == 200
+        assert client.post(path, json={field: "a", "outlets": ["b"] * (most + 1)}).status_code == 400

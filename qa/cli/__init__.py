@@ -1,7 +1,8 @@
-"""The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa serve`` and ``qa eval``.
+"""The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa check``, ``qa serve`` and ``qa eval``.
 
 One module per command group: ``index`` (builds), ``read`` (``sources`` and ``ask``),
-``evaluate`` (``eval``) and ``serve``. ``main`` is a ``FlaskGroup`` around ``create_app``,
+``check`` (``check``), ``evaluate`` (``eval``) and ``serve``; ``options`` holds the filter
+options ``ask`` and ``check`` share. ``main`` is a ``FlaskGroup`` around ``create_app``,
 so a command reads the same ``Settings`` as the server (``current_service().settings``),
 and Flask's test runner drives it (``runner.invoke(main, ...)``). A setting with a bad
 value ends the command with its error, naming the key. Nothing imports this package but
@@ -14,6 +15,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from qa.cli.check import check_command
 from qa.cli.evaluate import eval_command
 from qa.cli.index import index_command
 from qa.cli.read import ask_command, sources_command
@@ -51,5 +53,5 @@ main = QAGroup(
     set_debug_flag=False,
 )
 
-for _command in (index_command, sources_command, ask_command, eval_command, serve_command):
+for _command in (index_command, sources_command, ask_command, check_command, eval_command, serve_command):
     main.add_command(_command)

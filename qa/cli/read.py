@@ -12,6 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from qa.cli.context import current_service
+from qa.cli.options import filter_body, filter_options
 from qa.index.layout import IndexProblem
 from qa.service.core import SourceNotFound
 from qa.service.errors import APIError
@@ -55,15 +56,29 @@ def sources_command(name: str | None, as_json: bool) -> None:
 @click.argument("question")
 @click.option("-k", "k", type=int, default=None, help="How many passages (1 to QA_MAX_K).")
 @click.option("--history", multiple=True, help="An earlier question; repeat for several, oldest first.")
+@filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON body as POST /api/ask.")
 @with_appcontext
-def ask_command(question: str, k: int | None, history: tuple[str, ...], as_json: bool) -> None:
+def ask_command(
+    question: str,
+    k: int | None,
+    history: tuple[str, ...],
+    outlets: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
     """Ask a question and print the passages that answer it."""
     limits = current_service().settings.limits
-    body = {"question": question, "k": limits.default_k if k is None else k, "history": list(history)}
+    body = {
+        "question": question,
+        "k": limits.default_k if k is None else k,
+        "history": list(history),
+        **filter_body(outlets, since, until),
+    }
     try:
         query = parse_ask(body, limits)
-        answer = current_service().ask(query.question, query.k, query.history)
+        answer = current_service().ask(query.question, query.k, query.history, query.filter)
     except APIError as error:
         raise click.UsageError(error.message) from error
     except IndexProblem as error:

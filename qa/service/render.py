@@ -1,12 +1,12 @@
-"""Plain-text renderings of answers, for readers of a terminal or of a text-only client.
+"""Plain-text renderings of answers and claim checks, for readers of a terminal or of a text-only client.
 
 The CLI prints them; any surface that shows only text uses the same lines, so an answer
-reads the same everywhere. The JSON shapes are ``qa.service.serialise``'s.
+or a check reads the same everywhere. The JSON shapes are ``qa.service.serialise``'s.
 """
 
 from __future__ import annotations
 
-from qa.models import Answer, Article, Citation, Hit
+from qa.models import Answer, Article, CheckCoverage, Citation, ClaimCheck, Hit, SourceCheck
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English"}  # Abstention.other_language, as the text names it
 
@@ -19,7 +19,9 @@ def byline(item: Article | Citation) -> str:
 def format_answer(answer: Answer) -> str:
     """Plain-text rendering: each passage with its citation, like ``[Title ¶3]``."""
     lines = []
-    if answer.abstention is not None:
+    if answer.abstention is not None and answer.abstention.reason == "no_matching_articles":
+        lines.append("No article matches the filters (outlets, publication dates): nothing was searched.")
+    elif answer.abstention is not None:
         not_found = answer.abstention.not_found
         why = "."
         if not_found:
@@ -67,3 +69,56 @@ def format_corroboration(hit: Hit) -> list[str]:
             f"{' ' * (len(difference.kind) + 13)}there [{there.title} ¶{there.paragraph}] {' '.join(difference.there.split())!r}"
         )
     return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def citation_line(citation: Citation) -> str:
+    """``[Title ¶3] source:start-end``, as an answer's passages are cited."""
+    return f"[{citation.title} ¶{citation.paragraph}] {citation.source}:{citation.start}-{citation.end}"
+
+
+def format_coverage(coverage: CheckCoverage) -> list[str]:
+    """What a check searched: articles, outlets, their dates, outlets that no article has."""
+    articles = f"{coverage.articles} article{'s' if coverage.articles != 1 else ''}"
+    searched = f"Searched {articles}"
+    if coverage.outlets:
+        searched += f" from {coverage.outlets} outlet{'s' if coverage.outlets != 1 else ''}"
+    if coverage.earliest or coverage.latest:
+        searched += f", published {coverage.earliest or '?'} to {coverage.latest or '?'}"
+    lines = [searched + "."]
+    if coverage.unknown_outlets:
+        lines.append(f"No article is from: {', '.join(coverage.unknown_outlets)}.")
+    if coverage.closest is not None:
+        threshold = "" if coverage.threshold is None else f" (a source must reach {coverage.threshold:.3f})"
+        lines.append(f"Closest match: score {coverage.closest:.3f}{threshold}.")
+    return lines
+
+
+def format_source_check(number: int, source: SourceCheck) -> list[str]:
+    """One source's verdict, its citation, the sentence(s) that match and the differences."""
+    citation = source.passage.citation
+    lines = [f"{number}. {source.verdict}: {citation_line(citation)}  score {source.score:.3f}"]
+    if byline(citation):
+        lines.append(f"   {byline(citation)}")
+    matching = " … ".join(_one_line(part.text) for part in source.span) or _one_line(source.passage.text)
+    lines.append(f"   > {matching}")
+    for difference in source.differences:
+        lines.append(
+            f"   differs ({difference.kind}): claim: {_one_line(difference.claim.text)!r}"
+            f" / source: {_one_line(difference.source.text)!r}"
+        )
+    return lines
+
+
+def format_check(check: ClaimCheck) -> str:
+    """Plain-text rendering of a claim check: the verdict, the summary, each source by date."""
+    lines = [f"Claim: {check.claim}", f"Verdict: {check.verdict}", check.summary, *format_coverage(check.coverage), ""]
+    for number, source in enumerate(check.sources, 1):
+        lines.extend(format_source_check(number, source))
+        lines.append("")
+    if check.first_reported is not None:
+        lines.append(f"First reported: {citation_line(check.first_reported.passage.citation)}")
+    return "\n".join(lines).rstrip() + "\n"

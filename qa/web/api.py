@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from qa.service.claimreview import claim_review_json
 from qa.service.core import QAService
-from qa.service.requests import parse_ask, parse_json_body
-from qa.service.serialise import answer_json, source_json, source_list_json, story_list_json, story_view_json
+from qa.service.requests import parse_ask, parse_check, parse_json_body
+from qa.service.serialise import answer_json, check_json, source_json, source_list_json, story_list_json, story_view_json
 from qa.web.openapi import openapi_spec
 from qa.web.server_timing import record_stages
 
@@ -24,9 +25,30 @@ def service() -> QAService:
 def ask() -> Response:
     body = parse_json_body(request.get_data(cache=False), request.content_type)
     query = parse_ask(body, service().settings.limits)
-    answer = service().ask(query.question, query.k, query.history)
+    answer = service().ask(query.question, query.k, query.history, query.filter)
     record_stages(answer.timings_ms)
     return jsonify(answer_json(answer))
+
+
+@bp.post("/api/check")
+def check() -> Response:
+    body = parse_json_body(request.get_data(cache=False), request.content_type)
+    claim = parse_check(body, service().settings.limits)
+    result = service().check(claim.claim, claim.k, claim.filter)
+    record_stages(result.timings_ms)
+    return jsonify(check_json(result))
+
+
+@bp.post("/api/check/claimreview")
+def check_claimreview() -> Response:
+    """The same check as ``/api/check``, as schema.org ClaimReview JSON-LD."""
+    body = parse_json_body(request.get_data(cache=False), request.content_type)
+    claim = parse_check(body, service().settings.limits)
+    result = service().check(claim.claim, claim.k, claim.filter)
+    record_stages(result.timings_ms)
+    response = jsonify(claim_review_json(result))
+    response.mimetype = "application/ld+json"
+    return response
 
 
 @bp.get("/api/sources")

@@ -1,8 +1,14 @@
 """The OpenAPI 3.0 description of the JSON API, built from the live limits.
 
 The enums and the record shapes are the service's own constants: the error codes
-(``qa.service.errors.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``) and the
-fields of a citation and an article (``qa.service.serialise``).
+(``qa.service.errors.ErrorCode``), the difference kinds (``qa.models.DIFFERENCE_KINDS``), a
+claim check's verdicts and difference kinds (``qa.models.CLAIM_VERDICTS``,
+``SOURCE_VERDICTS``, ``CLAIM_DIFFERENCE_KINDS``) and the fields of a citation and an article
+(``qa.service.serialise``).
+
+The claim check's paths and schemas are in ``qa.web.openapi_check``; the parts both
+request bodies share (the text, ``k``, the filter, the error responses) in
+``qa.web.openapi_parts``.
 
 ``tests/test_openapi.py`` checks real responses against these schemas, and Schemathesis
 fuzzes the API from it, so the description stays what the API really does.
@@ -15,17 +21,11 @@ from typing import Any
 from qa.index.layout import package_version
 from qa.models import ABSTENTION_REASONS, DIFFERENCE_KINDS
 from qa.service.errors import ErrorCode
-from qa.service.requests import BLANK_FREE_PATTERN
 from qa.service.serialise import ARTICLE_FIELDS, CITATION_FIELDS
 from qa.settings import Limits
 from qa.text.language import LANGUAGES
-
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
-
+from qa.web.openapi_check import check_paths, check_schemas
+from qa.web.openapi_parts import bad_request, error_response, filter_properties, k_property, object_schema, text_property
 
 _NULLABLE_STRING = {"type": "string", "nullable": True}
 _METADATA = {
@@ -36,11 +36,6 @@ _METADATA = {
     },
     "url": {**_NULLABLE_STRING, "description": "The article's canonical http(s) URL; null when unknown."},
 }
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    """An object schema; every property is required unless ``required`` says which."""
-    return {"type": "object", "required": list(properties) if required is None else required, "properties": properties, **extra}
 
 
 def openapi_spec(limits: Limits) -> dict[str, Any]:
@@ -112,20 +107,8 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
         "type": "object",
         "required": ["question"],
         "properties": {
-            "question": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": limits.max_question_chars,
-                "pattern": BLANK_FREE_PATTERN,
-                "description": "The question, in French or English. Must hold a non-space character.",
-            },
-            "k": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": limits.max_k,
-                "default": limits.default_k,
-                "description": "How many passages to return.",
-            },
+            "question": text_property(limits, "The question, in French or English. Must hold a non-space character."),
+            "k": k_property(limits, "How many passages to return."),
             "history": {
                 "type": "array",
                 "maxItems": limits.max_history,
@@ -138,6 +121,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     "A self-contained question is searched alone."
                 ),
             },
+            **filter_properties(limits),
         },
     }
     answer = {
@@ -161,7 +145,8 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                         "description": "weak_support: no passage stands out as close to the question; "
                         "names_not_found: the closest passage's article does not mention names or figures "
                         "of the question (not_found); date_not_found: the question asks when, and the "
-                        "closest passage gives no date; empty_index: no article is indexed.",
+                        "closest passage gives no date; empty_index: no article is indexed; no_matching_articles: "
+                        "no article passes the request's filters (outlets, since, until).",
                     },
                     "not_found": {
                         "type": "array",
@@ -204,7 +189,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     "id": {"type": "string"},
                     "articles": {
                         "type": "array",
-                        "items": _object({"source": {"type": "string"}, "title": {"type": "string"}}),
+                        "items": object_schema({"source": {"type": "string"}, "title": {"type": "string"}}),
                     },
                 },
             },
@@ -238,13 +223,13 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
             }
         },
     }
-    statement = _object(
+    statement = object_schema(
         {
             "text": {"type": "string", "description": "source_text[citation.start:citation.end]."},
             "citation": {"$ref": "#/components/schemas/Citation"},
         }
     )
-    story = _object(
+    story = object_schema(
         {
             "id": {"type": "string"},
             "shared": {
@@ -256,12 +241,12 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                 "type": "array",
                 "minItems": 2,
                 "description": "The story's articles by publication date, undated ones last.",
-                "items": _object({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
+                "items": object_schema({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
             },
             "facts": {
                 "type": "array",
                 "description": "Facts two or more of its articles state, those stated by more articles first.",
-                "items": _object(
+                "items": object_schema(
                     {
                         "statements": {
                             "type": "array",
@@ -279,9 +264,9 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
             },
         }
     )
-    error = _object(
+    error = object_schema(
         {
-            "error": _object(
+            "error": object_schema(
                 {
                     "code": {
                         "type": "string",
@@ -321,11 +306,11 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
         "properties": {
             "sources": {
                 "type": "array",
-                "items": _object({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
+                "items": object_schema({"source": {"type": "string"}, "title": {"type": "string"}, **_METADATA}),
             }
         },
     }
-    json_body = lambda ref: {"content": {"application/json": {"schema": {"$ref": ref}}}}  # noqa: E731
+    json_body = lambda ref: {"content": {"application/json": {"schema": {"$ref": ref}}}}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -345,13 +330,14 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     "requestBody": {"required": True, **json_body("#/components/schemas/AskRequest")},
                     "responses": {
                         "200": {"description": "Passages, best first.", **json_body("#/components/schemas/Answer")},
-                        "400": _error_response("Invalid JSON, UTF-8 or field."),
-                        "413": _error_response(f"Body larger than {limits.max_content_length} bytes."),
-                        "415": _error_response("Body not sent as application/json."),
-                        "429": _error_response("Too many requests from this client; see Retry-After."),
+                        "400": bad_request(ErrorCode.BLANK_QUESTION),
+                        "413": error_response(f"Body larger than {limits.max_content_length} bytes."),
+                        "415": error_response("Body not sent as application/json."),
+                        "429": error_response("Too many requests from this client; see Retry-After."),
                     },
                 }
             },
+            **check_paths(limits),
             "/api/sources": {
                 "get": {
                     "summary": "List the indexed articles",
@@ -368,7 +354,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "The article.", **json_body("#/components/schemas/Article")},
-                        "404": _error_response("No article of that name."),
+                        "404": error_response("No article of that name."),
                     },
                 }
             },
@@ -388,7 +374,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "The story.", **json_body("#/components/schemas/Story")},
-                        "404": _error_response("No story with that id."),
+                        "404": error_response("No story with that id."),
                     },
                 }
             },
@@ -452,6 +438,7 @@ def openapi_spec(limits: Limits) -> dict[str, Any]:
                 "SourceList": source_list,
                 "StoryList": story_list,
                 "Story": story,
+                **check_schemas(limits),
                 "Health": health,
                 "Error": error,
             }
