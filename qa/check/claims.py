@@ -58,6 +58,10 @@ class _Reading:
     probability: float  # that it makes the claim's statement, its context's terms taken as its own
 
 
+# Which of an article's passages speaks for it: the strongest verdict, then the likeliest.
+_STRENGTH = {"states": 4, "differs": 3, "contradicts": 2, "hedges": 1, "related": 0}
+
+
 def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.ndarray, cross: bool, settings: CheckSettings) -> _Reading | None:
     spans, vectors = index.sentences_of(passage_id)
     if len(spans) == 0 or vectors is None:
@@ -124,7 +128,7 @@ def check_claim(
         candidates, _, _, fused = score_candidates(index, vector, lexical, dense_ids, pool, allowed, settings)
         ranked = [int(candidates[i]) for i in np.argsort(-fused, kind="stable")[: check_settings.candidates]]
     with times.stage("read"):
-        readings: dict[str, _Reading] = {}
+        readings: dict[str, list[_Reading]] = {}
         seen: set[int] = set()
         queue = list(ranked)
         while queue:
@@ -139,12 +143,15 @@ def check_claim(
                 continue
             if reading.probability >= check_settings.follow_probability:  # the same fact, aligned at index time
                 queue.extend(link.passage for link in index.alignment.of(passage_id))
-            held = readings.get(source)
-            if held is None or (reading.probability, reading.score) > (held.probability, held.score):
-                readings[source] = reading
+            readings.setdefault(source, []).append(reading)
     with times.stage("compare"):
         common = common_words(index)
-        checks = [_source_check(index, claim, language, reading, common.__contains__, check_settings) for reading in readings.values()]
+        checks = []
+        for article_readings in readings.values():
+            # An article's verdict is the strongest its closest passages support.
+            best = sorted(article_readings, key=lambda r: (-r.probability, -r.score))[: check_settings.passages_per_article]
+            options = [_source_check(index, claim, language, r, common.__contains__, check_settings) for r in best]
+            checks.append(max(options, key=lambda c: (_STRENGTH[c.verdict], c.score)))
     asserting = [c for c in checks if c.verdict != "related"]
     related = sorted((c for c in checks if c.verdict == "related" and c.score >= check_settings.related_floor),
                      key=lambda c: -c.score)[: max(0, k - len(asserting))]

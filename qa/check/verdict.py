@@ -58,6 +58,8 @@ class CheckSettings:
     #: Candidate passages read for a claim, and the floor a related source is listed from.
     candidates: int = 40
     related_floor: float = 0.05
+    #: An article's closest passages compared with the claim; the strongest verdict speaks for it.
+    passages_per_article: int = 3
     #: Aligned passages of a reading this probable are read too.
     follow_probability: float = 0.5
 
