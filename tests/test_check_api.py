@@ -17,6 +17,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from support.asserts import resolve_schema
+
 ROUTES = ("/api/check", "/api/check/claimreview")
 LONG = 1000  # QA_MAX_QUESTION_CHARS's default
 CLAIM = "Les missiles Tomahawk ont une portée d'environ 1 600 kilomètres."
@@ -130,23 +132,11 @@ def test_the_ask_route_holds_its_filter_to_the_same_rules(client):
 # --- valid claims: the response shapes ------------------------------------------------------
 
 
-def resolve(schema, components):
-    """Inline $refs and turn OpenAPI 3.0 ``nullable`` into JSON Schema (as tests/test_openapi.py does)."""
-    if isinstance(schema, list):
-        return [resolve(item, components) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        return resolve(components[schema["$ref"].rsplit("/", 1)[-1]], components)
-    result = {key: resolve(value, components) for key, value in schema.items()}
-    if result.pop("nullable", False):
-        result = {"anyOf": [result, {"type": "null"}]}
-    return result
 
 
 def response_schema(spec, path: str, media_type: str = "application/json"):
     content = spec["paths"][path]["post"]["responses"]["200"]["content"][media_type]
-    return resolve(copy.deepcopy(content["schema"]), spec["components"]["schemas"])
+    return resolve_schema(copy.deepcopy(content["schema"]), spec["components"]["schemas"])
 
 
 def assert_excerpts_slice(check: dict, articles: dict[str, str]) -> None:

@@ -8,19 +8,9 @@ import re
 import jsonschema
 import pytest
 
+from support.asserts import resolve_schema
 
-def resolve(schema, components):
-    """Inline $refs and turn OpenAPI 3.0 ``nullable`` into JSON Schema."""
-    if isinstance(schema, list):
-        return [resolve(item, components) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        return resolve(components[schema["$ref"].rsplit("/", 1)[-1]], components)
-    result = {key: resolve(value, components) for key, value in schema.items()}
-    if result.pop("nullable", False):
-        result = {"anyOf": [result, {"type": "null"}]}
-    return result
+
 
 
 @pytest.fixture
@@ -30,7 +20,7 @@ def spec(client):
 
 def response_schema(spec, path, method, status):
     content = spec["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
-    return resolve(copy.deepcopy(content["schema"]), spec["components"]["schemas"])
+    return resolve_schema(copy.deepcopy(content["schema"]), spec["components"]["schemas"])
 
 
 def test_spec_lists_every_route(spec, app):
@@ -69,7 +59,7 @@ def test_real_responses_match_the_schemas(spec, client):
 
 
 def test_documented_limits_are_the_enforced_ones(spec, client):
-    request = resolve(spec["components"]["schemas"]["AskRequest"], spec["components"]["schemas"])
+    request = resolve_schema(spec["components"]["schemas"]["AskRequest"], spec["components"]["schemas"])
     k = request["properties"]["k"]
     assert client.post("/api/ask", json={"question": "a", "k": k["maximum"]}).status_code == 200
     assert client.post("/api/ask", json={"question": "a", "k": k["maximum"] + 1}).status_code == 400
@@ -80,7 +70,7 @@ def test_documented_limits_are_the_enforced_ones(spec, client):
     assert client.post("/api/ask", json={"question": "a", "history": ["b"] * history}).status_code == 200
     assert client.post("/api/ask", json={"question": "a", "history": ["b"] * (history + 1)}).status_code == 400
     for path, name, field in (("/api/ask", "AskRequest", "question"), ("/api/check", "CheckRequest", "claim")):
-        outlets = resolve(spec["components"]["schemas"][name], spec["components"]["schemas"])["properties"]["outlets"]
+        outlets = resolve_schema(spec["components"]["schemas"][name], spec["components"]["schemas"])["properties"]["outlets"]
         most = outlets["anyOf"][0]["maxItems"]
         assert client.post(path, json={field: "a", "outlets": ["b"] * most}).status_code == 200
         assert client.post(path, json={field: "a", "outlets": ["b"] * (most + 1)}).status_code == 400

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from qa.service.claimreview import claim_review_json
+from qa.models import ClaimCheck
 from qa.service.core import QAService
 from qa.service.requests import parse_ask, parse_check, parse_json_body
 from qa.service.serialise import answer_json, check_json, source_json, source_list_json, story_list_json, story_view_json
@@ -30,22 +31,24 @@ def ask() -> Response:
     return jsonify(answer_json(answer))
 
 
-@bp.post("/api/check")
-def check() -> Response:
+def checked_claim() -> ClaimCheck:
+    """The request's claim, parsed and checked (both check routes)."""
     body = parse_json_body(request.get_data(cache=False), request.content_type)
     claim = parse_check(body, service().settings.limits)
     result = service().check(claim.claim, claim.k, claim.filter)
     record_stages(result.timings_ms)
-    return jsonify(check_json(result))
+    return result
+
+
+@bp.post("/api/check")
+def check() -> Response:
+    return jsonify(check_json(checked_claim()))
 
 
 @bp.post("/api/check/claimreview")
 def check_claimreview() -> Response:
     """The same check as ``/api/check``, as schema.org ClaimReview JSON-LD."""
-    body = parse_json_body(request.get_data(cache=False), request.content_type)
-    claim = parse_check(body, service().settings.limits)
-    result = service().check(claim.claim, claim.k, claim.filter)
-    record_stages(result.timings_ms)
+    result = checked_claim()
     response = jsonify(claim_review_json(result))
     response.mimetype = "application/ld+json"
     return response

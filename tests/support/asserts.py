@@ -34,3 +34,17 @@ def assert_error_shape(status: int, content_type: str, body: bytes, expected_sta
 def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     """``assert_error_shape`` on a Flask test client response."""
     return assert_error_shape(response.status_code, response.content_type, response.get_data(), status, code)
+
+
+def resolve_schema(schema: Any, components: dict[str, Any]) -> Any:
+    """An OpenAPI schema as plain JSON Schema: ``$ref``s inlined, 3.0's ``nullable`` as ``anyOf`` null."""
+    if isinstance(schema, list):
+        return [resolve_schema(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return resolve_schema(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    result = {key: resolve_schema(value, components) for key, value in schema.items()}
+    if result.pop("nullable", False):
+        result = {"anyOf": [result, {"type": "null"}]}
+    return result
