@@ -155,8 +155,11 @@ class NameMention:
 def name_mentions(text: str, is_common: Callable[[str], bool], offset: int = 0) -> list[NameMention]:
     """Capitalised words and acronyms the corpus does not also write in lower case."""
     found = []
+    dated = [d.span for language in ("fr", "en") for d in claim_dates(text, language)]
     for match in NAME.finditer(text):
         word, start = match.group(0), match.start()
+        if any(span.start <= match.start() < span.end for span in dated):
+            continue  # "Friday", "June": a date, compared as one
         head, apostrophe, tail = word.partition("'") if "'" in word else word.partition("’")
         if apostrophe and len(head) <= 2:
             word, start = tail, match.start() + len(head) + 1

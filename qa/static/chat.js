@@ -3,6 +3,7 @@
 // the language switch (i18n.js). The API calls are in api.js.
 
 import { askQuestion, listSources } from "./api.js";
+import { wireCheckMode } from "./check.js";
 import { Conversation } from "./conversation.js";
 import { t, wireLanguageSwitch } from "./i18n.js";
 import { closeSource, openSource, restoreFromHash, targetFromLink, wirePanel } from "./panel.js";
@@ -94,15 +95,23 @@ async function ask(rawQuestion) {
   }
 }
 
+// The same box checks a claim in the "Check a claim" mode (check.js, wired at the end).
+let checkMode = null;
+
+function send(text) {
+  if (checkMode && checkMode.active()) checkMode.submit(text);
+  else ask(text);
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  ask(questionBox.value);
+  send(questionBox.value);
 });
 
 questionBox.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
     event.preventDefault();
-    ask(questionBox.value);
+    send(questionBox.value);
   }
 });
 questionBox.addEventListener("input", resizeQuestionBox);
@@ -152,4 +161,5 @@ function restore() {
 wirePanel();
 wireLanguageSwitch();
 restore();
+checkMode = wireCheckMode(questionBox, { setWaiting, announce, refresh: showEmptyState });
 showSources();

@@ -250,6 +250,7 @@ const ERROR_MESSAGES = {
   bad_reply: "error.bad_reply",
   rate_limited: "error.rate_limited",
   too_long: "error.too_long",
+  blank_claim: "check.blank",
   unavailable: "error.unavailable",
   index_unavailable: "error.unavailable",
   model_unavailable: "error.unavailable",
@@ -263,14 +264,15 @@ export function errorMessage(error) {
   return t("error.http", { status: error.status });
 }
 
-export function errorBlock(error, onRetry) {
+/** A failed request, the way the chat shows one; `keys` names the title and "kept" lines (the check mode has its own). */
+export function errorBlock(error, onRetry, keys = { title: "error.title", kept: "error.kept" }) {
   const retry = el("button", { type: "button", class: "button-secondary", "data-testid": "retry" }, t("error.retry"));
   retry.addEventListener("click", onRetry);
   return el(
     "div",
     { class: "answer failed", "data-testid": "error", role: "alert" },
-    el("p", {}, el("strong", {}, t("error.title")), errorMessage(error)),
-    el("p", {}, t("error.kept"), retry),
+    el("p", {}, el("strong", {}, t(keys.title)), errorMessage(error)),
+    el("p", {}, t(keys.kept), retry),
   );
 }
 
