@@ -319,6 +319,9 @@ class ServingSettings:
     trusted_proxies: int | tuple[Network, ...] = setting("TRUSTED_PROXIES", (), _trusted_proxies)
     #: Send each response's stage timings in a Server-Timing header (see qa/search/timing.py).
     server_timing: bool = setting("SERVER_TIMING", True, _boolean)
+    #: The bearer token `qa mcp --http` requires (`Authorization: Bearer ...`) when set;
+    #: it refuses to bind a non-loopback host without one (qa/mcp/server.py, docs/mcp.md).
+    mcp_token: str | None = setting("MCP_TOKEN", None, _optional_text)
 
     @property
     def rate_limits(self) -> list[str]:

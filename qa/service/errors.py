@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     # HTTP, named after the status (Werkzeug's errors and the worker's refusals)
     NOT_FOUND = "not_found"
+    UNAUTHORIZED = "unauthorized"  # the MCP server's bearer token (qa.mcp.server)
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     REQUEST_TIMEOUT = "request_timeout"
