@@ -332,3 +332,23 @@ def test_http_requires_the_token_when_set(real_app, tmp_path):
         assert refused.group_contains(MCPError)
     assert "s3cret-token" not in server.log()
     assert os.environ.get("QA_MCP_TOKEN") is None
+
+
+def test_a_build_published_meanwhile_is_what_the_next_call_reads(app, mcp_server):
+    """As the HTTP API does: another process publishes a build (here another service, as
+    ``qa index`` does), and the open session's next call answers from it."""
+    service = app.extensions["qa"]
+
+    async def calls():
+        async with Client(mcp_server.server) as mcp:
+            before = (await mcp.call_tool("list_sources", {})).structured_content
+            (service.seeds_dir / "zz_added.txt").write_text(
+                "Un article ajouté\n\nCet article arrive après le démarrage du serveur MCP.\n", encoding="utf-8"
+            )
+            service.with_settings(service.settings).rebuild()
+            after = (await mcp.call_tool("list_sources", {})).structured_content
+            return before, after
+
+    before, after = run(calls())
+    assert "zz_added.txt" not in [s["source"] for s in before["sources"]]
+    assert "zz_added.txt" in [s["source"] for s in after["sources"]]
