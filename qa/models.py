@@ -8,6 +8,7 @@ and ``from_dict``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 # The kinds of difference corroboration reports, in the order the page lists them: the
@@ -238,6 +239,16 @@ class Answer:
     def answered(self) -> bool:
         """Whether the hits answer the question (nothing made it abstain)."""
         return self.abstention is None
+
+
+def published_date(published: str | None) -> date | None:
+    """The day of an ISO 8601 ``published`` (as ingestion writes it: ``YYYY-MM-DD...``), or None."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from qa.check.compare import SourceText, compare, shared_terms
 from qa.check.verdict import CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals, summary
 from qa.embedding.embedder import Embedder
 from qa.index.load import LoadedIndex
-from qa.models import Article, CheckCoverage, ClaimCheck, ClaimDifference, Excerpt, SearchFilter, SourceCheck, Span
+from qa.models import CheckCoverage, ClaimCheck, ClaimDifference, Excerpt, SearchFilter, SourceCheck, Span
 from qa.search.answer import dense_candidates, score_candidates
-from qa.search.filters import passage_mask, scope_of
+from qa.search.filters import passage_mask, published_day, scope_of
 from qa.search.ranking import RankingSettings
 from qa.search.timing import StageTimes
 from qa.text.language import language_of
@@ -80,14 +80,9 @@ def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.nd
     return best
 
 
-def _day(article: Article) -> str | None:
-    day = (article.published or "")[:10]
-    return day if len(day) == 10 else None
-
-
 def _coverage(index: LoadedIndex, sources: frozenset[str], unknown: tuple[str, ...]) -> CheckCoverage:
     articles = [index.articles[s] for s in sources]
-    days = sorted(d for d in (_day(a) for a in articles) if d)
+    days = sorted(d for d in (published_day(a) for a in articles) if d)
     outlets = {fold_word(a.outlet) for a in articles if a.outlet}
     return CheckCoverage(
         articles=len(articles),
@@ -155,14 +150,14 @@ def check_claim(
     asserting = [c for c in checks if c.verdict != "related"]
     related = sorted((c for c in checks if c.verdict == "related" and c.score >= check_settings.related_floor),
                      key=lambda c: -c.score)[: max(0, k - len(asserting))]
-    listed = sorted(asserting + related, key=lambda c: (_day(index.articles[c.passage.citation.source]) or "9999", -c.score))
+    listed = sorted(asserting + related, key=lambda c: (published_day(index.articles[c.passage.citation.source]) or "9999", -c.score))
     verdicts = [c.verdict for c in listed]
     verdict = claim_verdict(verdicts)
-    stating = [c for c in listed if c.verdict == "states" and _day(index.articles[c.passage.citation.source])]
+    stating = [c for c in listed if c.verdict == "states" and published_day(index.articles[c.passage.citation.source])]
     first = stating[0] if stating else None
     first_line = None
     if first is not None:
-        first_line = (first.passage.citation.outlet or first.passage.citation.title, _day(index.articles[first.passage.citation.source]) or "")
+        first_line = (first.passage.citation.outlet or first.passage.citation.title, published_day(index.articles[first.passage.citation.source]) or "")
     if verdict == "not_found" and checks:
         best = max(checks, key=lambda c: c.score)
         coverage = replace(coverage, closest=round(best.score, 6), threshold=check_settings.states_probability)

@@ -22,7 +22,6 @@ read as a name too. Pure: no I/O.
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import re
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from qa.corroboration.mentions import WORD, hedges, quotes
 from qa.corroboration.numbers import DateMention, Quantity, dates, dates_agree, dates_comparable, quantities, same_quantity
-from qa.models import ClaimDifference, Excerpt, Span
+from qa.models import ClaimDifference, Excerpt, Span, published_date
 from qa.text.analyzer import analyze, term_set
 from qa.text.mentions import ACRONYM, NAME, NUMBER_WORDS
 from qa.text.names import same_name
@@ -213,11 +212,11 @@ def _compare_numbers(claim: str, source: SourceText, comparison: Comparison) -> 
     in_sentence = figures(source.article[source.sentence.start : source.sentence.end], source.sentence.start)
     in_passage = figures(source.article[source.near.start : source.near.end], source.near.start)
     claimed = figures(claim)
-    published_year = source.published[:4] if source.published and source.published[:4].isdigit() else ""
+    published = published_date(source.published)
     for q in claimed:
         if any(x.dimension == q.dimension and same_quantity(q, x) for x in in_passage):
             continue
-        if q.dimension == "year" and published_year and int(q.value) == int(published_year):
+        if q.dimension == "year" and published is not None and int(q.value) == published.year:
             continue
         same_kind = [x for x in in_sentence if x.dimension == q.dimension]
         comparable = [x for x in same_kind if q.noun and x.noun == q.noun] or (
@@ -230,10 +229,10 @@ def _compare_numbers(claim: str, source: SourceText, comparison: Comparison) -> 
             comparison.missing.append(_excerpt(claim, q.span))
 
 
-def _published_date(published: str | None) -> DateMention | None:
-    if not published or len(published) < 10 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", published[:10]):
+def _published_mention(published: str | None) -> DateMention | None:
+    day = published_date(published)
+    if day is None:
         return None
-    day = datetime.date.fromisoformat(published[:10])
     weekday = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")[day.weekday()]
     return DateMention(day.day, day.month, day.year, weekday, Span(0, 0))
 
@@ -250,7 +249,7 @@ def _held_date(d: DateMention, mentions: list[DateMention]) -> bool:
 def _compare_dates(claim: str, claim_language: str, source: SourceText, comparison: Comparison) -> None:
     in_sentence = claim_dates(source.article[source.sentence.start : source.sentence.end], source.language, source.sentence.start)
     in_passage = claim_dates(source.article[source.near.start : source.near.end], source.language, source.near.start)
-    published = _published_date(source.published)
+    published = _published_mention(source.published)
     for d in claim_dates(claim, claim_language):
         if _held_date(d, in_passage):
             continue

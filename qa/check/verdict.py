@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from qa.check.compare import Comparison
 from qa.corroboration.scoring import LogisticDecision
 
-
 # Fitted by bench/calibrate_check.py on the claims set (tests/data/claims/); see docs/quality.md.
 STATEMENT = LogisticDecision(
     weights=(("similarity", 56.3047), ("terms", 2.2738), ("near_terms", 5.2771), ("cross_language", 4.9947)),

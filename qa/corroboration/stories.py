@@ -45,7 +45,6 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -63,7 +62,7 @@ from qa.corroboration.specifics import (
     time_conflict,
     time_shared,
 )
-from qa.models import Passage
+from qa.models import Passage, published_date
 from qa.text.analyzer import analyze
 
 # The decisions below are fitted by bench/calibrate_corroboration.py on the development set
@@ -278,15 +277,6 @@ class PairEvidence:
     probability: float = 0.0
 
 
-def _days(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def _idf_cosine(a: Counter[str], b: Counter[str], idf: Mapping[str, float]) -> float:
     if not a or not b:
         return 0.0
@@ -346,7 +336,7 @@ class StoryCorpus:
         for terms in self.title_terms.values():
             title_df.update(set(terms))
         self.title_idf = {term: math.log(1 + count / df) for term, df in title_df.items()}
-        self.published = {source: _days((published or {}).get(source)) for source in self.sources}
+        self.published = {source: published_date((published or {}).get(source)) for source in self.sources}
         self.mean = self.std = None
         if doc_vectors is not None and count >= settings.min_articles_for_baseline:
             self.mean, self.std = _similarity_baseline(np.stack([doc_vectors[s] for s in self.sources]))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.models import Article, Passage, SearchFilter
+from qa.models import Article, Passage, SearchFilter, published_date
 from qa.text.normalise import fold_word
 
 
@@ -32,14 +32,20 @@ class Scope:
     unknown_outlets: tuple[str, ...] = ()
 
 
+def published_day(article: Article) -> str | None:
+    """The article's publication day as ``YYYY-MM-DD``, or None when undated."""
+    day = published_date(article.published)
+    return None if day is None else day.isoformat()
+
+
 def admits(article: Article, search_filter: SearchFilter, outlet_keys: frozenset[str] = frozenset()) -> bool:
     """Whether the filter admits the article (``outlet_keys``: the filter's outlets, keyed)."""
     if outlet_keys and (article.outlet is None or outlet_key(article.outlet) not in outlet_keys):
         return False
     if search_filter.since is None and search_filter.until is None:
         return True
-    day = (article.published or "")[:10]
-    if len(day) != 10:
+    day = published_day(article)
+    if day is None:
         return False
     return (search_filter.since is None or day >= search_filter.since) and (search_filter.until is None or day <= search_filter.until)
 
