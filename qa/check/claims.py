@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qa.check.compare import SourceText, compare, shared_terms
-from qa.check.verdict import CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals, summary
+from qa.check.verdict import STRENGTH, CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals, summary
 from qa.embedding.embedder import Embedder
 from qa.index.load import LoadedIndex
 from qa.models import CheckCoverage, ClaimCheck, ClaimDifference, Excerpt, SearchFilter, SourceCheck, Span
 from qa.search.answer import dense_candidates, score_candidates
-from qa.search.filters import passage_mask, published_day, scope_of
+from qa.search.filters import outlet_key, passage_mask, published_day, scope_of
 from qa.search.ranking import RankingSettings
 from qa.search.timing import StageTimes
 from qa.text.language import language_of
@@ -58,10 +58,6 @@ class _Reading:
     probability: float  # that it makes the claim's statement, its context's terms taken as its own
 
 
-# Which of an article's passages speaks for it: the strongest verdict, then the likeliest.
-_STRENGTH = {"states": 4, "differs": 3, "contradicts": 2, "hedges": 1, "related": 0}
-
-
 def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.ndarray, cross: bool, settings: CheckSettings) -> _Reading | None:
     spans, vectors = index.sentences_of(passage_id)
     if len(spans) == 0 or vectors is None:
@@ -83,7 +79,7 @@ def _read_passage(index: LoadedIndex, passage_id: int, claim: str, vector: np.nd
 def _coverage(index: LoadedIndex, sources: frozenset[str], unknown: tuple[str, ...]) -> CheckCoverage:
     articles = [index.articles[s] for s in sources]
     days = sorted(d for d in (published_day(a) for a in articles) if d)
-    outlets = {fold_word(a.outlet) for a in articles if a.outlet}
+    outlets = {outlet_key(a.outlet) for a in articles if a.outlet}
     return CheckCoverage(
         articles=len(articles),
         outlets=len(outlets),
@@ -146,7 +142,7 @@ def check_claim(
             # An article's verdict is the strongest its closest passages support.
             best = sorted(article_readings, key=lambda r: (-r.probability, -r.score))[: check_settings.passages_per_article]
             options = [_source_check(index, claim, language, r, common.__contains__, check_settings) for r in best]
-            checks.append(max(options, key=lambda c: (_STRENGTH[c.verdict], c.score)))
+            checks.append(max(options, key=lambda c: (STRENGTH[c.verdict], c.score)))
     asserting = [c for c in checks if c.verdict != "related"]
     related = sorted((c for c in checks if c.verdict == "related" and c.score >= check_settings.related_floor),
                      key=lambda c: -c.score)[: max(0, k - len(asserting))]

@@ -1,16 +1,16 @@
 """A claim against one source sentence: what the source holds of it, and where it says it otherwise.
 
 ``compare`` reads the claim's specifics (figures, dates, names, quotes) and its modality
-(negated, hedged), and looks for each in the matched source sentence first, then in the
-rest of its passage and article:
+(negated, hedged), and looks for each in the matched source sentence first, then in its
+context (the sentence and its neighbours in the passage; a quote, in the whole passage):
 
 * a figure, a date or a quote the sentence states otherwise is a difference
   (``number``, ``date``, ``quote``), with both spans exact;
 * a name of the claim the sentence lacks, where the sentence has a name the claim lacks
   in the stretch the two texts do not share, is a ``name`` difference ("a nommé Barnier"
   / "a nommé François Bayrou");
-* a specific the article holds nowhere is *missing*: the source does not state that
-  detail (a fabricated one, often);
+* a specific the context does not hold is *missing*: the source does not state that
+  detail (a fabricated one, often); a date the publication day gives is held;
 * one side negated and not the other is a ``negation``; the source hedging (conditional,
   *selon*, *aurait*) what the claim asserts is ``source_hedge``, the claim hedging what
   the source asserts a ``hedge`` difference.
@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from qa.corroboration.mentions import WORD, hedges, quotes
+from qa.corroboration.mentions import WORD, hedges, outside_quotes, quotes
 from qa.corroboration.numbers import DateMention, Quantity, dates, dates_agree, dates_comparable, quantities, same_quantity
 from qa.models import ClaimDifference, Excerpt, Span, published_date
 from qa.text.analyzer import analyze, term_set
@@ -63,22 +63,18 @@ _DATE_EN = re.compile(
 def negations(text: str, language: str, offset: int = 0) -> list[Span]:
     """Negation markers outside quotes: "n'a pas", "jamais", "did not"."""
     pattern = _NEGATION_EN if language == "en" else _NEGATION_FR
-    plain = _outside_quotes(text)
+    plain = outside_quotes(text)
     return [Span(offset + m.start(), offset + m.end()) for m in pattern.finditer(plain)]
 
 
 def hedge_marks(text: str, language: str, offset: int = 0) -> list[Span]:
     """The writer's doubt or a bare attribution: the conditional, *peut-être*, *selon*, "reportedly"."""
-    plain = _outside_quotes(text)
+    plain = outside_quotes(text)
     if language == "en":
         return [Span(offset + m.start(), offset + m.end()) for m in _HEDGE_EN.finditer(plain)]
     found = [h.span for h in hedges(text, offset)]
     found += [Span(offset + m.start(), offset + m.end()) for m in _ATTRIBUTION_FR.finditer(plain)]
     return sorted(found, key=lambda span: span.start)
-
-
-def _outside_quotes(text: str) -> str:
-    return re.sub(r"«[^«»]*»|“[^“”]*”|\"[^\"\n]*\"", lambda m: " " * len(m.group(0)), text)
 
 
 def claim_dates(text: str, language: str, offset: int = 0) -> list[DateMention]:
@@ -172,10 +168,10 @@ def name_mentions(text: str, is_common: Callable[[str], bool], offset: int = 0) 
 
 @dataclass
 class Comparison:
-    """What a source sentence (and its passage, and its article) holds of a claim."""
+    """What a source sentence (and its context) holds of a claim."""
 
     differences: list[ClaimDifference] = field(default_factory=list)
-    missing: list[Excerpt] = field(default_factory=list)  # claim specifics the article does not hold
+    missing: list[Excerpt] = field(default_factory=list)  # claim specifics the sentence's context does not hold
     negation: ClaimDifference | None = None
     source_hedge: Excerpt | None = None  # the source hedges what the claim asserts
     claim_hedge: ClaimDifference | None = None  # the claim hedges what the source asserts
@@ -301,7 +297,7 @@ _SWAP_WINDOW = 4
 
 
 def _holds_name(key: str, keys: list[str]) -> bool:
-    return any(same_name(key, other) or key == other for other in keys)
+    return any(same_name(key, other) for other in keys)
 
 
 def _groups(text: str, mentions: list[NameMention], offset: int = 0) -> list[list[NameMention]]:
@@ -396,7 +392,7 @@ def _compare_modality(claim: str, claim_language: str, source: SourceText, compa
 
 
 def compare(claim: str, claim_language: str, source: SourceText, is_common: Callable[[str], bool]) -> Comparison:
-    """How the source sentence (in its passage and article) stands to the claim."""
+    """How the source sentence (in its context) stands to the claim."""
     comparison = Comparison()
     _compare_quotes(claim, source, comparison)
     _compare_numbers(claim, source, comparison)

@@ -105,6 +105,10 @@ _CLAIM_VERDICT_OF = (
 )
 
 
+# How strongly a source verdict speaks, from the same order ("related" weakest).
+STRENGTH = {source: len(_CLAIM_VERDICT_OF) - rank for rank, (source, _) in enumerate(_CLAIM_VERDICT_OF)} | {"related": 0}
+
+
 def claim_verdict(verdicts: Sequence[str]) -> str:
     for source, claim in _CLAIM_VERDICT_OF:
         if source in verdicts:

@@ -59,7 +59,7 @@ def quotes(text: str, offset: int = 0, line_before: str = "") -> list[Quote]:
     return sorted(found, key=lambda q: q.span.start)
 
 
-def _outside_quotes(text: str) -> str:
+def outside_quotes(text: str) -> str:
     """The text with quoted passages blanked out (same length, so offsets hold)."""
     return _QUOTE.sub(lambda m: " " * len(m.group(0)), text)
 
@@ -80,7 +80,7 @@ def hedges(text: str, offset: int = 0) -> list[Hedge]:
     ("inquiet : ces armes pourraient..."), since then it states a possibility, not the
     writer's doubt about a fact.
     """
-    plain = _outside_quotes(text)
+    plain = outside_quotes(text)
     found = []
     for match in _HEDGE.finditer(plain):
         word = match.group(0)
