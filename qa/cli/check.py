@@ -9,16 +9,12 @@ The claim and its options are parsed by ``qa.service.requests.parse_check``, as
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import with_appcontext
 
-from qa.cli.context import current_service
+from qa.cli.context import command_errors, current_service, echo_json
 from qa.cli.options import filter_body, filter_options
-from qa.index.layout import IndexProblem
 from qa.service.claimreview import claim_review_json
-from qa.service.errors import APIError
 from qa.service.render import format_check
 from qa.service.requests import parse_check
 from qa.service.serialise import check_json
@@ -39,16 +35,12 @@ def check_command(
         raise click.UsageError("--json and --claimreview are two outputs: choose one")
     limits = current_service().settings.limits
     body = {"claim": claim, "k": limits.default_k if k is None else k, **filter_body(outlets, since, until)}
-    try:
+    with command_errors():
         request = parse_check(body, limits)
         check = current_service().check(request.claim, request.k, request.filter)
-    except APIError as error:
-        raise click.UsageError(error.message) from error
-    except IndexProblem as error:
-        raise click.ClickException(str(error)) from error
     if claimreview:
-        click.echo(json.dumps(claim_review_json(check), ensure_ascii=False, indent=2))
+        echo_json(claim_review_json(check))
     elif as_json:
-        click.echo(json.dumps(check_json(check), ensure_ascii=False, indent=2))
+        echo_json(check_json(check))
     else:
         click.echo(format_check(check), nl=False)

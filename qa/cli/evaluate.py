@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from qa.cli.context import current_service
+from qa.cli.context import current_service, echo_json
 from qa.index.layout import IndexProblem
 from qa.search.evaluation import QuestionFileError, evaluate, read_questions, report_json, report_text, summarise
 
@@ -60,7 +59,7 @@ def eval_command(file: Path, as_json: bool, seeds: Path | None, index_dir: Path 
         raise click.ClickException(str(error)) from error
     reports = summarise(outcomes)
     if as_json:
-        click.echo(json.dumps(report_json(reports), ensure_ascii=False, indent=2))
+        echo_json(report_json(reports))
     else:
         click.echo(report_text(reports))
         misses = reports["all"].misses

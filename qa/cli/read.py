@@ -6,16 +6,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import with_appcontext
 
-from qa.cli.context import current_service
+from qa.cli.context import command_errors, current_service, echo_json
 from qa.cli.options import filter_body, filter_options
 from qa.index.layout import IndexProblem
 from qa.service.core import SourceNotFound
-from qa.service.errors import APIError
 from qa.service.render import byline, format_answer
 from qa.service.requests import parse_ask
 from qa.service.serialise import answer_json, source_json, source_list_json
@@ -32,7 +29,7 @@ def sources_command(name: str | None, as_json: bool) -> None:
         if name is None:
             articles = list(service.index.articles.values())
             if as_json:
-                click.echo(json.dumps(source_list_json(articles), ensure_ascii=False, indent=2))
+                echo_json(source_list_json(articles))
             else:
                 for article in articles:
                     click.echo(f"{article.source}\t{article.title}" + (f"\t{byline(article)}" if byline(article) else ""))
@@ -43,7 +40,7 @@ def sources_command(name: str | None, as_json: bool) -> None:
     except IndexProblem as error:
         raise click.ClickException(str(error)) from error
     if as_json:
-        click.echo(json.dumps(source_json(article, service.stories()), ensure_ascii=False, indent=2))
+        echo_json(source_json(article, service.stories()))
         return
     click.echo(f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else ""))
     if article.author:
@@ -76,14 +73,10 @@ def ask_command(
         "history": list(history),
         **filter_body(outlets, since, until),
     }
-    try:
+    with command_errors():
         query = parse_ask(body, limits)
         answer = current_service().ask(query.question, query.k, query.history, query.filter)
-    except APIError as error:
-        raise click.UsageError(error.message) from error
-    except IndexProblem as error:
-        raise click.ClickException(str(error)) from error
     if as_json:
-        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        echo_json(answer_json(answer))
     else:
         click.echo(format_answer(answer), nl=False)
