@@ -40,10 +40,9 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
-from qa.embedding.embedder import ModelUnavailable
-from qa.index.layout import IndexProblem, package_version
+from qa.index.layout import package_version
 from qa.mcp.schemas import OUTPUT_SCHEMAS, input_schemas
-from qa.service.core import QAService, SourceNotFound
+from qa.service.core import SERVICE_ERRORS, QAService, SourceNotFound, service_failure
 from qa.service.errors import APIError, BadRequest, ErrorCode, error_body
 from qa.service.render import byline, format_answer, format_check
 from qa.service.requests import parse_ask, parse_check
@@ -225,12 +224,11 @@ class QAMcp:
             return handler(arguments)
         except APIError as error:
             return _error_result(error.code, error.message)
-        except SourceNotFound as error:
-            return _error_result(ErrorCode.UNKNOWN_SOURCE, f"no article named {error.args[0]!r}")
-        except (IndexProblem, ModelUnavailable) as error:
-            log.error("cannot answer the MCP tool %s: %s", name, error)
-            code = ErrorCode.MODEL_UNAVAILABLE if isinstance(error, ModelUnavailable) else ErrorCode.INDEX_UNAVAILABLE
-            return _error_result(code, f"the service cannot answer now: {error}")
+        except SERVICE_ERRORS as error:
+            status, code, message = service_failure(error)
+            if status >= 500:
+                log.error("cannot answer the MCP tool %s: %s", name, error)
+            return _error_result(code, message)
         except Exception:
             log.exception("the MCP tool %s failed", name)
             return _error_result(ErrorCode.INTERNAL_ERROR, "internal error; the server's log has the details")
@@ -284,8 +282,8 @@ class QAMcp:
         def read() -> types.ReadResourceResult:
             try:
                 resource = self._article_resource(source)
-            except SourceNotFound:
-                raise MCPError(code=types.INVALID_PARAMS, message=f"no article named {source!r}", data={"uri": uri}) from None
+            except SourceNotFound as error:
+                raise MCPError(code=types.INVALID_PARAMS, message=service_failure(error)[2], data={"uri": uri}) from None
             text = self.service.article(source).text
             return types.ReadResourceResult(
                 contents=[types.TextResourceContents(uri=uri, text=text, mime_type="text/plain", _meta=resource.meta)]

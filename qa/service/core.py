@@ -18,16 +18,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qa.check import check_claim
 from qa.corroboration.stories import Stories
 from qa.corroboration.view import story_view
-from qa.embedding.embedder import Embedder, make_embedder
+from qa.embedding.embedder import Embedder, ModelUnavailable, make_embedder
 from qa.index.build import BuildContext, build_index, ensure_index
 from qa.index.embed import Encoder
+from qa.index.layout import IndexProblem
 from qa.index.load import LoadedIndex, load_index
 from qa.index.publish import current_build_id
-from qa.check import check_claim
 from qa.models import Answer, Article, ClaimCheck, SearchFilter, StoryView
 from qa.search import ask
+from qa.service.errors import ErrorCode
 from qa.settings import Settings, model_cache, resolve_path
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,23 @@ class SourceNotFound(LookupError):
 
 class StoryNotFound(LookupError):
     """No story of that id is in the index."""
+
+
+# What the service raises that a surface answers as a refusal rather than a failure.
+SERVICE_ERRORS = (SourceNotFound, StoryNotFound, IndexProblem, ModelUnavailable)
+
+
+def service_failure(error: Exception) -> tuple[int, ErrorCode, str]:
+    """The HTTP status, code and message every surface (the API, the MCP server) gives an
+    error of ``SERVICE_ERRORS``: an unknown name is a 404 (names are looked up among the
+    indexed articles, a miss never touches the disk); no index or no model, a 503 that
+    says so and never guesses."""
+    if isinstance(error, SourceNotFound):
+        return 404, ErrorCode.UNKNOWN_SOURCE, f"no article named {error.args[0]!r}"
+    if isinstance(error, StoryNotFound):
+        return 404, ErrorCode.UNKNOWN_STORY, f"no story with id {error.args[0]!r} (GET /api/stories lists them)"
+    code = ErrorCode.MODEL_UNAVAILABLE if isinstance(error, ModelUnavailable) else ErrorCode.INDEX_UNAVAILABLE
+    return 503, code, f"the service cannot answer now: {error}"
 
 
 class QAService:

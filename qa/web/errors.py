@@ -55,26 +55,16 @@ def init_app(app: Flask, limits: Limits) -> None:
                 response.headers[name] = value
         return response
 
-    from qa.embedding.embedder import ModelUnavailable
-    from qa.index.layout import IndexProblem
-    from qa.service.core import SourceNotFound, StoryNotFound
+    from qa.service.core import SERVICE_ERRORS, service_failure
 
-    @app.errorhandler(SourceNotFound)
-    def handle_unknown_source(error: SourceNotFound) -> Response:
-        # Names are looked up among the indexed articles; a miss never touches the disk.
-        return error_response(404, ErrorCode.UNKNOWN_SOURCE, f"no article named {error.args[0]!r}")
+    def handle_service_error(error: Exception) -> Response:
+        status, code, message = service_failure(error)
+        if status >= 500:  # no index or no model (and QA_AUTO_BUILD off, or the model gone)
+            log.error("cannot answer %s %s: %s", request.method, request.path, error)
+        return error_response(status, code, message)
 
-    @app.errorhandler(StoryNotFound)
-    def handle_unknown_story(error: StoryNotFound) -> Response:
-        return error_response(404, ErrorCode.UNKNOWN_STORY, f"no story with id {error.args[0]!r} (GET /api/stories lists them)")
-
-    @app.errorhandler(IndexProblem)
-    @app.errorhandler(ModelUnavailable)
-    def handle_unavailable(error: Exception) -> Response:
-        # No index or no model (and QA_AUTO_BUILD off, or the model gone): say so, never guess.
-        log.error("cannot answer %s %s: %s", request.method, request.path, error)
-        code = ErrorCode.MODEL_UNAVAILABLE if isinstance(error, ModelUnavailable) else ErrorCode.INDEX_UNAVAILABLE
-        return error_response(503, code, f"the service cannot answer now: {error}")
+    for service_error in SERVICE_ERRORS:
+        app.register_error_handler(service_error, handle_service_error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
