@@ -13,7 +13,7 @@ from qa.cli.context import command_errors, current_service, echo_json
 from qa.cli.options import filter_body, filter_options
 from qa.index.layout import IndexProblem
 from qa.service.core import SourceNotFound
-from qa.service.render import byline, format_answer
+from qa.service.render import byline, format_answer, source_heading
 from qa.service.requests import parse_ask
 from qa.service.serialise import answer_json, source_json, source_list_json
 
@@ -42,7 +42,7 @@ def sources_command(name: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(source_json(article, service.stories()))
         return
-    click.echo(f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else ""))
+    click.echo(source_heading(article))
     if article.author:
         click.echo(f"by {article.author}")
     click.echo("")

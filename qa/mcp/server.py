@@ -26,7 +26,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from urllib.parse import quote, unquote
 
 import anyio
 import mcp_types as types
+from limits import parse as parse_limit
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
@@ -44,7 +44,7 @@ from qa.index.layout import package_version
 from qa.mcp.schemas import OUTPUT_SCHEMAS, input_schemas
 from qa.service.core import SERVICE_ERRORS, QAService, SourceNotFound, service_failure
 from qa.service.errors import APIError, BadRequest, ErrorCode, error_body
-from qa.service.render import byline, format_answer, format_check
+from qa.service.render import byline, format_answer, format_check, source_heading
 from qa.service.requests import parse_ask, parse_check
 from qa.service.serialise import answer_json, check_json, source_json, source_list_json, story_list_json
 
@@ -198,7 +198,7 @@ class QAMcp:
             raise BadRequest("'source' must be a string", code=ErrorCode.INVALID_FIELD)
         article = self.service.article(source)
         structured = source_json(article, self.service.stories())
-        head = f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else "")
+        head = source_heading(article)
         if arguments.get("start") is None and arguments.get("end") is None:
             return _text_result(f"{head}\n\n{article.text}\n", structured)
         length = len(article.text)
@@ -358,23 +358,18 @@ def check_http_binding(host: str, token: str | None) -> None:
         )
 
 
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
-
-
 def parse_rate_limits(limits: list[str]) -> list[tuple[int, float]]:
-    """``QA_RATELIMIT``'s parts ("120/minute", "10 per 5 seconds") as (count, window in seconds).
-
-    A part in another Flask-Limiter form is skipped with a warning: the web API still applies it.
-    """
+    """``QA_RATELIMIT``'s parts ("120/minute", "10 per 5 seconds") as (count, window in seconds),
+    read by ``limits``, the parser Flask-Limiter reads them with; one it cannot read is
+    skipped with a warning."""
     parsed = []
     for part in limits:
-        match = _RATE.match(part)
-        if match is None:
-            log.warning("qa mcp ignores the rate limit %r (it reads 'N/unit' and 'N per M units')", part)
+        try:
+            item = parse_limit(part)
+        except ValueError:
+            log.warning("qa mcp ignores the rate limit %r, which is not a rate limit string", part)
             continue
-        count, multiple, unit = int(match[1]), int(match[2] or 1), match[3].lower()
-        parsed.append((count, float(multiple * _UNIT_SECONDS[unit])))
+        parsed.append((int(item.amount), float(item.get_expiry())))
     return parsed
 
 

@@ -16,6 +16,11 @@ def byline(item: Article | Citation) -> str:
     return " · ".join(part for part in (item.outlet, item.published, item.url) if part)
 
 
+def source_heading(article: Article) -> str:
+    """An article's title, then its source name and byline: how a printed article opens."""
+    return f"{article.title}\n{article.source}" + (f" · {byline(article)}" if byline(article) else "")
+
+
 def format_answer(answer: Answer) -> str:
     """Plain-text rendering: each passage with its citation, like ``[Title ¶3]``."""
     lines = []
