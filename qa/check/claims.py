@@ -14,6 +14,7 @@ so that an outlet the search ranks low is still found when it reports the same f
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -121,9 +122,9 @@ def check_claim(
     with times.stage("read"):
         readings: dict[str, list[_Reading]] = {}
         seen: set[int] = set()
-        queue = list(ranked)
+        queue = deque(ranked)
         while queue:
-            passage_id = queue.pop(0)
+            passage_id = queue.popleft()
             if passage_id in seen or (allowed is not None and not allowed[passage_id]):
                 continue
             seen.add(passage_id)
