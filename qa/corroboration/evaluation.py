@@ -21,6 +21,7 @@ alignment (``bench/calibrate_corroboration.py``, ``tests/test_news_set.py``).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -70,6 +71,10 @@ class NewsGold:
     distractors: tuple[str, ...]
     near_topic: Mapping[str, str | None] = field(default_factory=dict)
     feed: str = "articles.jsonl"
+    # Distractors that report one occurrence between them (a French and an English report
+    # of the same vote): article id -> the occurrence's id. They are no gold story (they
+    # have no facts recorded), but two of them together are a true pair.
+    distractor_events: Mapping[str, str] = field(default_factory=dict)
 
     def source(self, article: str) -> str:
         return f"{self.feed}#{article}"
@@ -81,6 +86,17 @@ class NewsGold:
     def story_of(self) -> dict[str, str]:
         """Source name -> gold story id, for the articles of a gold story."""
         return {self.source(a): story.id for story in self.stories for a in story.articles}
+
+    def event_of(self) -> dict[str, str]:
+        """Source name -> the occurrence it reports: its gold story, or the event that
+        distractors share; two articles report one occurrence when these are equal."""
+        found = {self.source(a): f"event:{event}" for a, event in self.distractor_events.items()}
+        return found | self.story_of()
+
+    def event_pairs(self) -> int:
+        """How many pairs of articles report one occurrence (what grouping should find)."""
+        sizes = Counter(self.event_of().values())
+        return sum(n * (n - 1) // 2 for n in sizes.values())
 
 
 def _quote(data: Mapping[str, str]) -> Quote:
@@ -108,7 +124,8 @@ def read_gold(path: Path, feed: str = "articles.jsonl") -> NewsGold:
     )
     distractors = tuple(d["article"] for d in data["distractors"])
     near = {d["article"]: d.get("near") for d in data["distractors"]}
-    return NewsGold(stories, distractors, near, feed)
+    events = {d["article"]: d["event"] for d in data["distractors"] if d.get("event")}
+    return NewsGold(stories, distractors, near, feed, events)
 
 
 def quote_problems(gold: NewsGold, texts: Mapping[str, str]) -> list[str]:
@@ -146,15 +163,14 @@ class PairFigures:
 
 def grouping_figures(groups: Iterable[Sequence[str]], gold: NewsGold) -> PairFigures:
     """Pairwise figures of ``groups`` (lists of source names) over the gold set's articles."""
-    gold_story = gold.story_of()
+    event = gold.event_of()
     scored = {gold.source(a) for a in gold.articles}
     predicted = set()
     for members in groups:
         inside = sorted(m for m in members if m in scored)
         predicted.update(combinations(inside, 2))
-    true = sum(1 for a, b in predicted if a in gold_story and gold_story[a] == gold_story.get(b))
-    wanted = sum(len(s.articles) * (len(s.articles) - 1) // 2 for s in gold.stories)
-    return PairFigures(true, len(predicted), wanted)
+    true = sum(1 for a, b in predicted if a in event and event[a] == event.get(b))
+    return PairFigures(true, len(predicted), gold.event_pairs())
 
 
 # --------------------------------------------------------------------------- facts and differences
@@ -304,7 +320,7 @@ def alignment_figures(
                         sa == here and sb == there and _overlaps(ra, d.here.start, d.here.end) and _overlaps(rb, d.there.start, d.there.end)
                         for sa, ra, sb, rb in recorded
                     )
-    gold_story = gold.story_of()
+    gold_story = gold.event_of()  # a link between two reports of one occurrence is right
     chosen_sources = {gold.source(a) for s in chosen for a in s.articles}
     if stories is None:
         chosen_sources |= {gold.source(a) for a in gold.distractors}

@@ -30,6 +30,10 @@ def problems(gold: NewsGold, texts: dict[str, str], outlets: dict[str, str]) -> 
         if len(story.facts) < 4:
             found.append(f"{story.id}: fewer than 4 facts")
         found.extend(f"{f.id}: quoted in fewer than 2 articles" for f in story.facts if len({q.article for q in f.quotes}) < 2)
+    shared = {}
+    for article, event in gold.distractor_events.items():
+        shared.setdefault(event, []).append(article)
+    found.extend(f"event {event}: one distractor alone" for event, members in shared.items() if len(members) < 2)
     listed = {gold.source(a) for a in gold.articles}
     found.extend(f"{s}: in no story and no distractor" for s in sorted(set(texts) - listed))
     found.extend(f"{s}: not in the feed" for s in sorted(listed - set(texts)))
