@@ -54,9 +54,10 @@ SEED_GOLD = ROOT / "tests" / "data" / "alignment_gold.jsonl"
 SEED_SOURCES = ("000_49f69a7d4a642e90.txt", "001_3b9574d560628014.txt")
 SEED_WEIGHT = 3
 PIAF_QUESTIONS = ROOT.parent / "shared" / "eval" / "piaf" / "questions-dev.jsonl"
-STORY_SIGNALS = ("distinct", "overlap", "shared_weight", "shared_numbers", "shared_phrases", "phrase_share", "title",
-                 "time_conflict", "lede_time_conflict", "title_time_conflict", "time_shared", "same_days", "days_apart", "document_z", "sentence_top", "sentence_top3", "fact_matches", "fact_share")
-TEXT_SIGNALS = STORY_SIGNALS[:-5]
+TEXT_SIGNALS = ("distinct", "overlap", "shared_weight", "shared_numbers", "shared_phrases", "phrase_share", "title",
+                "time_conflict", "lede_time_conflict", "title_time_conflict", "time_shared", "same_days", "days_apart",
+                "cross_language")
+STORY_SIGNALS = TEXT_SIGNALS + ("document_z", "sentence_top", "sentence_top3", "fact_matches", "fact_share")
 DIFFERENCE_SIGNALS = ("sentence", "quote_pairing", "kind_number", "kind_date", "kind_name", "kind_spelling", "kind_hedge",
                       "kind_quote")
 LINK_SIGNALS = ("similarity", "lexical", "numbers", "names", "shared_specifics", "distinctive", "quote", "dense_z", "sentence_z")
@@ -102,7 +103,7 @@ def _fold(a: str, b: str, gold_story: Mapping[str, str], folds: Sequence[str]) -
 
 def story_rows(corpora: Sequence[Corpus], gold: NewsGold, text_only: bool):
     """(corpus, a, b, signals, label, folds) for every candidate pair of every corpus."""
-    gold_story = gold.story_of()
+    gold_story, event = gold.story_of(), gold.event_of()
     folds = [s.id for s in gold.stories]
     rows = []
     for corpus in corpora:
@@ -110,7 +111,7 @@ def story_rows(corpora: Sequence[Corpus], gold: NewsGold, text_only: bool):
             corpus.stories.mean = corpus.stories.std = corpus.stories.sentence_mean = None
         for a, b in corpus.stories.candidates():
             signals = corpus.stories.evidence(a, b).signals
-            label = int(a in gold_story and gold_story[a] == gold_story.get(b))
+            label = int(a in event and event[a] == event.get(b))
             rows.append((corpus.name, a, b, signals, label, _fold(a, b, gold_story, folds)))
     return rows
 
@@ -188,27 +189,29 @@ def small_corpora(corpus: Corpus, gold: NewsGold) -> list[tuple[str, StoryCorpus
 
 
 def small_rows(corpus: Corpus, gold: NewsGold):
-    gold_story = gold.story_of()
+    event = gold.event_of()
     rows = []
     for story_id, small in small_corpora(corpus, gold):
         for a, b in small.candidates():
-            label = int(a in gold_story and gold_story[a] == gold_story.get(b))
+            label = int(a in event and event[a] == event.get(b))
             rows.append((f"small:{story_id}", a, b, small.evidence(a, b).signals, label, (story_id,)))
     return rows
 
 
 def small_report(rows, probability, gold: NewsGold, threshold: float) -> dict[str, float]:
     """Pairwise figures over the small corpora, each grouped on its own."""
-    gold_story = gold.story_of()
+    event = gold.event_of()
     true = predicted = wanted = 0
     for name in sorted({r[0] for r in rows}):
         members = sorted({x for r in rows if r[0] == name for x in r[1:3]})
         linked = [(probability[(n, a, b)], a, b) for n, a, b, *_ in rows if n == name and probability[(n, a, b)] >= threshold]
         pairs = {pair for group in _merge(members, linked) for pair in combinations(group, 2)}
         predicted += len(pairs)
-        true += sum(1 for a, b in pairs if a in gold_story and gold_story[a] == gold_story.get(b))
-    for story in gold.stories:  # each small corpus holds its story whole
+        true += sum(1 for a, b in pairs if a in event and event[a] == event.get(b))
+    for story in gold.stories:  # each small corpus holds its story whole, and its near-topic distractors
         wanted += len(story.articles) * (len(story.articles) - 1) // 2
+        near = [a for a, s in gold.near_topic.items() if s == story.id and a in gold.distractor_events]
+        wanted += sum(1 for a, b in combinations(near, 2) if gold.distractor_events[a] == gold.distractor_events[b])
     return {"precision": round(true / max(predicted, 1), 3), "recall": round(true / max(wanted, 1), 3)}
 
 
@@ -487,7 +490,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, action="append", required=True, help="a built index (repeatable)")
     parser.add_argument("--gold", type=Path, default=GOLD)
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=1.0, help="the ridge penalty of the link and difference decisions")
+    parser.add_argument("--story-l2", type=float, default=3.0, help="the ridge penalty of the story decisions")
     parser.add_argument("--threshold", type=float, action="append", help="probability thresholds to report")
     parser.add_argument("--links", action="store_true", help="also calibrate fact links and differences")
     parser.add_argument("--link-threshold", type=float, action="append", help="link probability thresholds to report")
@@ -509,7 +513,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(shipped, indent=2) + "\n", encoding="utf-8")
         return
-    fitted, probability = calibrate_stories(corpora, gold, args.l2, args.threshold or [0.3, 0.4, 0.5, 0.6, 0.7])
+    fitted, probability = calibrate_stories(corpora, gold, args.story_l2, args.threshold or [0.3, 0.4, 0.5, 0.6, 0.7])
     if args.links:
         seeds = open_corpus(args.seeds_index, StorySettings()) if args.seeds_index else None
         link = calibrate_links(corpora, gold, probability, args.story_threshold, args.l2, args.link_threshold or [0.5], seeds)

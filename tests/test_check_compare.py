@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.check.compare import SourceText, claim_dates, compare, hedge_marks, negations
+from qa.check.compare import SourceText, compare, hedge_marks, negations
 from qa.check.verdict import CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals
+from qa.corroboration.numbers import dates
 from qa.models import Span
 
 ARTICLE = (
@@ -113,10 +114,10 @@ def test_hedges_include_attribution_and_the_english_modals() -> None:
 
 
 def test_english_dates() -> None:
-    (date,) = claim_dates("Macron named him on December 13, 2024.", "en")
+    (date,) = dates("Macron named him on December 13, 2024.", language="en")
     assert (date.day, date.month, date.year) == (13, 12, 2024)
-    assert [d.weekday for d in claim_dates("It happened on Friday.", "en")] == ["vendredi"]
-    assert claim_dates("He may resign.", "en") == []
+    assert [d.weekday for d in dates("It happened on Friday.", language="en")] == ["vendredi"]
+    assert dates("He may resign.", language="en") == []
 
 
 def test_the_claim_verdict_is_the_strongest_source_verdict() -> None:

@@ -25,7 +25,7 @@ import pytest
 
 from qa import create_app
 from qa.corroboration.specifics import lowercase_words, specifics
-from qa.corroboration.stories import StorySettings, group_stories
+from qa.corroboration.stories import StorySettings, group_stories, story_corpus
 from qa.models import DIFFERENCE_KINDS
 from support.app import make_config
 from support.paths import DATA, PIAF, require_shared
@@ -46,6 +46,16 @@ def test_specifics_are_names_dates_and_numbers_not_topic_words():
     assert "num:count:2" not in specifics("deux soldats")  # small counts are everyday
 
 
+def test_english_dates_are_dates_not_names_or_counts():
+    """An English report's "September 8, 2025" and "13 December" are the dates a French
+    report writes "8 septembre" and "13 décembre": time evidence reads both."""
+    english = specifics("On September 8, 2025, Bayrou lost a confidence vote; on 13 December 2024 he was appointed.")
+    french = specifics("Le 8 septembre 2025, Bayrou a perdu la confiance ; le 13 décembre 2024, il était nommé.")
+    assert {"date:8-9", "date:13-12", "year:2025", "year:2024"} <= set(english) & set(french)
+    assert not any(key in english for key in ("name:september", "name:december", "num:count:13"))
+    assert "name:may" in specifics("Britain's prime minister, Theresa May, spoke.")  # a name, not the month
+
+
 def test_articles_sharing_only_everyday_words_are_not_one_story():
     """Two club articles that share capitalised common nouns ("Saison", "Guerre",
     "Président") and a country are two stories, however often they repeat them."""
@@ -58,6 +68,23 @@ def test_articles_sharing_only_everyday_words_are_not_one_story():
         {s: s for s in texts}, {s: specifics(t) for s, t in texts.items()}, None, StorySettings(), lowercase_words(texts.values())
     )
     assert stories.stories == []
+
+
+def test_a_pair_in_two_languages_is_marked_as_such():
+    """The ``cross_language`` signal: an English and a French report of one event share
+    fewer spelt-alike specifics, and the decision knows to expect it."""
+    texts = {
+        "fr.txt": "Séisme au Maroc\nUn séisme de magnitude 6,8 a frappé la province d'Al Haouz le 8 septembre 2023, "
+                  "selon le Centre national marocain. Le roi Mohammed VI a décrété trois jours de deuil.\n",
+        "fr2.txt": "Le Maroc en deuil\nAprès le séisme d'Al Haouz du 8 septembre 2023, le roi Mohammed VI a décrété "
+                   "trois jours de deuil national, a annoncé le palais.\n",
+        "en.txt": "Morocco earthquake\nA 6.8 magnitude earthquake struck Al Haouz province on 8 September 2023, and "
+                  "King Mohammed VI declared three days of national mourning, the palace said.\n",
+    }
+    corpus, _ = story_corpus(texts, {s: t.split("\n")[0] for s, t in texts.items()}, [], None)
+    assert corpus.languages == {"fr.txt": "fr", "fr2.txt": "fr", "en.txt": "en"}
+    assert corpus.evidence("en.txt", "fr.txt").signals["cross_language"] == 1.0
+    assert corpus.evidence("fr.txt", "fr2.txt").signals["cross_language"] == 0.0
 
 
 # --------------------------------------------------------------------------- the seeds
@@ -248,8 +275,14 @@ def test_an_incremental_build_aligns_only_the_stories_a_changed_article_touches(
     shutil.copy(require_shared(PIAF / "seeds" / "piaf_100.txt"), seeds / "000_0_unrelated.txt")
     second = service.rebuild()
     assert second.passages[0].citation.source == "000_0_unrelated.txt"
-    section = read_manifest(current_build(service.index_dir))["alignment"]
+    manifest = read_manifest(current_build(service.index_dir))
+    section = manifest["alignment"]
     assert (section["stories_aligned"], section["stories_reused"]) == (0, 1)
+    # The seeds' specifics were handed back, read by the rules this build would use.
+    from qa.index.build import specifics_fingerprint
+
+    assert manifest["stories"]["specifics_reused"] == 2
+    assert manifest["stories"]["specifics_rules"] == specifics_fingerprint()
     full = service.rebuild(full=True)
     assert second.alignment.to_dict() == full.alignment.to_dict()
     assert first.alignment.pairs()  # the seeds' story has links to hand back

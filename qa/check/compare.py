@@ -48,18 +48,6 @@ _HEDGE_EN = re.compile(
     r"seems?|seemed|appears? to|according to|is said to|are said to|was said to|were said to)\b",
     re.IGNORECASE,
 )
-_MONTHS_EN = {m: i for i, m in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"), 1)}
-_WEEKDAYS_EN = {"monday": "lundi", "tuesday": "mardi", "wednesday": "mercredi", "thursday": "jeudi", "friday": "vendredi",
-                "saturday": "samedi", "sunday": "dimanche"}
-_DATE_EN = re.compile(
-    r"\b(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<month>" + "|".join(_MONTHS_EN) + r")"
-    r"(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>(?:19|20)\d{2}))?\b"
-    r"|\b(?P<weekday>" + "|".join(_WEEKDAYS_EN) + r")\b|\bin\s+(?P<lone_year>(?:19|20)\d{2})\b",
-    re.IGNORECASE,
-)
-
-
 def negations(text: str, language: str, offset: int = 0) -> list[Span]:
     """Negation markers outside quotes: "n'a pas", "jamais", "did not"."""
     pattern = _NEGATION_EN if language == "en" else _NEGATION_FR
@@ -75,25 +63,6 @@ def hedge_marks(text: str, language: str, offset: int = 0) -> list[Span]:
     found = [h.span for h in hedges(text, offset)]
     found += [Span(offset + m.start(), offset + m.end()) for m in _ATTRIBUTION_FR.finditer(plain)]
     return sorted(found, key=lambda span: span.start)
-
-
-def claim_dates(text: str, language: str, offset: int = 0) -> list[DateMention]:
-    """Dates in a text, French or English ("December 13, 2024", "on Friday", "in 2024")."""
-    if language != "en":
-        return dates(text, offset)
-    found = []
-    for m in _DATE_EN.finditer(text):
-        span = Span(offset + m.start(), offset + m.end())
-        if m.group("weekday"):
-            found.append(DateMention(0, 0, 0, _WEEKDAYS_EN[m.group("weekday").lower()], span))
-        elif m.group("lone_year"):
-            found.append(DateMention(0, 0, int(m.group("lone_year")), "", Span(offset + m.start("lone_year"), offset + m.end())))
-        else:
-            if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
-                continue  # the modal verb
-            day = int(m.group("day1") or m.group("day2") or 0)
-            found.append(DateMention(day, _MONTHS_EN[m.group("month").lower()], int(m.group("year") or 0), "", span))
-    return found
 
 
 _ORDINAL_WORDS_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -150,7 +119,7 @@ class NameMention:
 def name_mentions(text: str, is_common: Callable[[str], bool], offset: int = 0) -> list[NameMention]:
     """Capitalised words and acronyms the corpus does not also write in lower case."""
     found = []
-    dated = [d.span for language in ("fr", "en") for d in claim_dates(text, language)]
+    dated = [d.span for language in ("fr", "en") for d in dates(text, language=language)]
     for match in NAME.finditer(text):
         word, start = match.group(0), match.start()
         if any(span.start <= match.start() < span.end for span in dated):
@@ -243,10 +212,10 @@ def _held_date(d: DateMention, mentions: list[DateMention]) -> bool:
 
 
 def _compare_dates(claim: str, claim_language: str, source: SourceText, comparison: Comparison) -> None:
-    in_sentence = claim_dates(source.article[source.sentence.start : source.sentence.end], source.language, source.sentence.start)
-    in_passage = claim_dates(source.article[source.near.start : source.near.end], source.language, source.near.start)
+    in_sentence = dates(source.article[source.sentence.start : source.sentence.end], source.sentence.start, source.language)
+    in_passage = dates(source.article[source.near.start : source.near.end], source.near.start, source.language)
     published = _published_mention(source.published)
-    for d in claim_dates(claim, claim_language):
+    for d in dates(claim, language=claim_language):
         if _held_date(d, in_passage):
             continue
         comparable = [x for x in in_sentence if dates_comparable(d, x)] or [x for x in in_passage if dates_comparable(d, x)]

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from qa.models import Span
 from qa.text.analyzer import analyze
-from qa.text.mentions import MONTH_PATTERN_FR, MONTHS, NUMBER_WORDS, ONE_WORDS, SCALE_WORDS, WEEKDAY_PATTERN
+from qa.text.mentions import (
+    MONTH_PATTERN_FR,
+    MONTHS,
+    MONTHS_EN,
+    NUMBER_WORDS,
+    ONE_WORDS,
+    SCALE_WORDS,
+    WEEKDAY_PATTERN,
+    WEEKDAYS_EN,
+)
 from qa.text.normalise import fold_word
 
 # "un"/"une" count as 1 only before a unit ("en un jour"), never as an article.
@@ -163,8 +172,8 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
                 continue  # an article, or "neuf" meaning "new"
             if not is_word and value.is_integer() and 1900 <= value <= 2100:
                 continue  # a year: handled by dates()
-            if unit_word.lower() in MONTHS or fold_word(unit_word) in MONTHS:
-                continue  # "4 juillet": a date
+            if unit_word.lower() in MONTHS or fold_word(unit_word) in MONTHS or unit_word.lower() in MONTHS_EN:
+                continue  # "4 juillet", "13 December": a date
             dimension = "count"
             stems = analyze(unit_word) if unit_word else []
             noun = stems[0] if stems else ""
@@ -208,8 +217,35 @@ _DATE = re.compile(
 )
 
 
-def dates(text: str, offset: int = 0) -> list[DateMention]:
-    """Dates in ``text``: "4 juillet 2025", "le 4 juillet", "début juin", "lundi", "en 2024"."""
+_DATE_EN = re.compile(
+    r"\b(?:(?P<day1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<month>" + "|".join(MONTHS_EN) + r")"
+    r"(?:\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?)?(?:,?\s+(?P<year>(?:19|20)\d{2}))?\b"
+    r"|\b(?P<weekday>" + "|".join(WEEKDAYS_EN) + r")\b|\bin\s+(?P<lone_year>(?:19|20)\d{2})\b",
+    re.IGNORECASE,
+)
+
+
+def _english_dates(text: str, offset: int) -> list[DateMention]:
+    found = []
+    for m in _DATE_EN.finditer(text):
+        span = Span(offset + m.start(), offset + m.end())
+        if m.group("weekday"):
+            found.append(DateMention(0, 0, 0, WEEKDAYS_EN[m.group("weekday").lower()], span))
+        elif m.group("lone_year"):
+            found.append(DateMention(0, 0, int(m.group("lone_year")), "", Span(offset + m.start("lone_year"), offset + m.end())))
+        else:
+            if m.group("month").lower() == "may" and not (m.group("day1") or m.group("day2") or m.group("year")):
+                continue  # the modal verb
+            day = int(m.group("day1") or m.group("day2") or 0)
+            found.append(DateMention(day, MONTHS_EN[m.group("month").lower()], int(m.group("year") or 0), "", span))
+    return found
+
+
+def dates(text: str, offset: int = 0, language: str = "fr") -> list[DateMention]:
+    """Dates in ``text``: "4 juillet 2025", "le 4 juillet", "début juin", "lundi", "en 2024";
+    with ``language="en"``, "December 13, 2024", "13 December", "on Friday", "in 2024"."""
+    if language == "en":
+        return _english_dates(text, offset)
     found = []
     for match in _DATE.finditer(text):
         if match.group("weekday"):

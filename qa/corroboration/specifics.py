@@ -49,18 +49,22 @@ def lowercase_words(texts: Iterable[str]) -> set[str]:
 def specifics(text: str) -> list[str]:
     """The story specifics of a text as keys: ``name:``, ``names:`` (a run), ``date:``, ``year:``, ``num:``.
 
-    Counts below 10 ("deux soldats") are too common to be specific, and four-digit counts
-    from 1000 to 2100 are mostly years written without "en"; months alone and weekdays
-    are left out. Names are filtered later against the corpus's everyday words
+    Dates are read in French and in English. Counts below 10 ("deux soldats") are too
+    common to be specific, and four-digit counts from 1000 to 2100 are mostly years
+    written without "en"; months alone and weekdays are left out. Names are filtered later against the corpus's everyday words
     (``lowercase_words``), which need the whole corpus.
     """
     keys: list[str] = []
+    # French and English dates ("4 juillet", "July 4", "4 July"): the two patterns match
+    # no month of the other language, so both are read whatever the text's language.
+    found_dates = dates(text) + dates(text, language="en")
     for group in name_groups(text):
-        group_keys = [name.key for name in group]
+        group = [n for n in group if not any(d.span.start <= n.span.start < d.span.end for d in found_dates)]
+        group_keys = [name.key for name in group]  # an English month is capitalised, and no name
         keys.extend(f"name:{key}" for key in group_keys)
         if len(group_keys) > 1:
             keys.append("names:" + " ".join(group_keys))
-    for mention in dates(text):
+    for mention in found_dates:
         if mention.day and mention.month:
             keys.append(f"date:{mention.day}-{mention.month}")
     keys.extend(f"year:{match.group(1)}" for match in YEAR.finditer(text))

@@ -21,10 +21,14 @@ accepts its signals:
 * with sentence vectors, how closely the shorter article's sentences are matched in the
   other, and how many of them state a fact again (a close match sharing a rare specific
   or phrase);
+* whether the two are written in different languages (``qa.text.language``): a report in
+  English and one in French share fewer spelt-alike specifics and sit lower in the
+  model's cosines, so the decision learns what to expect of such a pair;
 * how alike their titles are (IDF cosine of analysed title words);
 * time evidence: whether each one's main year (or date) is one the other never mentions
   (a conflict), in the whole text, in the lede, in the titles; or one the other
-  mentions; and, when both carry a publication date, how many days apart they were
+  mentions (an article that names no year, or no date, counts the year or day it was
+  published); and, when both carry a publication date, how many days apart they were
   published. None of these vetoes: they weigh in the score.
 
 The decision with vectors (``StorySettings.decision``) serves corpora of at least
@@ -45,6 +49,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -64,26 +69,27 @@ from qa.corroboration.specifics import (
 )
 from qa.models import Passage, published_date
 from qa.text.analyzer import analyze
+from qa.text.language import language_of
 
 # The decisions below are fitted by bench/calibrate_corroboration.py on the development set
 # of real multi-outlet news (tests/data/news/), leave-one-story-out; docs/quality.md gives
 # the figures. ``text_decision`` serves when there are no document vectors, or too few
 # articles to estimate how similar unrelated ones are.
 STORY_DECISION = LogisticDecision(
-    (("distinct", 0.7697), ("overlap", 2.834), ("shared_weight", 1.3076), ("shared_numbers", -0.5195),
-     ("shared_phrases", -0.5384), ("phrase_share", 2.3647), ("title", 1.6701), ("time_conflict", -0.751),
-     ("lede_time_conflict", -0.4373), ("title_time_conflict", -1.859), ("time_shared", -0.6832),
-     ("same_days", 5.8591), ("days_apart", -4.9279), ("document_z", 0.6927), ("sentence_top", 1.5225),
-     ("sentence_top3", -1.405), ("fact_matches", 0.3603), ("fact_share", -0.1968)),
-    -8.7274,
+    (("distinct", 0.8292), ("overlap", 3.9415), ("shared_weight", -0.2878), ("shared_numbers", 0.0003),
+     ("shared_phrases", -0.2569), ("phrase_share", 1.7388), ("title", 1.288), ("time_conflict", -0.4084),
+     ("lede_time_conflict", 0.0197), ("title_time_conflict", -1.0096), ("time_shared", -0.4481),
+     ("same_days", 4.9446), ("days_apart", -2.4676), ("cross_language", 3.4405), ("document_z", 0.9692),
+     ("sentence_top", 0.9137), ("sentence_top3", 0.3608), ("fact_matches", 0.022), ("fact_share", 1.5111)),
+    -10.0636,
     0.95,
 )
 STORY_TEXT_DECISION = LogisticDecision(
-    (("distinct", 2.0988), ("overlap", 3.2177), ("shared_weight", 0.3034), ("shared_numbers", -0.6385),
-     ("shared_phrases", -0.2003), ("phrase_share", 3.1779), ("title", 5.1826), ("time_conflict", -0.6695),
-     ("lede_time_conflict", -0.5898), ("title_time_conflict", -2.4548), ("time_shared", -0.4718),
-     ("same_days", 6.0679), ("days_apart", -6.5379)),
-    -5.8174,
+    (("distinct", 1.5487), ("overlap", 3.6781), ("shared_weight", -0.0189), ("shared_numbers", -0.0793),
+     ("shared_phrases", 0.1405), ("phrase_share", 2.6981), ("title", 6.3845), ("time_conflict", -0.3446),
+     ("lede_time_conflict", -0.2073), ("title_time_conflict", -2.0095), ("time_shared", -0.1652),
+     ("same_days", 5.3148), ("days_apart", -3.4994), ("cross_language", 1.3269)),
+    -5.6653,
     0.95,
 )
 
@@ -110,6 +116,8 @@ class StorySettings:
     # above the corpus's cross-article similarity, sharing a rare specific or phrase with
     # it, states a fact again (the ``fact_matches`` signal).
     fact_match_z: float = 2.0
+    # How much of an article's opening tells its language (``cross_language``).
+    language_characters: int = 4000
     # Below this many articles the corpus's similarity distribution is not estimated: the
     # text decision is used.
     min_articles_for_baseline: int = 30
@@ -306,8 +314,10 @@ class StoryCorpus:
         sentences: Mapping[str, ArticleSentences] | None = None,
         phrases_by_source: Mapping[str, set[str]] | None = None,
         lede_specifics: Mapping[str, Sequence[str]] | None = None,
+        languages: Mapping[str, str] | None = None,
     ):
         self.settings = settings
+        self.languages = languages or {}
         self.lede_specifics = lede_specifics or {}
         self.titles = titles
         self.sources = sorted(titles)
@@ -337,6 +347,7 @@ class StoryCorpus:
             title_df.update(set(terms))
         self.title_idf = {term: math.log(1 + count / df) for term, df in title_df.items()}
         self.published = {source: published_date((published or {}).get(source)) for source in self.sources}
+        self.time_keys = {source: _time_keys(specifics_by_source.get(source, ()), self.published[source]) for source in self.sources}
         self.mean = self.std = None
         if doc_vectors is not None and count >= settings.min_articles_for_baseline:
             self.mean, self.std = _similarity_baseline(np.stack([doc_vectors[s] for s in self.sources]))
@@ -415,14 +426,16 @@ class StoryCorpus:
             "overlap": overlap,
             "shared_weight": math.log1p(sum(self.idf[k] for k in shared)),
             "title": _idf_cosine(self.title_terms[a], self.title_terms[b], self.title_idf),
-            "time_conflict": float(time_conflict(self.specifics.get(a, ()), self.specifics.get(b, ()))),
-            "time_shared": float(time_shared(self.specifics.get(a, ()), self.specifics.get(b, ()))),
+            "time_conflict": float(time_conflict(self.time_keys[a], self.time_keys[b])),
+            "time_shared": float(time_shared(self.time_keys[a], self.time_keys[b])),
             "lede_time_conflict": float(time_conflict(self.lede_specifics.get(a, ()), self.lede_specifics.get(b, ()))),
             "title_time_conflict": float(self._title_time_conflict(a, b)),
         }
         if document is not None and self.mean is not None and self.std:
             signals["document_z"] = max(-5.0, min((document - self.mean) / self.std, 20.0))
         signals.update(self._sentence_signals(a, b))
+        language_a, language_b = self.languages.get(a), self.languages.get(b)
+        signals["cross_language"] = float(language_a is not None and language_b is not None and language_a != language_b)
         signals["shared_numbers"] = math.log1p(sum(1 for k in shared if k.startswith(("num:", "date:"))))
         shared_phrases = self.phrases[a] & self.phrases[b]
         signals["shared_phrases"] = math.log1p(len(shared_phrases))
@@ -434,6 +447,19 @@ class StoryCorpus:
             signals["days_apart"] = min(gap, 60) / 30.0
         probability = self.decision.probability(signals)
         return PairEvidence(tuple(shared), distinct, round(overlap, 4), document, signals, round(probability, 4))
+
+
+def _time_keys(keys: Sequence[str], published: date | None) -> list[str]:
+    """An article's specifics for time evidence: what it mentions, and, when it mentions no
+    year (or no date), the year (or the day) it was published: a report that names no year
+    is about the days around its publication."""
+    found = list(keys)
+    if published is not None:
+        if not any(k.startswith("year:") for k in keys):
+            found.append(f"year:{published.year}")
+        if not any(k.startswith("date:") for k in keys):
+            found.append(f"date:{published.day}-{published.month}")
+    return found
 
 
 def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]]) -> list[list[str]]:
@@ -518,4 +544,6 @@ def story_corpus(
     by_source = None if sentences is None else article_sentences(passages, sentences, articles)
     phrase_sets = {source: phrases(text) for source, text in articles.items()}
     ledes = {source: specifics(lede(titles.get(source, ""), text, settings.lede_characters)) for source, text in articles.items()}
-    return StoryCorpus(titles, specifics_by_source, doc, settings, everyday, published, by_source, phrase_sets, ledes), everyday
+    languages = {source: language_of(text[: settings.language_characters]) for source, text in articles.items()}
+    corpus = StoryCorpus(titles, specifics_by_source, doc, settings, everyday, published, by_source, phrase_sets, ledes, languages)
+    return corpus, everyday

@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.corroboration import SentenceTable, dense_neighbour_count
+from qa.corroboration import SentenceTable, dense_neighbour_count, numbers, specifics
+from qa.corroboration import mentions as corroboration_mentions
 from qa.corroboration.build import CorroborationData, PreviousCorroboration, corroborate_corpus
 from qa.embedding.embedder import Embedder, model_record
 from qa.embedding.embedder import manifest_section as model_section
@@ -61,7 +62,7 @@ from qa.ingest.passages import embedding_text, split_article
 from qa.models import Article, Passage
 from qa.settings import BuildOptions
 from qa.storage import sha256_files
-from qa.text import normalise, paragraphs, sentences, tokens
+from qa.text import mentions, names, normalise, paragraphs, sentences, tokens
 from qa.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,13 @@ def rules_fingerprint() -> str:
     """Identifies the code that turns bytes into passages: the readers, the passage rules
     and the text rules they use (blanks, paragraphs, sentences, token counting)."""
     modules = (formats, passage_rules, normalise, paragraphs, sentences, tokens)
+    return sha256_files(Path(module.__file__ or "") for module in modules)[:16]
+
+
+def specifics_fingerprint() -> str:
+    """Identifies the code that reads an article's story specifics (names, dates, numbers):
+    a build hands back the specifics of unchanged articles only when it is the same."""
+    modules = (specifics, numbers, corroboration_mentions, mentions, names, normalise)
     return sha256_files(Path(module.__file__ or "") for module in modules)[:16]
 
 
@@ -282,8 +290,12 @@ def corroborate(
     started = time.perf_counter()
     known = None
     earlier = None
+    fingerprint = specifics_fingerprint()
     if previous is not None:
-        known = {source: keys for source, keys in previous.stories.specifics.items() if source in reused}
+        if previous.manifest.get("stories", {}).get("specifics_rules") == fingerprint:
+            known = {source: keys for source, keys in previous.stories.specifics.items() if source in reused}
+        else:
+            log.info("not reusing the previous build's specifics: the rules that read them changed")
         earlier = PreviousCorroboration(previous.stories, previous.alignment, previous.passages, frozenset(reused))
     # The alignment's dense candidates come from the store: one batch search, exact below
     # the HNSW threshold, instead of a product of all the vectors (~90 s at 100k passages).
@@ -292,7 +304,9 @@ def corroborate(
     data = corroborate_corpus(
         assembled.passages, articles, assembled.vectors, sentences, neighbours, known_specifics=known, previous=earlier
     )
-    return data, data.manifest_sections(round(time.perf_counter() - started, 3), specifics_reused=len(known or {}))
+    sections = data.manifest_sections(round(time.perf_counter() - started, 3), specifics_reused=len(known or {}))
+    sections["stories"]["specifics_rules"] = fingerprint
+    return data, sections
 
 
 # --------------------------------------------------------------------------- the build
@@ -337,7 +351,7 @@ def _build_locked(context: BuildContext) -> Path:
         manifest = {
             "format_version": FORMAT_VERSION,
             "build_id": build_id,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 3),
             "package_version": package_version(),
             "model": model_section(context.embedder, store.describe()["dimension"], window),

@@ -15,6 +15,13 @@ MONTHS = {
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
 }
 # Regular-expression alternations (use with re.IGNORECASE).
+# The same in English, and English weekdays by their French name (what ``DateMention`` keeps).
+MONTHS_EN = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}
+WEEKDAYS_EN = {"monday": "lundi", "tuesday": "mardi", "wednesday": "mercredi", "thursday": "jeudi", "friday": "vendredi",
+               "saturday": "samedi", "sunday": "dimanche"}
 MONTH_PATTERN_FR = "janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre"
 MONTH_PATTERN_EN = "january|february|march|april|may|june|july|august|september|october|november|december"
 MONTH_PATTERN = f"{MONTH_PATTERN_FR}|{MONTH_PATTERN_EN}"
