@@ -162,6 +162,17 @@ def test_agreeing_wordings_are_not_differences(here, there):
         ("Moscou se réserve le droit de lancer une première frappe nucléaire contre l'OTAN.",
          "Ces modifications pourraient prévoir une première frappe nucléaire contre l'OTAN.",
          ("hedge", "Moscou se réserve le droit de lancer", "pourraient prévoir")),
+        # In a list, each figure's place follows it: 36 000 is Toulouse's, not the Interior's.
+        ("Selon l'Intérieur, 36.000 personnes ont défilé à Toulouse, 26.000 à Marseille.",
+         "Selon l'Intérieur, 30.000 personnes ont défilé à Toulouse, 26.000 à Marseille.",
+         ("number", "36.000", "30.000")),
+        # The one percentage of each side that no name claims (Hayer's 14,5 % is another's).
+        ("Le RN l'a emporté avec 31,5% des voix, devant la liste de Valérie Hayer avec 14,5%.",
+         "Le RN l'a emporté avec plus de 32% des voix, selon les estimations.",
+         ("number", "31,5%", "32%")),
+        # "2.012" is a count written with a thousands point, not the year 2012.
+        ("Le séisme a fait 2.012 morts, selon le ministère.", "Le séisme a fait 2.946 morts, selon le ministère.",
+         ("number", "2.012", "2.946")),
     ],
 )
 def test_differences_of_substance(here, there, expected):

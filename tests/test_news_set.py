@@ -86,4 +86,4 @@ def test_facts_shared_by_outlets_are_linked_and_links_stay_within_the_story(news
     figures = alignment_figures(gold, news_index.passages, texts, news_index.alignment)
     assert figures.facts_linked / figures.facts >= 0.75, figures.as_dict()  # measured 0.759
     assert figures.also_in_precision >= 0.98, figures.as_dict()  # measured 0.996
-    assert figures.differences_right_kind >= 12, figures.as_dict()  # measured 14 of 124
+    assert figures.differences_right_kind >= 14, figures.as_dict()  # measured 17 of 124

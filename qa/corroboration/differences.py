@@ -84,20 +84,24 @@ _APPOSITION = re.compile(r"\s*[,(]\s*")  # "Dominique Pelicot, 72 ans", "Al-Haou
 
 def _anchors(unit: Unit, source: str, reach: int = 40) -> dict[Span, str]:
     """Each quantity's anchor: the key of the nearest name within ``reach`` characters in
-    its clause ("36 000 personnes à Toulouse" -> toulouse), or "" when none is near."""
+    its clause ("36 000 personnes à Toulouse" -> toulouse), or "" when none is near.
+
+    A name that follows in the clause comes first: in a list ("36 000 à Toulouse, 26 000
+    à Marseille") each figure's place follows it. A name before it counts when none
+    follows, across an apposition too ("Dominique Pelicot, 72 ans", "Al-Haouz (1 293)")."""
     groups = name_groups(source[unit.span.start : unit.span.end], unit.span.start)
     found = {}
     for q in unit.quantities:
-        best, distance = "", reach + 1
+        after = [(group[0].span.start - q.span.end, group) for group in groups if group[0].span.start >= q.span.end
+                 and not _CLAUSE_BREAK.search(source[q.span.end : group[0].span.start])]
+        before = []
         for group in groups:
-            start, end = group[0].span.start, group[-1].span.end
-            lo, hi = (q.span.end, start) if start >= q.span.end else (end, q.span.start) if end <= q.span.start else (0, -1)
-            between = source[lo:hi]
-            if hi < lo or (_CLAUSE_BREAK.search(between) and not _APPOSITION.fullmatch(between)):
-                continue  # overlapping, or in another clause ("selon l'Intérieur, 36 000 à Toulouse")
-            if hi - lo < distance:
-                best, distance = group[-1].key, hi - lo
-        found[q.span] = best
+            end = group[-1].span.end
+            between = source[end : q.span.start]
+            if end <= q.span.start and (not _CLAUSE_BREAK.search(between) or _APPOSITION.fullmatch(between)):
+                before.append((q.span.start - end, group))  # else in another clause ("selon l'Intérieur, 36 000")
+        near = [(distance, group) for distance, group in (after or before) if distance <= reach]
+        found[q.span] = min(near, key=lambda item: item[0])[1][-1].key if near else ""
     return found
 
 
@@ -107,7 +111,8 @@ def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[
     Two quantities are about the same thing when the same name stands next to both
     ("36 000 à Toulouse" / "30 000 personnes à Toulouse"), else when they count the same
     noun and no two different names stand by them, else when each sentence has only one
-    of that dimension.
+    of that dimension, or only one that no name stands by ("31,5 % des voix" against "plus
+    de 32 %", beside "14,5 % pour Valérie Hayer").
     """
     found = []
     anchors_a, anchors_b = _anchors(a, source_a), _anchors(b, source_b)
@@ -126,6 +131,11 @@ def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[
             comparable = [o for o in others if q.noun and o.noun == q.noun and not (anchor and anchors_b[o.span])]
         if not comparable and single:  # the one of each side, unless they count different nouns
             comparable = [o for o in others if not q.noun or not o.noun or q.noun == o.noun]
+        if not comparable and not anchor:  # the one of each side that no name claims
+            loose_a = [x for x in a.quantities if x.dimension == q.dimension and not anchors_a[x.span]]
+            loose_b = [o for o in others if not anchors_b[o.span]]
+            if len(loose_a) == 1 and len(loose_b) == 1:
+                comparable = [o for o in loose_b if not q.noun or not o.noun or q.noun == o.noun]
         if not comparable or any(same_quantity(q, o) for o in comparable):
             continue
         mine = [x for x in a.quantities if x.dimension == q.dimension]

@@ -170,8 +170,8 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
         else:
             if raw.lower() in ONE_WORDS or (raw.lower() == "neuf" and not unit_word):
                 continue  # an article, or "neuf" meaning "new"
-            if not is_word and value.is_integer() and 1900 <= value <= 2100:
-                continue  # a year: handled by dates()
+            if not is_word and re.fullmatch(r"\d{4}", raw) and 1900 <= value <= 2100:
+                continue  # a year: handled by dates() ("2.012 morts" is a count)
             if unit_word.lower() in MONTHS or fold_word(unit_word) in MONTHS or unit_word.lower() in MONTHS_EN:
                 continue  # "4 juillet", "13 December": a date
             dimension = "count"
