@@ -57,7 +57,8 @@ PIAF_QUESTIONS = ROOT.parent / "shared" / "eval" / "piaf" / "questions-dev.jsonl
 TEXT_SIGNALS = ("distinct", "overlap", "shared_weight", "shared_numbers", "shared_phrases", "phrase_share", "title",
                 "time_conflict", "lede_time_conflict", "title_time_conflict", "time_shared", "same_days", "days_apart",
                 "cross_language")
-STORY_SIGNALS = TEXT_SIGNALS + ("document_z", "sentence_top", "sentence_top3", "fact_matches", "fact_share")
+STORY_SIGNALS = TEXT_SIGNALS + ("document_z", "sentence_top", "sentence_top3", "fact_matches", "fact_share",
+                                "document_rank")
 DIFFERENCE_SIGNALS = ("sentence", "quote_pairing", "kind_number", "kind_date", "kind_name", "kind_spelling", "kind_hedge",
                       "kind_quote")
 LINK_SIGNALS = ("similarity", "lexical", "numbers", "names", "shared_specifics", "distinctive", "quote", "dense_z", "sentence_z")

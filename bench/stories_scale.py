@@ -10,7 +10,7 @@ index must skip them, or the cost would be quadratic.
 Times are CPU seconds of this process (``time.process_time``) with the hashing embedder
 (passages and sentences, as a default build embeds both): the model's cost is measured
 by ``bench/scale.py``. The story decision's cut-off is ``--story-threshold`` (0.5): the
-planted stories are weaker evidence than real news, and the shipped 0.95 would group
+planted stories are weaker evidence than real news, and the shipped 0.93 would group
 none of them, leaving the alignment nothing to do. Usage::
 
     .venv/bin/python bench/stories_scale.py --passages 10000 100000
@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument(
         "--story-threshold", type=float, default=0.5,
         help="the story decision's probability cut-off: the planted stories are weaker evidence than real news "
-        "(recombined sentences, hashing vectors), so the shipped 0.95 would group none and leave nothing to align",
+        "(recombined sentences, hashing vectors), so the shipped 0.93 would group none and leave nothing to align",
     )
     args = parser.parse_args()
     print("| passages | articles | planted stories | stories found | planted ones kept together | largest story |"

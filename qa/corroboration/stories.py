@@ -15,7 +15,9 @@ accepts its signals:
   the dispatch's specifics);
 * with vectors, how far their document vectors' cosine (mean of their passages',
   normalised) stands above the corpus's mean similarity of article pairs, in standard
-  deviations (the model's cosines sit in a narrow band: only the excess counts);
+  deviations (the model's cosines sit in a narrow band: only the excess counts); and how
+  many articles stand closer to either of them than the other does (a rank, which holds
+  whether the corpus is all news or news among unrelated articles);
 * the rare *phrases* they share (pairs of consecutive terms: the same quoted words, the
   same figure with its noun);
 * with sentence vectors, how closely the shorter article's sentences are matched in the
@@ -76,13 +78,14 @@ from qa.text.language import language_of
 # the figures. ``text_decision`` serves when there are no document vectors, or too few
 # articles to estimate how similar unrelated ones are.
 STORY_DECISION = LogisticDecision(
-    (("distinct", 0.8292), ("overlap", 3.9415), ("shared_weight", -0.2878), ("shared_numbers", 0.0003),
-     ("shared_phrases", -0.2569), ("phrase_share", 1.7388), ("title", 1.288), ("time_conflict", -0.4084),
-     ("lede_time_conflict", 0.0197), ("title_time_conflict", -1.0096), ("time_shared", -0.4481),
-     ("same_days", 4.9446), ("days_apart", -2.4676), ("cross_language", 3.4405), ("document_z", 0.9692),
-     ("sentence_top", 0.9137), ("sentence_top3", 0.3608), ("fact_matches", 0.022), ("fact_share", 1.5111)),
-    -10.0636,
-    0.95,
+    (("distinct", 0.7659), ("overlap", 3.7763), ("shared_weight", -0.29), ("shared_numbers", 0.2035),
+     ("shared_phrases", -0.3707), ("phrase_share", 1.7028), ("title", 0.8948), ("time_conflict", -0.3677),
+     ("lede_time_conflict", 0.0208), ("title_time_conflict", -1.1152), ("time_shared", -0.508),
+     ("same_days", 5.0289), ("days_apart", -2.5296), ("cross_language", 3.3389), ("document_z", 0.6565),
+     ("sentence_top", 0.8761), ("sentence_top3", 0.3179), ("fact_matches", 0.0883), ("fact_share", 1.5424),
+     ("document_rank", -0.6383)),
+    -7.5688,
+    0.93,
 )
 STORY_TEXT_DECISION = LogisticDecision(
     (("distinct", 1.5487), ("overlap", 3.6781), ("shared_weight", -0.0189), ("shared_numbers", -0.0793),
@@ -116,6 +119,10 @@ class StorySettings:
     # above the corpus's cross-article similarity, sharing a rare specific or phrase with
     # it, states a fact again (the ``fact_matches`` signal).
     fact_match_z: float = 2.0
+    # The ``document_rank`` signal: how many articles stand closer to either one than the
+    # other does (by document vector), counted up to this depth. Unlike ``document_z`` it
+    # does not depend on how alike the corpus's unrelated articles are.
+    rank_depth: int = 50
     # How much of an article's opening tells its language (``cross_language``).
     language_characters: int = 4000
     # Below this many articles the corpus's similarity distribution is not estimated: the
@@ -217,6 +224,25 @@ def stories_problem(stories: Stories, sources: Sequence[str]) -> str:
                 return f"article {source} is in two stories"
             seen.add(source)
     return ""
+
+
+def nearest_similarities(matrix: np.ndarray, depth: int, block: int = 1024) -> np.ndarray:
+    """Each row's ``depth`` highest cosines to the other rows, ascending (rows normalised).
+
+    In blocks of rows, so memory stays ``block`` × rows; the cost is one product of the
+    matrix with itself, about 10 s at 20,000 articles."""
+    count = len(matrix)
+    depth = min(depth, count - 1)
+    found = np.empty((count, max(depth, 0)), dtype=np.float32)
+    if depth <= 0:
+        return found
+    for start in range(0, count, block):
+        similarity = matrix[start : start + block] @ matrix.T
+        rows = np.arange(len(similarity))
+        similarity[rows, start + rows] = -np.inf  # not its own neighbour
+        top = np.partition(similarity, count - depth, axis=1)[:, count - depth :]
+        found[start : start + len(similarity)] = np.sort(top, axis=1)
+    return found
 
 
 def document_vectors(passage_sources: Sequence[str], passage_vectors: np.ndarray, sources: Sequence[str]) -> np.ndarray:
@@ -349,8 +375,12 @@ class StoryCorpus:
         self.published = {source: published_date((published or {}).get(source)) for source in self.sources}
         self.time_keys = {source: _time_keys(specifics_by_source.get(source, ()), self.published[source]) for source in self.sources}
         self.mean = self.std = None
+        self.nearest: dict[str, np.ndarray] = {}
         if doc_vectors is not None and count >= settings.min_articles_for_baseline:
-            self.mean, self.std = _similarity_baseline(np.stack([doc_vectors[s] for s in self.sources]))
+            matrix = np.stack([doc_vectors[s] for s in self.sources])
+            self.mean, self.std = _similarity_baseline(matrix)
+            found = nearest_similarities(matrix, settings.rank_depth)
+            self.nearest = {source: found[i] for i, source in enumerate(self.sources)}
         self.sentences = sentences or {}
         self.sentence_mean = self.sentence_std = None
         if self.sentences and count >= settings.min_articles_for_baseline:
@@ -375,6 +405,11 @@ class StoryCorpus:
                 for b in members[i + 1 :]:
                     shared_counts[(a, b)] += 1
         return {pair: n for pair, n in shared_counts.items() if n >= self.settings.min_candidate_shared}
+
+    def _rank(self, source: str, similarity: float) -> int:
+        """How many articles are closer to ``source`` than one at ``similarity`` (at most ``rank_depth``)."""
+        closer = self.nearest[source]  # ascending
+        return len(closer) - int(np.searchsorted(closer, similarity + 1e-6, side="right"))
 
     def _title_time_conflict(self, a: str, b: str) -> bool:
         """Both titles name a year ("6 Heures du Castellet 2011", "6 Heures de Shanghai 2017"), none the same."""
@@ -433,6 +468,8 @@ class StoryCorpus:
         }
         if document is not None and self.mean is not None and self.std:
             signals["document_z"] = max(-5.0, min((document - self.mean) / self.std, 20.0))
+        if document is not None and self.nearest:
+            signals["document_rank"] = math.log1p(max(self._rank(a, document), self._rank(b, document)))
         signals.update(self._sentence_signals(a, b))
         language_a, language_b = self.languages.get(a), self.languages.get(b)
         signals["cross_language"] = float(language_a is not None and language_b is not None and language_a != language_b)
