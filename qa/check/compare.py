@@ -28,7 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from qa.corroboration.mentions import WORD, hedges, outside_quotes, quotes
-from qa.corroboration.numbers import DateMention, Quantity, dates, dates_agree, dates_comparable, quantities, same_quantity
+from qa.corroboration.numbers import (
+    DateMention,
+    Quantity,
+    dates,
+    dates_agree,
+    dates_comparable,
+    dates_in_either_language,
+    quantities,
+    same_quantity,
+)
 from qa.models import ClaimDifference, Excerpt, Span, published_date
 from qa.text.analyzer import analyze, term_set
 from qa.text.mentions import ACRONYM, NAME, NUMBER_WORDS
@@ -119,7 +128,7 @@ class NameMention:
 def name_mentions(text: str, is_common: Callable[[str], bool], offset: int = 0) -> list[NameMention]:
     """Capitalised words and acronyms the corpus does not also write in lower case."""
     found = []
-    dated = [d.span for language in ("fr", "en") for d in dates(text, language=language)]
+    dated = [d.span for d in dates_in_either_language(text)]
     for match in NAME.finditer(text):
         word, start = match.group(0), match.start()
         if any(span.start <= match.start() < span.end for span in dated):

@@ -262,6 +262,12 @@ def dates(text: str, offset: int = 0, language: str = "fr") -> list[DateMention]
     return found
 
 
+def dates_in_either_language(text: str, offset: int = 0) -> list[DateMention]:
+    """French and English dates ("4 juillet", "July 4", "4 July"), for a text whose language
+    is not known: the two patterns match no month of the other language."""
+    return dates(text, offset) + dates(text, offset, language="en")
+
+
 def dates_agree(a: DateMention, b: DateMention) -> bool:
     """Two dates agree when every field both of them state is equal."""
     if a.weekday or b.weekday:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from qa.corroboration.mentions import name_groups
-from qa.corroboration.numbers import dates, quantities
+from qa.corroboration.numbers import dates_in_either_language, quantities
 from qa.text.analyzer import analyze
 from qa.text.normalise import word_key
 
@@ -55,9 +55,7 @@ def specifics(text: str) -> list[str]:
     (``lowercase_words``), which need the whole corpus.
     """
     keys: list[str] = []
-    # French and English dates ("4 juillet", "July 4", "4 July"): the two patterns match
-    # no month of the other language, so both are read whatever the text's language.
-    found_dates = dates(text) + dates(text, language="en")
+    found_dates = dates_in_either_language(text)
     for group in name_groups(text):
         group = [n for n in group if not any(d.span.start <= n.span.start < d.span.end for d in found_dates)]
         group_keys = [name.key for name in group]  # an English month is capitalised, and no name
