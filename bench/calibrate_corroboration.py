@@ -45,7 +45,8 @@ from qa.corroboration.differences import difference_candidates  # noqa: E402
 from qa.corroboration.evaluation import AlignmentFigures, NewsGold, PassageLocator, alignment_figures, grouping_figures, read_gold  # noqa: E402
 from qa.corroboration.record import AlignmentSettings  # noqa: E402
 from qa.corroboration.scoring import LogisticDecision, fit_logistic  # noqa: E402
-from qa.corroboration.stories import StoryCorpus, StorySettings, _merge, story_corpus  # noqa: E402
+from qa.corroboration.grouping import story_groups  # noqa: E402
+from qa.corroboration.stories import StoryCorpus, StorySettings, story_corpus  # noqa: E402
 from qa.index.load import load_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,11 +152,17 @@ def leave_one_story_out(rows, gold: NewsGold, names: Sequence[str], l2: float) -
     return probability
 
 
-def grouping_report(corpora: Sequence[Corpus], probability, gold: NewsGold, threshold: float) -> dict[str, dict[str, float]]:
+def _groups(sources: Sequence[str], probability, name: str, threshold: float, merge: float | None) -> list[list[str]]:
+    """The stories ``story_groups`` makes of one corpus's out-of-fold pair probabilities."""
+    pairs = {(a, b): p for (n, a, b), p in probability.items() if n == name}
+    return story_groups(sources, pairs, threshold, merge)
+
+
+def grouping_report(corpora: Sequence[Corpus], probability, gold: NewsGold, threshold: float,
+                    merge: float | None) -> dict[str, dict[str, float]]:
     report = {}
     for corpus in corpora:
-        linked = [(p, a, b) for (name, a, b), p in probability.items() if name == corpus.name and p >= threshold]
-        groups = _merge(corpus.stories.sources, linked)
+        groups = _groups(corpus.stories.sources, probability, corpus.name, threshold, merge)
         figures = grouping_figures(groups, gold)
         gold_sources = {gold.source(a) for a in gold.articles}
         others = [m for members in groups for m in members if m not in gold_sources]
@@ -199,14 +206,13 @@ def small_rows(corpus: Corpus, gold: NewsGold):
     return rows
 
 
-def small_report(rows, probability, gold: NewsGold, threshold: float) -> dict[str, float]:
+def small_report(rows, probability, gold: NewsGold, threshold: float, merge: float | None) -> dict[str, float]:
     """Pairwise figures over the small corpora, each grouped on its own."""
     event = gold.event_of()
     true = predicted = wanted = 0
     for name in sorted({r[0] for r in rows}):
         members = sorted({x for r in rows if r[0] == name for x in r[1:3]})
-        linked = [(probability[(n, a, b)], a, b) for n, a, b, *_ in rows if n == name and probability[(n, a, b)] >= threshold]
-        pairs = {pair for group in _merge(members, linked) for pair in combinations(group, 2)}
+        pairs = {pair for group in _groups(members, probability, name, threshold, merge) for pair in combinations(group, 2)}
         predicted += len(pairs)
         true += sum(1 for a, b in pairs if a in event and event[a] == event.get(b))
     for story in gold.stories:  # each small corpus holds its story whole, and its near-topic distractors
@@ -216,7 +222,8 @@ def small_report(rows, probability, gold: NewsGold, threshold: float) -> dict[st
     return {"precision": round(true / max(predicted, 1), 3), "recall": round(true / max(wanted, 1), 3)}
 
 
-def calibrate_stories(corpora: Sequence[Corpus], gold: NewsGold, l2: float, thresholds: Sequence[float]):
+def calibrate_stories(corpora: Sequence[Corpus], gold: NewsGold, l2: float, thresholds: Sequence[float],
+                      merges: Sequence[float | None], text_merges: Sequence[float | None]):
     """Fit both story decisions leave-one-story-out and report; return them fitted on all,
     and the out-of-fold probabilities of the decision with document vectors.
 
@@ -231,7 +238,9 @@ def calibrate_stories(corpora: Sequence[Corpus], gold: NewsGold, l2: float, thre
     print(f"\n## Stories, decision: {len(rows)} candidate pairs, {sum(r[4] for r in rows)} of them gold pairs")
     probability = leave_one_story_out(rows, gold, STORY_SIGNALS, l2)
     for threshold in thresholds:
-        print(f"threshold {threshold}: {json.dumps(grouping_report(corpora, probability, gold, threshold))}")
+        for merge in merges:
+            report = grouping_report(corpora, probability, gold, threshold, merge)
+            print(f"threshold {threshold}, merge {merge}: {json.dumps(report)}")
     own = [r for r in rows if learnable(r)]
     fitted["decision"] = fit_logistic([r[3] for r in own], [r[4] for r in own], STORY_SIGNALS, l2=l2, balanced=BALANCED)
     print(f"fitted on all: {fitted['decision']!r}")
@@ -241,9 +250,10 @@ def calibrate_stories(corpora: Sequence[Corpus], gold: NewsGold, l2: float, thre
     print(f"\n## Stories, text_decision: {len(text_rows)} candidate pairs ({len(small)} in {len(gold.stories)} small corpora)")
     text_probability = leave_one_story_out(text_rows, gold, TEXT_SIGNALS, l2)
     for threshold in thresholds:
-        report = grouping_report(corpora, text_probability, gold, threshold)
-        report["small corpora"] = small_report(small, text_probability, gold, threshold)
-        print(f"threshold {threshold}: {json.dumps(report)}")
+        for merge in text_merges:
+            report = grouping_report(corpora, text_probability, gold, threshold, merge)
+            report["small corpora"] = small_report(small, text_probability, gold, threshold, merge)
+            print(f"threshold {threshold}, merge {merge}: {json.dumps(report)}")
     own = [r for r in text_rows if learnable(r)]
     fitted["text_decision"] = fit_logistic([r[3] for r in own], [r[4] for r in own], TEXT_SIGNALS, l2=l2, balanced=BALANCED)
     print(f"fitted on all: {fitted['text_decision']!r}")
@@ -296,8 +306,7 @@ def link_rows(corpus: Corpus, gold: NewsGold, settings: AlignmentSettings) -> di
 
 
 def predicted_groups(corpus: Corpus, probability, threshold: float) -> list[list[str]]:
-    linked = [(p, a, b) for (name, a, b), p in probability.items() if name == corpus.name and p >= threshold]
-    return _merge(corpus.stories.sources, linked)
+    return _groups(corpus.stories.sources, probability, corpus.name, threshold, StorySettings().merge_threshold)
 
 
 def fit_by_story(rows: Mapping[str, list[tuple[dict[str, float], int]]], gold: NewsGold, names: Sequence[str],
@@ -494,6 +503,9 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=1.0, help="the ridge penalty of the link and difference decisions")
     parser.add_argument("--story-l2", type=float, default=3.0, help="the ridge penalty of the story decisions")
     parser.add_argument("--threshold", type=float, action="append", help="probability thresholds to report")
+    parser.add_argument("--merge-threshold", type=float, action="append",
+                        help="average-linkage thresholds to report, for both decisions (above 1: no merging; "
+                             "default: each decision's own)")
     parser.add_argument("--links", action="store_true", help="also calibrate fact links and differences")
     parser.add_argument("--link-threshold", type=float, action="append", help="link probability thresholds to report")
     parser.add_argument("--story-threshold", type=float, default=StorySettings().decision.threshold,
@@ -514,7 +526,10 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(shipped, indent=2) + "\n", encoding="utf-8")
         return
-    fitted, probability = calibrate_stories(corpora, gold, args.story_l2, args.threshold or [0.3, 0.4, 0.5, 0.6, 0.7])
+    settings = StorySettings()
+    merges = [m if m <= 1 else None for m in args.merge_threshold] if args.merge_threshold else None
+    fitted, probability = calibrate_stories(corpora, gold, args.story_l2, args.threshold or [0.3, 0.4, 0.5, 0.6, 0.7],
+                                            merges or [settings.merge_threshold], merges or [settings.text_merge_threshold])
     if args.links:
         seeds = open_corpus(args.seeds_index, StorySettings()) if args.seeds_index else None
         link = calibrate_links(corpora, gold, probability, args.story_threshold, args.l2, args.link_threshold or [0.5], seeds)

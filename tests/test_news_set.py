@@ -75,8 +75,8 @@ def news_index(tmp_path_factory):
 def test_stories_group_the_outlets_of_one_event_and_keep_the_distractors_out(news_index):
     gold = read_gold(NEWS / "gold.json", feed=FEED.name)
     figures = grouping_figures([story.sources for story in news_index.stories.stories], gold)
-    assert figures.precision >= 0.95, figures  # measured 0.983
-    assert figures.recall >= 0.68, figures  # measured 0.713 (leave-one-story-out: docs/quality.md)
+    assert figures.precision >= 0.95, figures  # measured 0.978
+    assert figures.recall >= 0.75, figures  # measured 0.777 (leave-one-story-out: docs/quality.md)
 
 
 @pytest.mark.slow
@@ -84,6 +84,6 @@ def test_facts_shared_by_outlets_are_linked_and_links_stay_within_the_story(news
     gold = read_gold(NEWS / "gold.json", feed=FEED.name)
     texts = {source: article.text for source, article in news_index.articles.items()}
     figures = alignment_figures(gold, news_index.passages, texts, news_index.alignment)
-    assert figures.facts_linked / figures.facts >= 0.8, figures.as_dict()  # measured 0.821
-    assert figures.also_in_precision >= 0.975, figures.as_dict()  # measured 0.983
-    assert figures.differences_right_kind >= 17, figures.as_dict()  # measured 20 of 124
+    assert figures.facts_linked / figures.facts >= 0.82, figures.as_dict()  # measured 0.840
+    assert figures.also_in_precision >= 0.975, figures.as_dict()  # measured 0.984
+    assert figures.differences_right_kind >= 17, figures.as_dict()  # measured 19 of 124

@@ -37,8 +37,9 @@ The decision with vectors (``StorySettings.decision``) serves corpora of at leas
 ``min_articles_for_baseline`` articles; ``text_decision`` serves smaller ones and
 corpora without vectors, and an article without a date is grouped by its text alone.
 
-Stories are the connected groups of linked articles; an article with no link belongs to
-no multi-article story. Candidate pairs come from an inverted index of rare specifics,
+Stories are the connected groups of linked articles, merged when the mean probability
+over all their cross pairs is high (``qa.corroboration.grouping``); an article with no
+link belongs to no multi-article story. Candidate pairs come from an inverted index of rare specifics,
 so the cost grows with the corpus, not with its square, and a new article is compared
 only with the articles (hence stories) it shares a rare specific with. What is kept per
 article (its specifics) is stored keyed by source, for incremental builds.
@@ -56,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.corroboration.grouping import story_groups
 from qa.corroboration.scoring import LogisticDecision
 from qa.corroboration.signals import SentenceTable
 from qa.corroboration.specifics import (
@@ -85,7 +87,7 @@ STORY_DECISION = LogisticDecision(
      ("sentence_top", 0.8761), ("sentence_top3", 0.3179), ("fact_matches", 0.0883), ("fact_share", 1.5424),
      ("document_rank", -0.6383)),
     -7.5688,
-    0.93,
+    0.95,
 )
 STORY_TEXT_DECISION = LogisticDecision(
     (("distinct", 1.5487), ("overlap", 3.6781), ("shared_weight", -0.0189), ("shared_numbers", -0.0793),
@@ -128,6 +130,13 @@ class StorySettings:
     # Below this many articles the corpus's similarity distribution is not estimated: the
     # text decision is used.
     min_articles_for_baseline: int = 30
+    # Two groups of linked articles merge when the mean probability over all their cross
+    # pairs reaches this (``qa.corroboration.grouping.story_groups``); None: no merging.
+    # The text decision's probabilities are less sharp (no vectors, or a small corpus): a
+    # race of another year scores 0.7 to 0.87 against three reports of one race, so its
+    # groups are not merged.
+    merge_threshold: float | None = 0.7
+    text_merge_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -388,6 +397,7 @@ class StoryCorpus:
             labels = np.concatenate([np.full(len(rows), i) for i, (_, rows) in enumerate(stacked)])
             self.sentence_mean, self.sentence_std = _similarity_baseline(np.concatenate([r for _, r in stacked]), labels)
         self.decision = settings.decision if self.mean is not None else settings.text_decision
+        self.merge_threshold = settings.merge_threshold if self.mean is not None else settings.text_merge_threshold
 
     def candidates(self) -> dict[tuple[str, str], int]:
         """Pairs of articles sharing at least ``min_candidate_shared`` rare specifics, with how many.
@@ -499,21 +509,6 @@ def _time_keys(keys: Sequence[str], published: date | None) -> list[str]:
     return found
 
 
-def _merge(sources: Sequence[str], linked: list[tuple[float, str, str]]) -> list[list[str]]:
-    """Groups of linked articles (connected components), strongest links first."""
-    group = {source: source for source in sources}
-    members = {source: {source} for source in sources}
-    for _, a, b in sorted(linked, key=lambda item: (-item[0], item[1], item[2])):
-        ga, gb = group[a], group[b]
-        if ga == gb:
-            continue
-        small, large = sorted((ga, gb), key=lambda g: len(members[g]))
-        for x in members[small]:
-            group[x] = large
-        members[large] |= members.pop(small)
-    return [sorted(m) for m in members.values() if len(m) > 1]
-
-
 def group_stories(
     titles: Mapping[str, str],
     specifics_by_source: Mapping[str, Sequence[str]],
@@ -534,18 +529,13 @@ def stories_of(corpus: StoryCorpus) -> tuple[Stories, dict[tuple[str, str], Pair
 
     A candidate pair (``StoryCorpus.candidates``) is linked when the calibrated decision
     (``StorySettings.decision``, or ``text_decision`` without document vectors or in a
-    corpus too small to estimate their spread) accepts its signals; stories are the
-    connected groups of linked articles.
+    corpus too small to estimate their spread) accepts its signals; the connected groups
+    of linked articles are then merged by average linkage (``qa.corroboration.grouping``).
     """
-    evidence: dict[tuple[str, str], PairEvidence] = {}
-    linked: list[tuple[float, str, str]] = []
-    for a, b in corpus.candidates():
-        found = corpus.evidence(a, b)
-        evidence[(a, b)] = found
-        if found.probability >= corpus.decision.threshold:
-            linked.append((found.probability, a, b))
+    evidence = {(a, b): corpus.evidence(a, b) for a, b in corpus.candidates()}
+    probabilities = {pair: found.probability for pair, found in evidence.items()}
     stories = []
-    for members in _merge(corpus.sources, linked):
+    for members in story_groups(corpus.sources, probabilities, corpus.decision.threshold, corpus.merge_threshold):
         held = Counter(k for source in members for k in corpus.rare[source])
         common = sorted((k for k, n in held.items() if n * 2 >= len(members) and n >= 2), key=lambda k: (-corpus.idf[k], k))
         story_id = "s" + hashlib.sha1("\n".join(members).encode("utf-8")).hexdigest()[:10]
