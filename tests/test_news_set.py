@@ -86,4 +86,4 @@ def test_facts_shared_by_outlets_are_linked_and_links_stay_within_the_story(news
     figures = alignment_figures(gold, news_index.passages, texts, news_index.alignment)
     assert figures.facts_linked / figures.facts >= 0.82, figures.as_dict()  # measured 0.840
     assert figures.also_in_precision >= 0.975, figures.as_dict()  # measured 0.984
-    assert figures.differences_right_kind >= 17, figures.as_dict()  # measured 19 of 124
+    assert figures.differences_right_kind >= 20, figures.as_dict()  # measured 23 of 124

@@ -9,13 +9,14 @@ same role ("selon Peskov" / "selon Lavrov") and hedges kept by one side only.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
 from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_quantity
 from qa.corroboration.record import AlignmentSettings, FoundDifference
-from qa.corroboration.signals import SignalCorpus, Unit, line_before
+from qa.corroboration.signals import SignalCorpus, Unit, cosine, line_before
 from qa.models import Span
 from qa.text.analyzer import analyze
 from qa.text.names import names, same_name
@@ -105,14 +106,17 @@ def _anchors(unit: Unit, source: str, reach: int = 40) -> dict[Span, str]:
     return found
 
 
-def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[FoundDifference]:
+def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[tuple[FoundDifference, dict[str, float]]]:
     """Quantities of one dimension that state the same thing with different values.
 
     Two quantities are about the same thing when the same name stands next to both
     ("36 000 à Toulouse" / "30 000 personnes à Toulouse"), else when they count the same
     noun and no two different names stand by them, else when each sentence has only one
     of that dimension, or only one that no name stands by ("31,5 % des voix" against "plus
-    de 32 %", beside "14,5 % pour Valérie Hayer").
+    de 32 %", beside "14,5 % pour Valérie Hayer"). Each difference comes with the signals
+    the number decision weighs: whether the two figures measure the same thing (a unit, or
+    the same name or noun by both), and how far apart their values are (orders of
+    magnitude: "12h45" / "12h43" are close, "22 ans" / "cinq heures" are not one fact).
     """
     found = []
     anchors_a, anchors_b = _anchors(a, source_a), _anchors(b, source_b)
@@ -129,6 +133,7 @@ def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[
         comparable = [o for o in others if anchor and anchors_b[o.span] == anchor]
         if not comparable:  # the same noun, unless both stand by different names
             comparable = [o for o in others if q.noun and o.noun == q.noun and not (anchor and anchors_b[o.span])]
+        counted = bool(comparable) or q.dimension != "count"  # a measure counts its unit
         if not comparable and single:  # the one of each side, unless they count different nouns
             comparable = [o for o in others if not q.noun or not o.noun or q.noun == o.noun]
         if not comparable and not anchor:  # the one of each side that no name claims
@@ -141,7 +146,11 @@ def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[
         mine = [x for x in a.quantities if x.dimension == q.dimension]
         unmatched = [o for o in comparable if not any(same_quantity(o, x) for x in mine)]
         if unmatched:
-            found.append(FoundDifference("number", q.span, unmatched[0].span))
+            other = unmatched[0]
+            low, high = sorted((abs(q.value), abs(other.value)))
+            ratio = 3.0 if low == 0 else min(math.log10(high / low), 3.0)
+            found.append((FoundDifference("number", q.span, other.span),
+                          {"number_counted": float(counted), "number_ratio": ratio}))
     return found
 
 
@@ -294,21 +303,25 @@ def difference_candidates(
     matched = [(a, b, s) for a, b, s in corpus.sentence_matches(here, there, settings) if s >= settings.sentence_threshold]
     found = [(d, {"quote_pairing": score, "kind_quote": 1.0}) for d, score in _compare_quotes(corpus, here, there, settings)]
     for a, b, score in matched:
+        shared = {"sentence": score, "sentence_lexical": cosine(a.terms, b.terms)}
+        for d, signals in _compare_quantities(a, b, source_a, source_b):
+            found.append((d, {**shared, "kind_number": 1.0, **signals}))
         for kind, items in (
-            ("number", _compare_quantities(a, b, source_a, source_b)),
             ("date", _compare_dates(a, b, source_a, source_b)),
             ("name", _compare_names(a, b, source_a, source_b)),
             ("spelling", _compare_spellings(a, b, source_a, source_b)),
             ("hedge", _compare_hedges(a, b, source_a, source_b)),
         ):
-            found.extend((d, {"sentence": score, f"kind_{kind}": 1.0}) for d in items)
+            found.extend((d, {**shared, f"kind_{kind}": 1.0}) for d in items)
     return found
 
 
 def differences_between(corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings) -> list[FoundDifference]:
     """Differences of substance between two aligned passages, as spans of each source:
-    the candidates (``difference_candidates``) the calibrated difference decision keeps."""
-    kept = [d for d, signals in difference_candidates(corpus, here, there, settings) if settings.difference_decision.accepts(signals)]
+    the candidates (``difference_candidates``) the calibrated decisions keep (a differing
+    figure by ``number_decision``, any other kind by ``difference_decision``)."""
+    kept = [d for d, signals in difference_candidates(corpus, here, there, settings)
+            if (settings.number_decision if d.kind == "number" else settings.difference_decision).accepts(signals)]
     quoted_a = [d.here for d in kept if d.kind == "quote"]
     unique: list[FoundDifference] = []
     for d in kept:
