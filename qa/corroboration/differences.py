@@ -297,22 +297,25 @@ def difference_candidates(
     corpus: SignalCorpus, here: int, there: int, settings: AlignmentSettings
 ) -> list[tuple[FoundDifference, dict[str, float]]]:
     """Every difference the rules find between two aligned passages, with the signals the
-    difference decision weighs: its kind, and how closely the two sentences (or quotes)
-    it stands in are matched."""
+    decisions weigh: its kind, and how closely the two sentences (or quotes) it stands in
+    are matched; for a figure, also ``_compare_quantities``'s signals and the sentences'
+    word cosine (``AlignmentSettings.number_decision``)."""
     source_a, source_b = corpus.text(here), corpus.text(there)
     matched = [(a, b, s) for a, b, s in corpus.sentence_matches(here, there, settings) if s >= settings.sentence_threshold]
     found = [(d, {"quote_pairing": score, "kind_quote": 1.0}) for d, score in _compare_quotes(corpus, here, there, settings)]
     for a, b, score in matched:
-        shared = {"sentence": score, "sentence_lexical": cosine(a.terms, b.terms)}
-        for d, signals in _compare_quantities(a, b, source_a, source_b):
-            found.append((d, {**shared, "kind_number": 1.0, **signals}))
+        figures = _compare_quantities(a, b, source_a, source_b)
+        if figures:  # the number decision also weighs how alike the sentences' words are
+            words = cosine(a.terms, b.terms)
+            found.extend((d, {"sentence": score, "sentence_lexical": words, "kind_number": 1.0, **signals})
+                         for d, signals in figures)
         for kind, items in (
             ("date", _compare_dates(a, b, source_a, source_b)),
             ("name", _compare_names(a, b, source_a, source_b)),
             ("spelling", _compare_spellings(a, b, source_a, source_b)),
             ("hedge", _compare_hedges(a, b, source_a, source_b)),
         ):
-            found.extend((d, {**shared, f"kind_{kind}": 1.0}) for d in items)
+            found.extend((d, {"sentence": score, f"kind_{kind}": 1.0}) for d in items)
     return found
 
 

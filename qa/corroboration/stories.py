@@ -39,9 +39,10 @@ corpora without vectors, and an article without a date is grouped by its text al
 
 Stories are the connected groups of linked articles, merged when the mean probability
 over all their cross pairs is high (``qa.corroboration.grouping``); an article with no
-link belongs to no multi-article story. Candidate pairs come from an inverted index of rare specifics,
-so the cost grows with the corpus, not with its square, and a new article is compared
-only with the articles (hence stories) it shares a rare specific with. What is kept per
+link belongs to no multi-article story. Candidate pairs come from an inverted index of
+rare specifics, so the cost grows with the corpus, not with its square, and a new
+article is compared only with the articles (hence stories) it shares a rare specific
+with. What is kept per
 article (its specifics) is stored keyed by source, for incremental builds.
 """
 
