@@ -51,6 +51,27 @@ def test_a_changed_day_is_a_date_difference() -> None:
     assert kinds("Le gouvernement a annoncé un plan de 12 milliards d'euros le 5 mars.") == ["date"]
 
 
+@pytest.mark.parametrize(
+    ("claim", "sentence"),
+    [
+        ("La faculté des lettres d'Aix est créée en 1848.", "La faculté des lettres est créée en 1846 à Aix."),
+        ("Le Français a rejoint Nestlé en 1988.", "Le Français a rejoint Nestlé en 1986."),
+    ],
+)
+def test_a_year_stated_otherwise_is_one_date_difference(claim: str, sentence: str) -> None:
+    found = compare(claim, "fr", SourceText(sentence, Span(0, len(sentence)), Span(0, len(sentence))), COMMON.__contains__)
+    assert [(d.kind, d.claim.text, d.source.text) for d in found.differences if d.kind != "name"] == [
+        ("date", claim[-5:-1], sentence[sentence.index("en 1") + 3 : sentence.index("en 1") + 7])
+    ]
+
+
+def test_a_count_that_looks_like_a_year_is_still_a_number() -> None:
+    sentence = "Au total, 1846 personnes ont été évacuées."
+    found = compare("Au total, 1848 personnes ont été évacuées.", "fr", SourceText(sentence, Span(0, len(sentence)), Span(0, len(sentence))),
+                    COMMON.__contains__)
+    assert [d.kind for d in found.differences] == ["number"]
+
+
 def test_a_weekday_agrees_with_the_publication_day() -> None:
     claim = "Le gouvernement a annoncé mardi un plan de 12 milliards d'euros."
     assert compare(claim, "fr", source(0, published="2025-03-04"), COMMON.__contains__).missing == []
