@@ -159,3 +159,17 @@ def test_a_probable_match_below_the_states_bar_is_only_related() -> None:
     comparison = compare("Le gouvernement a annoncé un plan de 12 milliards d'euros.", "fr", source(0), COMMON.__contains__)
     assert verdict(comparison, probability=0.7) == "related"
     assert verdict(comparison, probability=0.99) == "states"
+
+
+def test_a_changed_day_is_paired_with_the_mention_of_the_same_month() -> None:
+    sentence = "The vote will take place in two rounds on June 30 and July 7, he said."
+    found = compare("The election will take place in two rounds, on June 30 and July 9.", "en",
+                    SourceText(sentence, Span(0, len(sentence)), Span(0, len(sentence)), language="en"), COMMON.__contains__)
+    assert [(d.kind, d.claim.text, d.source.text) for d in found.differences] == [("date", "July 9", "July 7")]
+
+
+def test_a_year_before_1500_is_a_year() -> None:
+    sentence = "L'islam est arrivé dans le Cachemire en 1320 avec la conversion du chef bouddhiste."
+    found = compare("L'islam est arrivé dans le Cachemire en 1322.", "fr", SourceText(sentence, Span(0, len(sentence)), Span(0, len(sentence))),
+                    COMMON.__contains__)
+    assert [(d.kind, d.claim.text, d.source.text) for d in found.differences] == [("date", "1322", "1320")]

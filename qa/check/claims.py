@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.check.compare import SourceText, compare, shared_terms
+from qa.check.compare import SourceText, compare, restored_claim, shared_terms
 from qa.check.verdict import STRENGTH, CheckSettings, blocking_rule, claim_verdict, source_verdict, statement_signals, summary
 from qa.embedding.embedder import Embedder
 from qa.index.load import LoadedIndex
@@ -142,7 +142,8 @@ def check_claim(
         for article_readings in readings.values():
             # An article's verdict is the strongest its closest passages support.
             best = sorted(article_readings, key=lambda r: (-r.probability, -r.score))[: check_settings.passages_per_article]
-            options = [_source_check(index, claim, language, r, common.__contains__, check_settings) for r in best]
+            options = [_source_check(index, claim, language, r, common.__contains__, check_settings, embedder.embed_query)
+                       for r in best]
             checks.append(max(options, key=lambda c: (STRENGTH[c.verdict], c.score)))
     asserting = [c for c in checks if c.verdict != "related"]
     related = sorted((c for c in checks if c.verdict == "related" and c.score >= check_settings.related_floor),
@@ -171,7 +172,13 @@ def check_claim(
 
 
 def _source_check(
-    index: LoadedIndex, claim: str, language: str, reading: _Reading, is_common: Callable[[str], bool], settings: CheckSettings
+    index: LoadedIndex,
+    claim: str,
+    language: str,
+    reading: _Reading,
+    is_common: Callable[[str], bool],
+    settings: CheckSettings,
+    embed: Callable[[str], np.ndarray] | None = None,
 ) -> SourceCheck:
     passage = index.passages[reading.passage_id]
     article = index.articles[passage.citation.source]
@@ -191,9 +198,32 @@ def _source_check(
     comparison = compare(claim, language, source, is_common)
     cross = source.language != language
     near_terms = shared_terms(claim, article.text[source.near.start : source.near.end])
-    signals = statement_signals(reading.similarity, reading.terms, near_terms, cross)
+    terms = reading.terms
+    signals = statement_signals(reading.similarity, terms, near_terms, cross)
     probability = settings.statement.probability(signals)
-    blocked = blocking_rule(comparison, reading.terms, cross, settings)
+    sentence_text = article.text[start:end]
+    if (
+        probability < settings.match_probability
+        and len(comparison.differences) <= settings.restore_at_most
+        and comparison.differences
+        and all(d.kind in ("number", "date", "name") for d in comparison.differences)
+        and embed is not None
+        and settings.restore_differences
+        and not cross
+        and shared_terms(restored_claim(claim, comparison.differences, " "), sentence_text) >= settings.anchor_terms
+    ):
+        # A changed figure, date or name lowers the sentence's match with the claim. When
+        # the sentence holds the rest of the claim's terms, ask whether it makes the
+        # claim's statement once those details are written its way.
+        restored = restored_claim(claim, comparison.differences)
+        vectors = index.sentences_of(reading.passage_id)[1]
+        similarity = float(np.asarray(vectors[reading.sentence], dtype=np.float32) @ np.asarray(embed(restored), dtype=np.float32))
+        restored_terms = shared_terms(restored, sentence_text)
+        restored_signals = statement_signals(similarity, restored_terms, shared_terms(restored, article.text[source.near.start : source.near.end]), cross)
+        restored_probability = settings.statement.probability(restored_signals)
+        if restored_probability >= settings.match_probability:
+            terms, signals, probability = restored_terms, restored_signals | {"restored": 1.0}, restored_probability
+    blocked = blocking_rule(comparison, terms, cross, settings)
     verdict = source_verdict(probability, blocked, settings)
     differences: list[ClaimDifference] = []
     if verdict == "contradicts" and comparison.negation is not None:

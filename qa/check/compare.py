@@ -81,7 +81,7 @@ _ORDINAL = re.compile(
     + "|".join(_ORDINAL_WORDS_EN) + r")\b",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w.,]\d|\w)")
+_YEAR = re.compile(r"(?<![\w.,])(?:1\d\d\d|20\d\d)(?![\w.,]\d|\w)")
 _HOUR = re.compile(r"(?<![\w.,])(?P<hours>[01]?\d|2[0-3])\s?[hH](?![\w])")
 
 
@@ -108,8 +108,10 @@ def figures(text: str, offset: int = 0) -> list[Quantity]:
     taken = [q.span for q in found]
     for match in _YEAR.finditer(text):
         span = Span(offset + match.start(), offset + match.end())
-        # "en 1846" is a year, not also a count; "1848 personnes" stays a count as well.
-        found = [q for q in found if not (q.span == span and q.dimension == "count" and not q.noun and not q.unit)]
+        # "en 1846" is a year, not also a count; "1848 personnes" is a count, not a year.
+        if any(q.span.start == span.start and (q.noun or q.unit) for q in found):
+            continue
+        found = [q for q in found if q.span != span]
         found.append(Quantity(float(match.group(0)), "year", "", span, "year"))
     for match in _ORDINAL.finditer(text):
         value = int(match.group("digits")) if match.group("digits") else _ordinal_value(match.group("word"))
@@ -233,7 +235,11 @@ def _compare_dates(claim: str, claim_language: str, source: SourceText, comparis
             continue
         comparable = [x for x in in_sentence if dates_comparable(d, x)] or [x for x in in_passage if dates_comparable(d, x)]
         if comparable:
-            comparison.differences.append(_difference("date", claim, d.span, source, comparable[0].span))
+            # "July 9" against "June 30 and July 7" is July 7 stated otherwise: the mention
+            # agreeing on the most fields (ties: the first).
+            closest = max(comparable, key=lambda x: sum(bool(f) and f == g for f, g in
+                                                       ((d.day, x.day), (d.month, x.month), (d.year, x.year), (d.weekday, x.weekday))))
+            comparison.differences.append(_difference("date", claim, d.span, source, closest.span))
             continue
         if published is not None and (_weekday_matches(d, published) or (not d.weekday and dates_agree(d, replace(published, weekday="")))):
             continue
@@ -386,13 +392,25 @@ def compare(claim: str, claim_language: str, source: SourceText, is_common: Call
     comparison.differences = [
         d for d in comparison.differences if d.kind == "quote" or not any(q.start <= d.claim.start < q.end for q in quoted)
     ]
-    # One stretch of the claim differs once ("en 1988" is both a year and a date).
+    # One stretch of the claim differs once ("en 1988" is both a year and a date; the 9 of
+    # "July 9" a figure and a day): the date's reading first, then the order found.
     kept: list[ClaimDifference] = []
-    for d in comparison.differences:
+    for d in sorted(comparison.differences, key=lambda d: d.kind != "date"):
         if not any(k.claim.start < d.claim.end and d.claim.start < k.claim.end for k in kept):
             kept.append(d)
-    comparison.differences = kept
+    comparison.differences = [d for d in comparison.differences if any(d is k for k in kept)]
     return comparison
+
+
+def restored_claim(claim: str, differences: list[ClaimDifference], source_text: str | None = None) -> str:
+    """The claim with each differing stretch written as the source writes it (``None``:
+    left out): what the sentence would have to say for its one statement to be the
+    claim's. If the sentence makes *that* statement, it makes the claim's with those
+    details stated otherwise."""
+    restored = claim
+    for d in sorted(differences, key=lambda d: -d.claim.start):
+        restored = restored[: d.claim.start] + (d.source.text if source_text is None else source_text) + restored[d.claim.end :]
+    return restored
 
 
 def shared_terms(claim: str, sentence: str) -> float:

@@ -61,6 +61,11 @@ class CheckSettings:
     passages_per_article: int = 3
     #: Aligned passages of a reading this probable are read too.
     follow_probability: float = 0.5
+    #: A sentence under the match bar whose figures, dates or names differ from the
+    #: claim's is scored again against the claim written with the sentence's: matched
+    #: then, it states the claim otherwise (``differs``, never ``states``).
+    restore_differences: bool = True
+    restore_at_most: int = 1
 
 
 def statement_signals(similarity: float, terms: float, near_terms: float, cross_language: bool) -> dict[str, float]:
