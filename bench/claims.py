@@ -171,7 +171,7 @@ def baseline(client, claim: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def ours(client, claim: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``/api/check``, one entry per article (its strongest verdict and every difference kind); None on 404."""
+    """``/api/check``, one entry per article (its strongest verdict and every difference kind, both kept in the per-claim output); None on 404."""
     response = client.post("/api/check", json={"claim": claim["claim"], "k": K})
     if response.status_code == 404:
         return None
@@ -328,7 +328,8 @@ def main() -> int:
                 break
             outcomes.append(claim_outcome(claim, got))
             rows.append({"id": claim["id"], "expected": claim["expected"], "verdict": got["verdict"],
-                         "sources": {a: s["verdict"] for a, s in got["sources"].items()}})
+                         "sources": {a: s["verdict"] for a, s in got["sources"].items()},
+                         "kinds": {a: s["kinds"] for a, s in got["sources"].items() if s["kinds"]}})
         else:
             figures = report(claims, outcomes)
             figures["seconds"] = round(time.perf_counter() - started, 1)
