@@ -39,7 +39,7 @@ def service(tmp_path_factory):
     return app.extensions["qa"]
 
 
-def _source(service, claim: str, article: str, settings: CheckSettings = CheckSettings()):
+def _source(service, claim: str, article: str, settings: CheckSettings):
     check = check_claim(service.index, service.embedder, claim, k=5, check_settings=settings)
     (found,) = [s for s in check.sources if s.passage.citation.source.endswith(article)]
     return check, found
@@ -52,7 +52,7 @@ def _source(service, claim: str, article: str, settings: CheckSettings = CheckSe
     ],
 )
 def test_a_rephrased_claim_with_one_detail_changed_differs_by_that_detail(service, claim, article, kind, claimed, stated):
-    check, found = _source(service, claim, article)
+    check, found = _source(service, claim, article, CheckSettings())
     assert found.verdict == "differs" and check.verdict == "stated_differently", found
     (difference,) = found.differences
     assert (difference.kind, difference.claim.text, difference.source.text) == (kind, claimed, stated)

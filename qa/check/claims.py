@@ -178,11 +178,11 @@ def _source_check(
     reading: _Reading,
     is_common: Callable[[str], bool],
     settings: CheckSettings,
-    embed: Callable[[str], np.ndarray] | None = None,
+    embed: Callable[[str], np.ndarray],
 ) -> SourceCheck:
     passage = index.passages[reading.passage_id]
     article = index.articles[passage.citation.source]
-    spans, _ = index.sentences_of(reading.passage_id)
+    spans, vectors = index.sentences_of(reading.passage_id)
     _, start, end = (int(x) for x in spans[reading.sentence])
     # The sentence's context: it and its neighbours in the passage.
     before = int(spans[max(0, reading.sentence - 1)][1])
@@ -197,7 +197,8 @@ def _source_check(
     )
     comparison = compare(claim, language, source, is_common)
     cross = source.language != language
-    near_terms = shared_terms(claim, article.text[source.near.start : source.near.end])
+    near_text = article.text[source.near.start : source.near.end]
+    near_terms = shared_terms(claim, near_text)
     terms = reading.terms
     signals = statement_signals(reading.similarity, terms, near_terms, cross)
     probability = settings.statement.probability(signals)
@@ -207,7 +208,6 @@ def _source_check(
         and len(comparison.differences) <= settings.restore_at_most
         and comparison.differences
         and all(d.kind in ("number", "date", "name") for d in comparison.differences)
-        and embed is not None
         and settings.restore_differences
         and not cross
         and shared_terms(restored_claim(claim, comparison.differences, " "), sentence_text) >= settings.anchor_terms
@@ -216,10 +216,9 @@ def _source_check(
         # the sentence holds the rest of the claim's terms, ask whether it makes the
         # claim's statement once those details are written its way.
         restored = restored_claim(claim, comparison.differences)
-        vectors = index.sentences_of(reading.passage_id)[1]
         similarity = float(np.asarray(vectors[reading.sentence], dtype=np.float32) @ np.asarray(embed(restored), dtype=np.float32))
         restored_terms = shared_terms(restored, sentence_text)
-        restored_signals = statement_signals(similarity, restored_terms, shared_terms(restored, article.text[source.near.start : source.near.end]), cross)
+        restored_signals = statement_signals(similarity, restored_terms, shared_terms(restored, near_text), cross)
         restored_probability = settings.statement.probability(restored_signals)
         if restored_probability >= settings.match_probability:
             terms, signals, probability = restored_terms, restored_signals | {"restored": 1.0}, restored_probability

@@ -403,10 +403,10 @@ def compare(claim: str, claim_language: str, source: SourceText, is_common: Call
 
 
 def restored_claim(claim: str, differences: list[ClaimDifference], source_text: str | None = None) -> str:
-    """The claim with each differing stretch written as the source writes it (``None``:
-    left out): what the sentence would have to say for its one statement to be the
-    claim's. If the sentence makes *that* statement, it makes the claim's with those
-    details stated otherwise."""
+    """The claim with each differing stretch written as the source writes it (or as
+    ``source_text``, when given: " " leaves the stretches out): what the sentence would
+    have to say for its one statement to be the claim's. If the sentence makes *that*
+    statement, it makes the claim's with those details stated otherwise."""
     restored = claim
     for d in sorted(differences, key=lambda d: -d.claim.start):
         restored = restored[: d.claim.start] + (d.source.text if source_text is None else source_text) + restored[d.claim.end :]

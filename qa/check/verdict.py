@@ -65,6 +65,8 @@ class CheckSettings:
     #: claim's is scored again against the claim written with the sentence's: matched
     #: then, it states the claim otherwise (``differs``, never ``states``).
     restore_differences: bool = True
+    #: ... only when this many details differ (two restored turn off-topic claims into
+    #: "differs": docs/quality.md, "Checking a claim").
     restore_at_most: int = 1
 
 
