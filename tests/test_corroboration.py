@@ -16,7 +16,7 @@ import pytest
 
 from qa.corroboration import Alignment, FoundDifference, Link, alignment_problem
 from qa.corroboration.mentions import hedges, quotes
-from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_value
+from qa.corroboration.numbers import dates, dates_agree, parse_number_words, quantities, same_statement, same_value
 from qa.index.layout import IndexProblem
 from qa.index.load import load_index
 from qa.index.publish import current_build
@@ -71,7 +71,37 @@ def test_years_articles_and_dates_are_not_quantities():
 def test_quantity_spans_slice_the_text():
     text = "Une portée d'environ 1 600 kilomètres."
     (found,) = quantities(text, offset=100)
-    assert ("x" * 100 + text)[found.span.start : found.span.end] == "1 600 kilomètres"
+    assert ("x" * 100 + text)[found.span.start : found.span.end] == "environ 1 600 kilomètres"
+
+
+@pytest.mark.parametrize(
+    "text, value, bound, written",
+    [
+        ("Plus de 10.000 policiers ont été mobilisés.", 10_000, "over", "Plus de 10.000"),
+        ("killing more than 40 people", 40, "over", "more than 40"),
+        ("Au moins 115 blessés.", 115, "over", "Au moins 115"),
+        ("Moins de 20 personnes.", 20, "under", "Moins de 20"),
+        ("la mort de près de quarante personnes", 40, "nearly", "près de quarante"),
+        ("evacuated nearly 10 days earlier", 240, "nearly", "nearly 10 days"),
+        ("environ 115 blessés", 115, "about", "environ 115"),
+        ("Une quarantaine de personnes ont perdu la vie.", 40, "about", "Une quarantaine"),
+        ("Le groupe se composait d'une centaine de personnes.", 100, "about", "une centaine"),
+        ("Plus d'une centaine de blessés.", 100, "over", "Plus d'une centaine"),
+        ("12 blessés graves", 12, "", "12"),
+    ],
+)
+def test_the_words_before_a_figure_bound_it(text, value, bound, written):
+    found = only(text)
+    assert (found.value, found.bound, text[found.span.start : found.span.end]) == (value, bound, written)
+
+
+def test_a_figure_stated_about_agrees_but_not_one_stated_as_a_floor():
+    assert same_statement(only("environ 115 blessés"), only("115 blessés"))
+    assert same_statement(only("une quarantaine de morts"), only("près de quarante morts"))
+    assert not same_statement(only("plus de 10 000 policiers"), only("10 000 policiers"))
+    assert not same_statement(only("au moins 115 blessés"), only("environ 115 blessés"))
+    assert not same_statement(only("une trentaine de blessés"), only("une vingtaine de blessés"))
+    assert quantities("Ils ont été mis en quarantaine de force.") == []  # the isolation, not a figure
 
 
 def test_dates_agree_on_the_fields_both_state():
@@ -136,6 +166,8 @@ def test_hedges(sentence, hedged):
         ("Zelensky aurait répondu qu'il pouvait frapper.", "Zelensky aurait répondu qu'il pouvait frapper."),
         ("Le Kremlin a démenti, selon Vladimir Poutine.", "Le Kremlin a démenti, selon Poutine."),
         ("Il l'a qualifiée de « mauvaise ».", "Il l'a qualifié de « mauvais »."),
+        ("Environ 115 blessés ont été recensés.", "115 blessés ont été recensés."),
+        ("Une quarantaine de personnes ont péri dans l'incendie.", "Près de quarante personnes ont péri dans l'incendie."),
         ("Washington reste inquiet : ces armes pourraient être utilisées sans retenue.",
          "Washington s'inquiétait du manque de retenue dans l'usage de ces armes."),
     ],
@@ -169,7 +201,14 @@ def test_agreeing_wordings_are_not_differences(here, there):
         # The one percentage of each side that no name claims (Hayer's 14,5 % is another's).
         ("Le RN l'a emporté avec 31,5% des voix, devant la liste de Valérie Hayer avec 14,5%.",
          "Le RN l'a emporté avec plus de 32% des voix, selon les estimations.",
-         ("number", "31,5%", "32%")),
+         ("number", "31,5%", "plus de 32%")),
+        # A figure given as a floor is not the figure stated as is, nor given about.
+        ("10.000 policiers ont été mobilisés, dont 3.500 à Paris.", "Plus de 10.000 policiers ont été mobilisés, dont 3.500 à Paris.",
+         ("number", "10.000", "Plus de 10.000")),
+        ("Au moins 115 blessés ont été recensés.", "Environ 115 blessés ont été recensés.",
+         ("number", "Au moins 115", "Environ 115")),
+        ("Une trentaine de blessés légers ont été soignés.", "Une vingtaine de blessés légers ont été soignés.",
+         ("number", "Une trentaine", "Une vingtaine")),
         # "2.012" is a count written with a thousands point, not the year 2012.
         ("Le séisme a fait 2.012 morts, selon le ministère.", "Le séisme a fait 2.946 morts, selon le ministère.",
          ("number", "2.012", "2.946")),

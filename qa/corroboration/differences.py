@@ -3,8 +3,9 @@
 Within an aligned pair, each sentence is paired with its best match on the other side
 (above ``AlignmentSettings.sentence_threshold``); on paired sentences this module
 compares quotes (by context and wording), quantities (normalised: "12 bombardiers" =
-"douze avions", "24 heures" = "en un jour"), dates (fields both state), names in the
-same role ("selon Peskov" / "selon Lavrov") and hedges kept by one side only.
+"douze avions", "24 heures" = "en un jour"; "plus de 40" is not "environ 40"), dates
+(fields both state), names in the same role ("selon Peskov" / "selon Lavrov") and hedges
+kept by one side only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections import defaultdict
 
 from qa.corroboration.mentions import WORD, Hedge, hedges, name_groups, quotes, words_of
-from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_quantity
+from qa.corroboration.numbers import Quantity, dates, dates_agree, dates_comparable, same_statement
 from qa.corroboration.record import AlignmentSettings, FoundDifference
 from qa.corroboration.signals import SignalCorpus, Unit, cosine, line_before
 from qa.models import Span
@@ -107,7 +108,8 @@ def _anchors(unit: Unit, source: str, reach: int = 40) -> dict[Span, str]:
 
 
 def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[tuple[FoundDifference, dict[str, float]]]:
-    """Quantities of one dimension that state the same thing with different values.
+    """Quantities of one dimension that state the same thing with different values, or with
+    the same value bounded otherwise ("plus de 10 000" / "10 000", ``same_statement``).
 
     Two quantities are about the same thing when the same name stands next to both
     ("36 000 à Toulouse" / "30 000 personnes à Toulouse"), else when they count the same
@@ -141,10 +143,10 @@ def _compare_quantities(a: Unit, b: Unit, source_a: str, source_b: str) -> list[
             loose_b = [o for o in others if not anchors_b[o.span]]
             if len(loose_a) == 1 and len(loose_b) == 1:
                 comparable = [o for o in loose_b if not q.noun or not o.noun or q.noun == o.noun]
-        if not comparable or any(same_quantity(q, o) for o in comparable):
+        if not comparable or any(same_statement(q, o) for o in comparable):
             continue
         mine = [x for x in a.quantities if x.dimension == q.dimension]
-        unmatched = [o for o in comparable if not any(same_quantity(o, x) for x in mine)]
+        unmatched = [o for o in comparable if not any(same_statement(o, x) for x in mine)]
         if unmatched:
             other = unmatched[0]
             low, high = sorted((abs(q.value), abs(other.value)))

@@ -2,7 +2,9 @@
 
 "12 bombardiers" and "douze avions" are both the count 12; "1 600 km", "environ 1 600
 kilomètres" and "994 miles" are one distance; "24 heures" and "en un jour" one duration;
-"4 juillet 2025" agrees with "le 4 juillet". Each mention keeps its exact span.
+"4 juillet 2025" agrees with "le 4 juillet". A figure keeps how it is bounded ("plus de
+10 000", "environ 115", "une quarantaine"): ``same_quantity`` compares values,
+``same_statement`` also the bounds. Each mention keeps its exact span.
 """
 
 from __future__ import annotations
@@ -80,6 +82,44 @@ class Quantity:
     # The unit as written (folded), "" for a count: two quantities written in the same
     # unit are compared exactly, converted ones within rounding (``same_quantity``).
     unit: str = ""
+    # How the figure is bounded, from the words before it (``bound_of``): "" as stated,
+    # "about" ("environ", "une quarantaine"), "nearly" ("près de"), "over" ("plus de",
+    # "au moins") or "under" ("moins de"). The span starts at those words.
+    bound: str = ""
+    # A round figure in words ("une vingtaine", "un millier"): no specific of one event.
+    rounded: bool = False
+
+
+# The words before a figure that bound it, French and English; the apostrophe is either
+# one. The match that starts first wins, so "pas moins de" is a floor, not "moins de".
+_BOUNDS = (
+    ("over", (r"pas\s+moins\s+d[e'’]|plus\s+d[e'’]|au\s+moins|au-del[aà]\s+d[e'’]|more\s+than|at\s+least|over"
+              r"|upwards\s+of|in\s+excess\s+of|no\s+fewer\s+than|no\s+less\s+than")),
+    ("under", r"moins\s+d[e'’]|less\s+than|fewer\s+than|under"),
+    ("nearly", r"pr[eè]s\s+d[e'’]|presque|quasiment|pas\s+loin\s+d[e'’]|nearly|almost|close\s+to"),
+    ("about", r"environ|quelque|autour\s+d[e'’]|approximativement|approximately|around|about|roughly|some"),
+)
+_BOUND = re.compile(
+    "(?:" + "|".join(f"(?P<{name}>(?<![\\w-])(?:{words}))" for name, words in _BOUNDS) + r")\s*$", re.IGNORECASE
+)
+# "une quarantaine de morts", "un millier de manifestants": a figure given about.
+_ROUND_NOUNS = {
+    "dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "quarantaine": 40,
+    "cinquantaine": 50, "soixantaine": 60, "centaine": 100, "millier": 1000,
+}
+_ROUND = re.compile(
+    r"(?<![\w-])(?P<number>une?\s+(?P<noun>" + "|".join(_ROUND_NOUNS) + r"))\s+(?:de\s+|d['’])(?P<unit>[^\W\d_]+)",
+    re.IGNORECASE,
+)
+
+
+def bound_of(text: str, start: int) -> tuple[str, int]:
+    """How the words just before ``start`` bound the figure there, and where those words
+    start: ("over", i) after "plus de", ("", start) when nothing bounds it."""
+    match = _BOUND.search(text, max(0, start - 24), start)
+    if match is None:
+        return "", start
+    return match.lastgroup or "", match.start(match.lastgroup or 0)
 
 
 def parse_number_words(words: str) -> float | None:
@@ -159,6 +199,12 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
             folded_unit = fold_word(following.group(1)) if following else ""
             if folded_unit in _UNITS:
                 end += following.end()
+        elif is_word and raw.split()[-1].lower() in SCALE_WORDS and folded_unit not in _UNITS:
+            # "un million d'euros": the unit follows the scale word
+            following = re.match(r"\s*(?:de\s+|d['’])([^\W\d_]+|\$|€)", text[end:])
+            if following and fold_word(following.group(1)) in _UNITS:
+                folded_unit, scale = fold_word(following.group(1)), 1.0
+                end += following.end()
         unit = ""
         if folded_unit in _UNITS:
             dimension, factor = _UNITS[folded_unit]
@@ -177,7 +223,20 @@ def quantities(text: str, offset: int = 0) -> list[Quantity]:
             dimension = "count"
             stems = analyze(unit_word) if unit_word else []
             noun = stems[0] if stems else ""
-        found.append(Quantity(float(value), dimension, noun, Span(offset + match.start("number"), offset + end), unit))
+        bound, start = bound_of(text, match.start("number"))
+        found.append(Quantity(float(value), dimension, noun, Span(offset + start, offset + end), unit, bound))
+    for match in _ROUND.finditer(text):
+        folded_unit = fold_word(match.group("unit"))
+        value = float(_ROUND_NOUNS[match.group("noun").lower()])
+        bound, start = bound_of(text, match.start())  # "plus d'une centaine": over, not about
+        if folded_unit in _UNITS:
+            dimension, factor = _UNITS[folded_unit]
+            span = Span(offset + start, offset + match.end())
+            found.append(Quantity(value * factor, dimension, "", span, folded_unit, bound or "about", True))
+        else:
+            stems = analyze(match.group("unit"))
+            span = Span(offset + start, offset + match.end("number"))
+            found.append(Quantity(value, "count", stems[0] if stems else "", span, "", bound or "about", True))
     found.sort(key=lambda q: q.span.start)
     return found
 
@@ -194,6 +253,18 @@ def same_quantity(a: Quantity, b: Quantity) -> bool:
     if a.unit == b.unit:
         return abs(a.value - b.value) <= 1e-9 * max(abs(a.value), abs(b.value), 1.0)
     return same_value(a.value, b.value)
+
+
+# Bounds that say one thing of one figure: a figure given as is and the same one given
+# about ("115 blessés" / "environ 115 blessés"), or about and nearly ("une quarantaine" /
+# "près de quarante"). "plus de 40" is not "environ 40", nor "10 000" "plus de 10 000".
+_AGREEING_BOUNDS = (frozenset({"", "about"}), frozenset({"about", "nearly"}))
+
+
+def same_statement(a: Quantity, b: Quantity) -> bool:
+    """Whether two quantities state the same figure the same way: the same value
+    (``same_quantity``) and bounds that agree."""
+    return same_quantity(a, b) and (a.bound == b.bound or frozenset({a.bound, b.bound}) in _AGREEING_BOUNDS)
 
 
 

@@ -67,7 +67,7 @@ def specifics(text: str) -> list[str]:
             keys.append(f"date:{mention.day}-{mention.month}")
     keys.extend(f"year:{match.group(1)}" for match in YEAR.finditer(text))
     for quantity in quantities(text):
-        if quantity.dimension == "count" and (quantity.value < 10 or 1000 <= quantity.value <= 2100):
+        if quantity.rounded or (quantity.dimension == "count" and (quantity.value < 10 or 1000 <= quantity.value <= 2100)):
             continue
         keys.append(_number_key(quantity.dimension, quantity.value, ""))
     return keys
