@@ -72,6 +72,13 @@ def test_a_count_that_looks_like_a_year_is_still_a_number() -> None:
     assert [d.kind for d in found.differences] == ["number"]
 
 
+def test_a_bounded_count_that_looks_like_a_year_is_one_number() -> None:
+    sentence = "Au total, environ 1846 personnes ont été évacuées."
+    found = compare("Au total, environ 1848 personnes ont été évacuées.", "fr", SourceText(sentence, Span(0, len(sentence)), Span(0, len(sentence))),
+                    COMMON.__contains__)
+    assert [(d.kind, d.claim.text, d.source.text) for d in found.differences] == [("number", "environ 1848", "environ 1846")]
+
+
 def test_a_weekday_agrees_with_the_publication_day() -> None:
     claim = "Le gouvernement a annoncé mardi un plan de 12 milliards d'euros."
     assert compare(claim, "fr", source(0, published="2025-03-04"), COMMON.__contains__).missing == []

@@ -109,9 +109,10 @@ def figures(text: str, offset: int = 0) -> list[Quantity]:
     for match in _YEAR.finditer(text):
         span = Span(offset + match.start(), offset + match.end())
         # "en 1846" is a year, not also a count; "1848 personnes" is a count, not a year.
-        if any(q.span.start == span.start and (q.noun or q.unit) for q in found):
+        within = [q for q in found if q.span.start <= span.start < q.span.end]  # "plus de 1848 personnes" too
+        if any(q.noun or q.unit for q in within):
             continue
-        found = [q for q in found if q.span != span]
+        found = [q for q in found if q not in within]
         found.append(Quantity(float(match.group(0)), "year", "", span, "year"))
     for match in _ORDINAL.finditer(text):
         value = int(match.group("digits")) if match.group("digits") else _ordinal_value(match.group("word"))
